@@ -1,0 +1,27 @@
+# Finds libuv and defines the imported target Libuv::Libuv.
+# Uses pkg-config when present (Debian's libuv1-dev ships libuv.pc), else a
+# plain search, which also works for multiarch cross builds
+# (/usr/lib/<triplet>/libuv.so found through CMAKE_LIBRARY_ARCHITECTURE).
+if(TARGET Libuv::Libuv)
+  set(Libuv_FOUND TRUE)
+  return()
+endif()
+
+find_package(PkgConfig QUIET)
+if(PKG_CONFIG_FOUND AND NOT CMAKE_CROSSCOMPILING)
+  pkg_check_modules(PC_LIBUV QUIET libuv)
+endif()
+
+find_path(Libuv_INCLUDE_DIR NAMES uv.h HINTS ${PC_LIBUV_INCLUDE_DIRS})
+find_library(Libuv_LIBRARY NAMES uv libuv HINTS ${PC_LIBUV_LIBRARY_DIRS})
+
+include(FindPackageHandleStandardArgs)
+find_package_handle_standard_args(Libuv REQUIRED_VARS Libuv_LIBRARY Libuv_INCLUDE_DIR)
+
+if(Libuv_FOUND AND NOT TARGET Libuv::Libuv)
+  add_library(Libuv::Libuv UNKNOWN IMPORTED)
+  set_target_properties(Libuv::Libuv PROPERTIES
+    IMPORTED_LOCATION "${Libuv_LIBRARY}"
+    INTERFACE_INCLUDE_DIRECTORIES "${Libuv_INCLUDE_DIR}")
+endif()
+mark_as_advanced(Libuv_INCLUDE_DIR Libuv_LIBRARY)

@@ -1,0 +1,121 @@
+#include "uv_backend.hpp"
+
+#include <cmath>
+#include <csignal>
+#include <string>
+#include <system_error>
+
+#include "asyncio/events.hpp"
+#include "asyncio/exceptions.hpp"
+
+namespace asyncio::uv {
+
+namespace {
+void check(int rc, const char* what) {
+  if (rc < 0) throw std::system_error(-rc, std::generic_category(), std::string(what) + ": " + uv_strerror(rc));
+}
+}  // namespace
+
+struct UvBackend::SignalWatch {
+  uv_signal_t handle;
+  EventLoop* loop;
+};
+
+UvBackend::UvBackend() {
+  check(uv_loop_init(&uv_loop_), "uv_loop_init");
+  check(uv_async_init(&uv_loop_, &wake_, [](uv_async_t*) {}), "uv_async_init");
+  check(uv_timer_init(&uv_loop_, &poll_timer_), "uv_timer_init");
+}
+
+UvBackend::~UvBackend() {
+  try {
+    close();
+  } catch (...) {
+  }
+}
+
+void UvBackend::poll(double timeout) {
+  if (timeout == 0) {
+    uv_run(&uv_loop_, UV_RUN_NOWAIT);
+    return;
+  }
+  if (timeout > 0) {
+    // Round up, as CPython's epoll selector does: waking early would only
+    // cost another iteration.
+    const auto ms = static_cast<std::uint64_t>(std::ceil(timeout * 1000.0));
+    uv_update_time(&uv_loop_);
+    uv_timer_start(&poll_timer_, [](uv_timer_t*) {}, ms, 0);
+  }
+  // The wake handle is always active, so UV_RUN_ONCE blocks until I/O, a
+  // wake-up or the poll timer.
+  uv_run(&uv_loop_, UV_RUN_ONCE);
+  if (timeout > 0) uv_timer_stop(&poll_timer_);
+}
+
+void UvBackend::wake() noexcept { uv_async_send(&wake_); }
+
+void UvBackend::close() {
+  if (closed_) return;
+  closed_ = true;
+  while (!signals_.empty()) unwatch_signal(signals_.begin()->first);
+  // Close every handle still open (ours, and any an I/O object forgot),
+  // then let libuv run the close callbacks before closing the loop.
+  uv_walk(
+      &uv_loop_,
+      [](uv_handle_t* h, void*) {
+        if (!uv_is_closing(h)) uv_close(h, nullptr);
+      },
+      nullptr);
+  while (uv_run(&uv_loop_, UV_RUN_NOWAIT) != 0) {
+  }
+  uv_loop_close(&uv_loop_);
+}
+
+std::string UvBackend::platform() const {
+#if defined(__linux__)
+  return "linux";
+#elif defined(__APPLE__)
+  return "darwin";
+#elif defined(_WIN32)
+  return "win32";
+#else
+  return "unix";
+#endif
+}
+
+void UvBackend::watch_signal(int sig) {
+  if (signals_.count(sig)) return;
+  auto watch = std::make_unique<SignalWatch>();
+  watch->loop = event_loop_;
+  check(uv_signal_init(&uv_loop_, &watch->handle), "uv_signal_init");
+  watch->handle.data = watch.get();
+  int rc = uv_signal_start(
+      &watch->handle,
+      [](uv_signal_t* h, int signum) { static_cast<SignalWatch*>(h->data)->loop->deliver_signal(signum); }, sig);
+  if (rc < 0) {
+    uv_close(reinterpret_cast<uv_handle_t*>(&watch->handle), [](uv_handle_t* h) {
+      delete static_cast<SignalWatch*>(h->data);
+    });
+    watch.release();
+    if (rc == UV_EINVAL) throw RuntimeError("sig " + std::to_string(sig) + " cannot be caught");
+    check(rc, "uv_signal_start");
+  }
+  signals_[sig] = std::move(watch);
+}
+
+void UvBackend::unwatch_signal(int sig) {
+  auto it = signals_.find(sig);
+  if (it == signals_.end()) return;
+  SignalWatch* watch = it->second.release();
+  signals_.erase(it);
+  uv_signal_stop(&watch->handle);
+  uv_close(reinterpret_cast<uv_handle_t*>(&watch->handle), [](uv_handle_t* h) {
+    delete static_cast<SignalWatch*>(h->data);
+  });
+}
+
+}  // namespace asyncio::uv
+
+namespace asyncio {
+std::unique_ptr<Backend> make_default_backend() { return std::make_unique<uv::UvBackend>(); }
+}  // namespace asyncio

@@ -1,0 +1,484 @@
+// EventLoop: the portable core loop. Python: asyncio.base_events.BaseEventLoop.
+#include <algorithm>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+
+#include "asyncio/detail/loop_registry.hpp"
+#include "asyncio/detail/repr.hpp"
+#include "asyncio/events.hpp"
+#include "asyncio/exception_context.hpp"
+#include "asyncio/log.hpp"
+#include "asyncio/tasks.hpp"
+
+namespace asyncio {
+
+namespace {
+
+// Python: base_events._MIN_SCHEDULED_TIMER_HANDLES and
+// _MIN_CANCELLED_TIMER_HANDLES_FRACTION.
+constexpr std::size_t kMinScheduledTimerHandles = 100;
+// Python: constants.MAXIMUM_SELECT_TIMEOUT (24 hours).
+constexpr double kMaximumSelectTimeout = 24 * 3600;
+// Python: time.get_clock_info('monotonic').resolution on Linux.
+constexpr double kClockResolution = 1e-9;
+// Python: signal.NSIG
+#if defined(NSIG)
+constexpr int kMaxSignal = NSIG;
+#else
+constexpr int kMaxSignal = 65;
+#endif
+
+bool debug_from_environment() {
+  for (const char* name : {"ASYNCIO_DEBUG", "PYTHONASYNCIODEBUG"}) {
+    const char* v = std::getenv(name);
+    if (v != nullptr && *v != '\0') return true;
+  }
+  return false;
+}
+
+// Python: base_events._run_until_complete_cb, scheduled when the future
+// passed to run_until_complete() is done.
+class StopWhenDone final : public detail::CallbackNode {
+ public:
+  explicit StopWhenDone(EventLoop* loop) : loop_(loop) {}
+  void on_fire(detail::FutureBase& future) override {
+    loop_->call_soon(
+        [](AnyFuture fut) {
+          if (!fut.cancelled()) {
+            std::exception_ptr exc = fut.exception();  // also marks it retrieved
+            if (exc) {
+              try {
+                std::rethrow_exception(exc);
+              } catch (const KeyboardInterrupt&) {
+                return;  // run_forever() already ended by raising it
+              } catch (const SystemExit&) {
+                return;
+              } catch (...) {
+              }
+            }
+          }
+          fut.get_loop().stop();
+        },
+        AnyFuture(&future, /*retain=*/true));
+  }
+  void on_discard() noexcept override {}
+
+ private:
+  EventLoop* loop_;
+};
+
+}  // namespace
+
+namespace detail {
+
+void report_callback_error(HandleNode& node) {
+  std::exception_ptr exc = std::current_exception();
+  try {
+    throw;
+  } catch (const KeyboardInterrupt&) {
+    throw;
+  } catch (const SystemExit&) {
+    throw;
+  } catch (...) {
+  }
+  ExceptionContext context;
+  context.message = "Exception in callback " + node.callback_name() + "()";
+  context.exception = exc;
+  node.add_ref();
+  context.handle = Handle(&node);
+  node.loop()->call_exception_handler(context);
+}
+
+void note_timer_cancelled(EventLoop* loop) noexcept { loop->note_timer_cancelled(); }
+
+}  // namespace detail
+
+EventLoop::EventLoop(std::unique_ptr<Backend> backend) : backend_(std::move(backend)) {
+  if (!backend_) throw ValueError("EventLoop needs a backend");
+  debug_ = debug_from_environment();
+  backend_->attach(*this);
+  detail::register_loop(this);
+}
+
+EventLoop::~EventLoop() {
+  if (!is_closed() && !running_) {
+    try {
+      close();
+    } catch (...) {
+    }
+  }
+  detail::unregister_loop(this);
+}
+
+void EventLoop::throw_closed() { throw RuntimeError("Event loop is closed"); }
+
+void EventLoop::check_thread() const {
+  // Python: BaseEventLoop._check_thread (debug mode only).
+  if (thread_id_ == std::thread::id()) return;
+  if (std::this_thread::get_id() != thread_id_) {
+    throw RuntimeError("Non-thread-safe operation invoked on an event loop other than the current one");
+  }
+}
+
+void EventLoop::check_runnable() const {
+  if (is_closed()) throw_closed();
+  if (running_) throw RuntimeError("This event loop is already running");
+  if (detail::tls_running_loop != nullptr) {
+    throw RuntimeError("Cannot run the event loop while another loop is running");
+  }
+}
+
+void EventLoop::run_forever_setup() {
+  check_runnable();
+  thread_id_ = std::this_thread::get_id();
+  running_ = true;
+  detail::tls_running_loop = this;
+}
+
+void EventLoop::run_forever_cleanup() noexcept {
+  stopping_ = false;
+  running_ = false;
+  thread_id_ = std::thread::id();
+  detail::tls_running_loop = nullptr;
+}
+
+void EventLoop::run_forever() {
+  run_forever_setup();
+  struct Cleanup {
+    EventLoop* loop;
+    ~Cleanup() { loop->run_forever_cleanup(); }
+  } cleanup{this};
+  for (;;) {
+    run_once();
+    if (stopping_) break;
+  }
+}
+
+void EventLoop::run_until_complete_base(detail::FutureBase& future, bool own_task) {
+  if (future.loop() != this) {
+    throw ValueError("The future belongs to a different loop than the one specified as the loop argument");
+  }
+  StopWhenDone on_done(this);
+  future.add_done_callback(&on_done);
+  try {
+    run_forever();
+  } catch (...) {
+    if (own_task && future.done() && !future.cancelled()) (void)future.exception();  // mark retrieved
+    if (on_done.linked()) future.remove_done_callback(&on_done);
+    throw;
+  }
+  if (on_done.linked()) future.remove_done_callback(&on_done);
+  if (!future.done()) throw RuntimeError("Event loop stopped before Future completed.");
+}
+
+void EventLoop::close() {
+  // Python: BaseEventLoop.close
+  if (running_) throw RuntimeError("Cannot close a running event loop");
+  if (is_closed()) return;
+  if (debug_) logger().debug("Close <EventLoop running=False closed=False debug=True>");
+  // Pending tasks die with the loop. Their coroutines are destroyed while
+  // the loop is still open, so destructors that schedule work do not throw.
+  for (int round = 0; tasks_head_ != nullptr && round < 16; ++round) {
+    std::vector<AnyTask> pending = pending_tasks();
+    for (AnyTask& task : pending) {
+      auto* t = static_cast<detail::TaskBase*>(task.state_ptr());
+      if (t->log_destroy_pending()) {
+        ExceptionContext context;
+        context.message = "Task was destroyed but it is pending!";
+        context.task = task;
+        call_exception_handler(context);
+      }
+      t->destroy_pending_coroutine();
+      unregister_task(t);
+    }
+  }
+  while (!signal_handlers_.empty()) remove_signal_handler(signal_handlers_.back().first);
+  {
+    std::lock_guard<std::mutex> lock(inbox_mutex_);
+    closed_.store(true, std::memory_order_relaxed);
+    for (detail::HandleNode* node : inbox_) node->release();
+    inbox_.clear();
+    inbox_nonempty_.store(false, std::memory_order_relaxed);
+  }
+  while (!ready_.empty()) {
+    detail::ReadyQueue::Entry e = ready_.pop();
+    if (!detail::ReadyQueue::is_task(e)) detail::ReadyQueue::as_runnable(e)->discard();
+  }
+  for (std::size_t i = 0; i < timers_.size(); ++i) {
+    detail::HandleNode* node = timers_.at(i).node;
+    node->set_scheduled(false);
+    node->release();
+  }
+  timers_.clear();
+  timer_cancelled_count_ = 0;
+  backend_->close();
+}
+
+void EventLoop::check_signal_handler_allowed(int sig) const {
+  // Python: _UnixSelectorEventLoop.add_signal_handler / _check_signal
+  if (sig < 1 || sig >= kMaxSignal) throw ValueError("invalid signal number " + std::to_string(sig));
+  if (is_closed()) throw_closed();
+  if (!detail::is_main_thread()) {
+    throw RuntimeError("set_wakeup_fd only works in main thread of the main interpreter");
+  }
+}
+
+void EventLoop::install_signal_handler(int sig, Handle handle) {
+  for (auto& entry : signal_handlers_) {
+    if (entry.first == sig) {
+      entry.second = std::move(handle);
+      return;
+    }
+  }
+  backend_->watch_signal(sig);  // raises before anything is recorded
+  signal_handlers_.emplace_back(sig, std::move(handle));
+}
+
+bool EventLoop::remove_signal_handler(int sig) {
+  if (sig < 1 || sig >= kMaxSignal) throw ValueError("invalid signal number " + std::to_string(sig));
+  for (auto it = signal_handlers_.begin(); it != signal_handlers_.end(); ++it) {
+    if (it->first == sig) {
+      signal_handlers_.erase(it);
+      backend_->unwatch_signal(sig);
+      return true;
+    }
+  }
+  return false;
+}
+
+void EventLoop::deliver_signal(int sig) {
+  // Python: _UnixSelectorEventLoop._handle_signal: the same handle runs once
+  // per delivery; a cancelled one removes itself.
+  for (auto& [s, handle] : signal_handlers_) {
+    if (s != sig) continue;
+    if (handle.cancelled()) {
+      remove_signal_handler(sig);
+      return;
+    }
+    detail::HandleNode* node = handle.node();
+    node->add_ref();
+    ready_.push(detail::ReadyQueue::entry(node));
+    return;
+  }
+}
+
+void EventLoop::schedule_timer(detail::HandleNode* node) {
+  timers_.push({node->when(), node});
+  node->set_scheduled(true);
+}
+
+void EventLoop::push_threadsafe(detail::HandleNode* node) {
+  std::lock_guard<std::mutex> lock(inbox_mutex_);
+  if (is_closed()) {
+    node->release();  // the Handle's reference
+    node->release();  // the queue's reference
+    throw_closed();
+  }
+  inbox_.push_back(node);
+  inbox_nonempty_.store(true, std::memory_order_release);
+  // Woken under the lock: close() cannot close the backend in between.
+  backend_->wake();
+}
+
+void EventLoop::drain_threadsafe() {
+  std::vector<detail::HandleNode*> batch;
+  {
+    std::lock_guard<std::mutex> lock(inbox_mutex_);
+    batch.swap(inbox_);
+    inbox_nonempty_.store(false, std::memory_order_relaxed);
+  }
+  for (detail::HandleNode* node : batch) ready_.push(detail::ReadyQueue::entry(node));
+}
+
+void EventLoop::purge_cancelled_timers() {
+  const std::size_t sched_count = timers_.size();
+  if (sched_count > kMinScheduledTimerHandles && timer_cancelled_count_ * 2 > sched_count) {
+    // Too many cancelled timers: rebuild the heap without them.
+    timers_.filter_and_heapify([](detail::HandleNode* node) {
+      if (!node->cancelled()) return true;
+      node->set_scheduled(false);
+      node->release();
+      return false;
+    });
+    timer_cancelled_count_ = 0;
+  } else {
+    // Remove cancelled timers from the head of the heap.
+    while (!timers_.empty() && timers_.top_node()->cancelled()) {
+      --timer_cancelled_count_;
+      detail::TimerEntry e = timers_.pop();
+      e.node->set_scheduled(false);
+      e.node->release();
+    }
+  }
+}
+
+void EventLoop::run_once() {
+  // Python: BaseEventLoop._run_once
+  purge_cancelled_timers();
+
+  double timeout = -1;  // block until I/O or a wake-up
+  if (!ready_.empty() || stopping_ || inbox_nonempty_.load(std::memory_order_relaxed)) {
+    timeout = 0;
+  } else if (!timers_.empty()) {
+    timeout = std::min(std::max(0.0, timers_.top_when() - time()), kMaximumSelectTimeout);
+  }
+  if (timeout != 0 || --poll_countdown_ <= 0) {
+    poll_countdown_ = kPollInterval;
+    backend_->poll(timeout);
+  }
+  if (inbox_nonempty_.load(std::memory_order_acquire)) drain_threadsafe();
+
+  // Handle 'later' callbacks that are ready.
+  if (!timers_.empty()) {
+    const double end_time = time() + kClockResolution;
+    while (!timers_.empty() && timers_.top_when() < end_time) {
+      detail::TimerEntry e = timers_.pop();
+      e.node->set_scheduled(false);
+      ready_.push(detail::ReadyQueue::entry(e.node));
+    }
+  }
+
+  // Run exactly the callbacks that are ready now; what they schedule runs
+  // on the next iteration.
+  const std::size_t ntodo = ready_.size();
+  if (debug_)
+    run_ready_debug(ntodo);
+  else
+    run_ready(ntodo);
+}
+
+void EventLoop::run_ready(std::size_t ntodo) {
+  for (; ntodo > 0; --ntodo) {
+    detail::ReadyQueue::Entry e = ready_.pop();
+    if (detail::ReadyQueue::is_task(e))
+      detail::ReadyQueue::as_task(e)->step();
+    else
+      detail::ReadyQueue::as_runnable(e)->run();
+  }
+}
+
+void EventLoop::run_ready_debug(std::size_t ntodo) {
+  for (; ntodo > 0; --ntodo) {
+    detail::ReadyQueue::Entry e = ready_.pop();
+    std::string what;
+    if (detail::ReadyQueue::is_task(e))
+      what = detail::ReadyQueue::as_task(e)->repr();
+    else
+      what = detail::ReadyQueue::as_runnable(e)->describe();
+    const double t0 = time();
+    if (detail::ReadyQueue::is_task(e))
+      detail::ReadyQueue::as_task(e)->step();
+    else
+      detail::ReadyQueue::as_runnable(e)->run();
+    const double dt = time() - t0;
+    if (dt >= slow_callback_duration) {
+      char buf[64];
+      std::snprintf(buf, sizeof buf, " took %.3f seconds", dt);
+      logger().warning("Executing " + what + buf);
+    }
+  }
+}
+
+void EventLoop::enter_task(detail::TaskBase* task) {
+  // Python: tasks._enter_task
+  if (current_task_ != nullptr) {
+    throw RuntimeError("Cannot enter into task " + task->repr() + " while another task " + current_task_->repr() +
+                       " is being executed.");
+  }
+  current_task_ = task;
+}
+
+void EventLoop::leave_task(detail::TaskBase* task) {
+  // Python: tasks._leave_task
+  if (current_task_ != task) {
+    throw RuntimeError("Leaving task " + task->repr() + " does not match the current task " +
+                       (current_task_ ? current_task_->repr() : std::string("None")) + ".");
+  }
+  current_task_ = nullptr;
+}
+
+void EventLoop::register_task(detail::TaskBase* task) noexcept {
+  task->add_ref();
+  task->set_registered(true);
+  task->prev_task_ = nullptr;
+  task->next_task_ = tasks_head_;
+  if (tasks_head_) tasks_head_->prev_task_ = task;
+  tasks_head_ = task;
+}
+
+void EventLoop::unregister_task(detail::TaskBase* task) noexcept {
+  if (!task->registered()) return;
+  task->set_registered(false);
+  if (task->prev_task_)
+    task->prev_task_->next_task_ = task->next_task_;
+  else
+    tasks_head_ = task->next_task_;
+  if (task->next_task_) task->next_task_->prev_task_ = task->prev_task_;
+  task->prev_task_ = task->next_task_ = nullptr;
+  task->release();
+}
+
+std::vector<AnyTask> EventLoop::pending_tasks() const {
+  std::vector<AnyTask> out;
+  // Oldest first, as Python's insertion-ordered task registry iterates.
+  for (detail::TaskBase* t = tasks_head_; t != nullptr; t = t->next_task_)
+    if (!t->done()) out.emplace_back(t, /*retain=*/true);
+  std::reverse(out.begin(), out.end());
+  return out;
+}
+
+void EventLoop::call_exception_handler(const ExceptionContext& context) {
+  // Python: BaseEventLoop.call_exception_handler
+  if (!exception_handler_) {
+    try {
+      default_exception_handler(context);
+    } catch (const KeyboardInterrupt&) {
+      throw;
+    } catch (const SystemExit&) {
+      throw;
+    } catch (...) {
+      logger().error("Exception in default exception handler");
+    }
+    return;
+  }
+  try {
+    exception_handler_(*this, context);
+  } catch (const KeyboardInterrupt&) {
+    throw;
+  } catch (const SystemExit&) {
+    throw;
+  } catch (...) {
+    std::exception_ptr handler_error = std::current_exception();
+    try {
+      ExceptionContext fallback;
+      fallback.message = "Unhandled error in exception handler";
+      fallback.exception = handler_error;
+      fallback.extra.emplace_back("context", "{'message': '" + context.message + "'}");
+      default_exception_handler(fallback);
+    } catch (const KeyboardInterrupt&) {
+      throw;
+    } catch (const SystemExit&) {
+      throw;
+    } catch (...) {
+      logger().error(
+          "Exception in default exception handler while handling an unexpected error in custom exception handler");
+    }
+  }
+}
+
+void EventLoop::default_exception_handler(const ExceptionContext& context) {
+  // Python: BaseEventLoop.default_exception_handler — the message, then every
+  // other key sorted by name with its repr, then the exception.
+  std::string text = context.message.empty() ? "Unhandled exception in event loop" : context.message;
+  std::vector<std::pair<std::string, std::string>> lines = context.extra;
+  if (context.future) lines.emplace_back("future", context.future->repr());
+  if (context.task) lines.emplace_back("task", context.task->repr());
+  if (context.handle) lines.emplace_back("handle", context.handle->repr());
+  std::sort(lines.begin(), lines.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (const auto& [key, value] : lines) text += "\n" + key + ": " + value;
+  if (context.exception) text += "\n" + describe_exception(context.exception);
+  logger().error(text);
+}
+
+}  // namespace asyncio

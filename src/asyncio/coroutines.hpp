@@ -1,0 +1,232 @@
+// Coroutines: the lazy Coro<T> type every asyncio coroutine function returns.
+// Python: coroutine objects (`async def`), asyncio.iscoroutine.
+//
+//   asyncio::Coro<int> answer() { co_await asyncio::sleep(0.1); co_return 42; }
+//
+// A Coro runs nothing until it is awaited or wrapped in a task. Awaiting it
+// runs it inside the awaiting task, transferring control symmetrically (no
+// loop iteration, no allocation besides the frame) as `await coro` does.
+//
+// How control transfers: the awaiter names the coroutine to run next in
+// tls_transfer_to and suspends; the task's step loop (TaskBase::step)
+// resumes it. A trampoline rather than await_suspend returning a handle,
+// because only a tail call makes the latter stack-safe, and compilers do not
+// promise one: GCC at -O0 overflows the stack after ~100k sequential awaits
+// of finished coroutines, and WebAssembly has no tail calls at all.
+// Inside a Coro only library awaitables may be awaited (Future, Task, Coro,
+// sleep(), locks, ...): a foreign awaitable would suspend the task without
+// telling the loop, which Python reports as "Task got bad yield"; here it is
+// a compile-time error.
+#pragma once
+
+#include <cstdint>
+#include <exception>
+#include <type_traits>
+#include <utility>
+
+#include "asyncio/detail/coro_compat.hpp"
+#include "asyncio/detail/pool.hpp"
+#include "asyncio/exceptions.hpp"
+
+namespace asyncio {
+
+template <class T = void>
+class Coro;
+
+namespace detail {
+
+/// Awaiters of the library declare `using asyncio_awaiter = void;`.
+template <class A>
+concept NativeAwaiter = requires { typename std::remove_cvref_t<A>::asyncio_awaiter; };
+
+template <class A>
+concept NativeAwaitable = NativeAwaiter<A> || requires(A&& a) {
+  { std::forward<A>(a).operator co_await() } -> NativeAwaiter;
+};
+
+// Keeps user parameters from binding to the promise constructor's defaults.
+struct PromiseSiteTag {};
+
+// Logs Python's "coroutine 'f' was never awaited" RuntimeWarning.
+void warn_never_awaited(const char* name) noexcept;
+
+// The coroutine the running task resumes next (see above); null when the
+// coroutine that just suspended waits for something instead.
+inline thread_local void* tls_transfer_to = nullptr;
+
+class CoroPromiseBase {
+ public:
+  CoroPromiseBase(PromiseSiteTag, const char* name) noexcept : name_(name) {}
+
+  static void* operator new(std::size_t n) { return pool_allocate(n); }
+  static void operator delete(void* p, std::size_t n) noexcept { pool_deallocate(p, n); }
+
+  stdcoro::suspend_always initial_suspend() const noexcept { return {}; }
+
+  struct FinalAwaiter {
+    bool await_ready() const noexcept { return false; }
+    template <class P>
+    void await_suspend(stdcoro::coroutine_handle<P> h) const noexcept {
+      // Back to the awaiting coroutine; a task's root has none.
+      if (void* caller = h.promise().continuation()) tls_transfer_to = caller;
+    }
+    void await_resume() const noexcept {}
+  };
+  FinalAwaiter final_suspend() const noexcept { return {}; }
+
+  void unhandled_exception() noexcept { exception_ = std::current_exception(); }
+
+  template <class A>
+  A&& await_transform(A&& awaitable) const noexcept {
+    static_assert(NativeAwaitable<A>,
+                  "co_await inside an asyncio::Coro needs an asyncio awaitable (Future, Task, Coro, "
+                  "sleep(), a lock, ...). Wrap other awaitables in an asyncio::Future.");
+    return std::forward<A>(awaitable);
+  }
+
+  const char* name() const noexcept { return name_; }
+  /// The awaiting coroutine's frame, or nullptr for a task's root.
+  void* continuation() const noexcept { return reinterpret_cast<void*>(continuation_ & ~kStarted); }
+  void set_continuation(void* frame) noexcept { continuation_ = reinterpret_cast<std::uintptr_t>(frame) | kStarted; }
+  /// True once awaited or handed to a task.
+  bool started() const noexcept { return (continuation_ & kStarted) != 0; }
+  void mark_started() noexcept { continuation_ |= kStarted; }
+
+  std::exception_ptr exception_;
+
+ private:
+  // Frames are 16-byte aligned (pool.hpp), so bit 0 is free for the flag.
+  static constexpr std::uintptr_t kStarted = 1;
+  std::uintptr_t continuation_ = 0;
+  const char* name_;
+};
+
+template <class T>
+class CoroPromise final : public CoroPromiseBase {
+ public:
+  // The default captures the coroutine function's name.
+  explicit CoroPromise(PromiseSiteTag tag = {}, const char* name = __builtin_FUNCTION()) noexcept
+      : CoroPromiseBase(tag, name) {}
+  ~CoroPromise() {
+    if (has_value_) value_.~T();
+  }
+  Coro<T> get_return_object() noexcept;
+
+  template <class U = T>
+  void return_value(U&& value) noexcept(std::is_nothrow_constructible_v<T, U&&>) {
+    ::new (static_cast<void*>(&value_)) T(std::forward<U>(value));
+    has_value_ = true;
+  }
+  T take_value() { return std::move(value_); }
+  T* value_ptr() noexcept { return &value_; }
+
+ private:
+  union {
+    T value_;
+  };
+  bool has_value_ = false;
+};
+
+template <>
+class CoroPromise<void> final : public CoroPromiseBase {
+ public:
+  explicit CoroPromise(PromiseSiteTag tag = {}, const char* name = __builtin_FUNCTION()) noexcept
+      : CoroPromiseBase(tag, name) {}
+  Coro<void> get_return_object() noexcept;
+  void return_void() noexcept {}
+  void take_value() noexcept {}
+};
+
+}  // namespace detail
+
+/// A lazily started coroutine returning T. Move-only; awaiting it (once)
+/// runs it to completion inside the awaiting task and yields its result or
+/// rethrows its exception. Destroying a Coro that never started logs
+/// "coroutine '<name>' was never awaited".
+/// Python: a coroutine object
+template <class T>
+class [[nodiscard]] Coro {
+ public:
+  using promise_type = detail::CoroPromise<T>;
+  using handle_type = stdcoro::coroutine_handle<promise_type>;
+  using value_type = T;
+
+  /// An empty Coro (no coroutine).
+  Coro() noexcept = default;
+  explicit Coro(handle_type h) noexcept : h_(h) {}
+  Coro(Coro&& other) noexcept : h_(std::exchange(other.h_, {})) {}
+  Coro& operator=(Coro&& other) noexcept {
+    if (this != &other) {
+      reset();
+      h_ = std::exchange(other.h_, {});
+    }
+    return *this;
+  }
+  ~Coro() { reset(); }
+
+  /// False for an empty (default-constructed or moved-from) Coro.
+  explicit operator bool() const noexcept { return static_cast<bool>(h_); }
+  /// True once the coroutine ran to completion. Python: cr_frame is None
+  bool done() const noexcept { return h_ && h_.done(); }
+  /// The coroutine function's name ("main_coro"). Python: coro.__qualname__
+  const char* name() const noexcept { return h_ ? h_.promise().name() : "<empty>"; }
+
+  struct [[nodiscard]] Awaiter {
+    using asyncio_awaiter = void;
+    handle_type callee;
+
+    bool await_ready() const {
+      if (!callee) throw RuntimeError("cannot await an empty coroutine");
+      if (callee.promise().started()) throw RuntimeError("cannot reuse already awaited coroutine");
+      return false;
+    }
+    void await_suspend(stdcoro::coroutine_handle<> caller) const noexcept {
+      callee.promise().set_continuation(caller.address());
+      detail::tls_transfer_to = callee.address();
+    }
+    T await_resume() const {
+      auto& p = callee.promise();
+      if (p.exception_) std::rethrow_exception(p.exception_);
+      return p.take_value();
+    }
+  };
+  /// Runs the coroutine inside the awaiting one. Python: await coro
+  Awaiter operator co_await() const& noexcept { return Awaiter{h_}; }
+  Awaiter operator co_await() && noexcept { return Awaiter{h_}; }
+
+  /// The coroutine handle (still owned by this Coro).
+  handle_type handle() const noexcept { return h_; }
+  /// Gives up ownership of the coroutine (to a task).
+  handle_type release() noexcept { return std::exchange(h_, {}); }
+
+ private:
+  void reset() noexcept {
+    if (!h_) return;
+    if (!h_.promise().started()) detail::warn_never_awaited(h_.promise().name());
+    h_.destroy();
+    h_ = {};
+  }
+  handle_type h_;
+};
+
+namespace detail {
+template <class T>
+Coro<T> CoroPromise<T>::get_return_object() noexcept {
+  return Coro<T>(stdcoro::coroutine_handle<CoroPromise<T>>::from_promise(*this));
+}
+inline Coro<void> CoroPromise<void>::get_return_object() noexcept {
+  return Coro<void>(stdcoro::coroutine_handle<CoroPromise<void>>::from_promise(*this));
+}
+}  // namespace detail
+
+/// True for Coro objects. Python: asyncio.iscoroutine()
+template <class X>
+constexpr bool iscoroutine(const X&) noexcept {
+  return false;
+}
+template <class T>
+constexpr bool iscoroutine(const Coro<T>&) noexcept {
+  return true;
+}
+
+}  // namespace asyncio

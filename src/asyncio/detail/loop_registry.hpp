@@ -1,0 +1,17 @@
+// Which event loops exist, for the reports made from destructors.
+//
+// A future reports a never-retrieved exception when its last reference goes,
+// which can be after its loop is gone (a handle outliving a Runner); the
+// report then goes to the logger instead of the dead loop's handler.
+#pragma once
+
+namespace asyncio {
+class EventLoop;
+namespace detail {
+void register_loop(EventLoop* loop);
+void unregister_loop(EventLoop* loop) noexcept;
+bool loop_is_alive(EventLoop* loop) noexcept;
+/// True in the thread that initialized the library (the main thread).
+bool is_main_thread() noexcept;
+}  // namespace detail
+}  // namespace asyncio

@@ -1,0 +1,110 @@
+#include "asyncio/detail/pool.hpp"
+
+#include <atomic>
+#include <mutex>
+#include <vector>
+
+namespace asyncio::detail {
+namespace {
+
+constexpr std::size_t kSlabBytes = 64 * 1024;
+
+// Full batches given up by threads, per size class.
+struct Depot {
+  std::mutex mutex;
+  std::vector<PoolList> batches;
+};
+
+Depot& depot(std::size_t cls) {
+  static Depot depots[kPoolClasses];
+  return depots[cls];
+}
+
+std::atomic<std::size_t> g_slab_bytes{0};
+
+void give_to_depot(std::size_t cls, const PoolList& batch) {
+  if (batch.count == 0) return;
+  Depot& d = depot(cls);
+  std::lock_guard<std::mutex> lock(d.mutex);
+  d.batches.push_back(batch);
+}
+
+// Hands a thread's cached blocks to the depot when the thread exits, so
+// they are reused instead of lost. A separate thread_local with a
+// destructor, touched only on slow paths, keeps the fast path free of TLS
+// guards.
+struct ThreadExit {
+  ~ThreadExit() {
+    PoolCache& cache = tls_pool_cache;
+    for (std::size_t c = 0; c < kPoolClasses; ++c) {
+      give_to_depot(c, cache.list[c]);
+      give_to_depot(c, cache.spare[c]);
+      cache.list[c] = PoolList{};
+      cache.spare[c] = PoolList{};
+    }
+  }
+};
+
+void register_thread_exit() {
+  static thread_local ThreadExit hook;
+  (void)&hook;
+  tls_pool_cache.exit_hook_registered = true;
+}
+
+}  // namespace
+
+void* pool_refill(std::size_t cls) {
+  PoolCache& cache = tls_pool_cache;
+  if (!cache.exit_hook_registered) register_thread_exit();
+  PoolList& list = cache.list[cls];
+  if (cache.spare[cls].count != 0) {
+    list = cache.spare[cls];
+    cache.spare[cls] = PoolList{};
+  } else {
+    Depot& d = depot(cls);
+    std::unique_lock<std::mutex> lock(d.mutex);
+    if (!d.batches.empty()) {
+      list = d.batches.back();
+      d.batches.pop_back();
+    } else {
+      lock.unlock();
+      // Carve a new slab into blocks.
+      const std::size_t block = (cls + 1) * kPoolGranule;
+      const std::size_t blocks = kSlabBytes / block > 0 ? kSlabBytes / block : 1;
+      auto* slab = static_cast<char*>(::operator new(blocks * block));
+      g_slab_bytes.fetch_add(blocks * block, std::memory_order_relaxed);
+      PoolBlock* head = nullptr;
+      for (std::size_t i = blocks; i-- > 0;) {
+        auto* b = reinterpret_cast<PoolBlock*>(slab + i * block);
+        b->next = head;
+        head = b;
+      }
+      list = PoolList{head, reinterpret_cast<PoolBlock*>(slab + (blocks - 1) * block),
+                      static_cast<std::uint32_t>(blocks)};
+    }
+  }
+  PoolBlock* b = list.head;
+  list.head = b->next;
+  --list.count;
+  return b;
+}
+
+void pool_spill(std::size_t cls) noexcept {
+  // The list holds a full batch: it becomes the spare, and an older spare
+  // goes to the depot.
+  PoolCache& cache = tls_pool_cache;
+  if (!cache.exit_hook_registered) register_thread_exit();
+  if (cache.spare[cls].count != 0) {
+    try {
+      give_to_depot(cls, cache.spare[cls]);
+    } catch (...) {
+      return;  // could not grow the depot: keep caching in the list
+    }
+  }
+  cache.spare[cls] = cache.list[cls];
+  cache.list[cls] = PoolList{};
+}
+
+std::size_t pool_slab_bytes() noexcept { return g_slab_bytes.load(std::memory_order_relaxed); }
+
+}  // namespace asyncio::detail

@@ -1,0 +1,78 @@
+// The loop's queue of ready callbacks: a growable ring buffer of tagged
+// pointers.
+//
+// Why a ring and not a linked list: entries carry no link field (a task can
+// be queued without owning a "next" pointer), pushes and pops touch one
+// contiguous array, and once the ring has grown to the program's working
+// size no operation allocates.
+// Entries are a Runnable* (a callback handle), or a TaskBase* with the low
+// bit set: a task step is dispatched with a direct call, not a virtual one.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <new>
+
+namespace asyncio::detail {
+
+class Runnable;
+class TaskBase;
+
+class ReadyQueue {
+ public:
+  ReadyQueue() : buf_(allocate(kInitialCapacity)), mask_(kInitialCapacity - 1) {}
+  ReadyQueue(const ReadyQueue&) = delete;
+  ReadyQueue& operator=(const ReadyQueue&) = delete;
+  ~ReadyQueue() { std::free(buf_); }
+
+  using Entry = std::uintptr_t;
+  static Entry entry(Runnable* r) noexcept { return reinterpret_cast<Entry>(r); }
+  static Entry entry(TaskBase* t) noexcept { return reinterpret_cast<Entry>(t) | 1u; }
+  static bool is_task(Entry e) noexcept { return (e & 1u) != 0; }
+  static TaskBase* as_task(Entry e) noexcept { return reinterpret_cast<TaskBase*>(e & ~Entry(1)); }
+  static Runnable* as_runnable(Entry e) noexcept { return reinterpret_cast<Runnable*>(e); }
+
+  bool empty() const noexcept { return size_ == 0; }
+  std::size_t size() const noexcept { return size_; }
+
+  void push(Entry r) {
+    if (size_ > mask_) grow();
+    buf_[(head_ + size_) & mask_] = r;
+    ++size_;
+  }
+
+  // Precondition: !empty().
+  Entry pop() noexcept {
+    Entry r = buf_[head_];
+    head_ = (head_ + 1) & mask_;
+    --size_;
+    return r;
+  }
+
+ private:
+  static constexpr std::size_t kInitialCapacity = 256;
+
+  static Entry* allocate(std::size_t n) {
+    auto* p = static_cast<Entry*>(std::malloc(n * sizeof(Entry)));
+    if (p == nullptr) throw std::bad_alloc();
+    return p;
+  }
+
+  void grow() {
+    const std::size_t cap = mask_ + 1;
+    Entry* bigger = allocate(cap * 2);
+    for (std::size_t i = 0; i < size_; ++i) bigger[i] = buf_[(head_ + i) & mask_];
+    std::free(buf_);
+    buf_ = bigger;
+    head_ = 0;
+    mask_ = cap * 2 - 1;
+  }
+
+  Entry* buf_;
+  std::size_t mask_;
+  std::size_t head_ = 0;
+  std::size_t size_ = 0;
+};
+
+}  // namespace asyncio::detail

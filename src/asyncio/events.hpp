@@ -1,0 +1,387 @@
+// The event loop and the functions that find it. Python: asyncio.events and
+// asyncio.base_events (BaseEventLoop), loop.* methods.
+//
+// The loop is portable: it owns the ready queue, the timer heap and the run
+// iteration (BaseEventLoop._run_once), and delegates only waiting for I/O to
+// its Backend. Ordering is therefore identical on every platform:
+//   1. purge cancelled timers (lazily, as CPython does);
+//   2. poll the backend: timeout 0 if anything is ready, else until the
+//      earliest timer (at most 24 h), else until woken;
+//   3. move due timers, in heap order, to the end of the ready queue;
+//   4. run exactly the entries that were ready at that moment, FIFO.
+// Divergence: when callbacks are ready, the non-blocking I/O check of step 2
+// runs every kPollInterval iterations instead of every iteration; a
+// syscall per iteration would cost more than the iteration itself. Ordering
+// among callbacks, timers and tasks is unchanged; I/O readiness is noticed a
+// few iterations later under load. See docs/eventloop.md.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <type_traits>
+#include <vector>
+
+#include "asyncio/backend.hpp"
+#include "asyncio/detail/ready_queue.hpp"
+#include "asyncio/detail/timer_heap.hpp"
+#include "asyncio/exceptions.hpp"
+#include "asyncio/handles.hpp"
+
+namespace asyncio {
+
+template <class T>
+class Future;
+template <class T>
+class Task;
+template <class T>
+class Coro;
+class AnyTask;
+class AnyCoro;
+struct ExceptionContext;
+
+namespace detail {
+class TaskBase;
+class FutureBase;
+}  // namespace detail
+
+/// Options of create_task(). Python: the keyword arguments of create_task().
+struct TaskOptions {
+  /// The task's name; "Task-<n>" when not given.
+  std::optional<std::string> name{};
+  /// Run the coroutine's first step inside create_task() (Python 3.12+);
+  /// std::nullopt uses the loop's task factory default (not eager).
+  std::optional<bool> eager_start{};
+};
+
+/// Receives what an exception handler would: the loop and the context.
+/// Python: the handler given to loop.set_exception_handler()
+using ExceptionHandler = std::function<void(EventLoop& loop, const ExceptionContext& context)>;
+
+/// Creates the task for a coroutine; see make_task() for the default.
+/// Python: the factory given to loop.set_task_factory()
+using TaskFactory = std::function<AnyTask(EventLoop& loop, AnyCoro coro, const TaskOptions& options)>;
+
+/// An event loop. Create one with new_event_loop(), or let run()/Runner do
+/// it. Not thread-safe: besides call_soon_threadsafe() (and the thread-safe
+/// helpers built on it), use a loop only from the thread running it.
+/// Python: asyncio.AbstractEventLoop / BaseEventLoop / asyncio.EventLoop
+class EventLoop : public std::enable_shared_from_this<EventLoop> {
+ public:
+  /// A loop waiting for I/O through `backend`.
+  explicit EventLoop(std::unique_ptr<Backend> backend);
+  EventLoop(const EventLoop&) = delete;
+  EventLoop& operator=(const EventLoop&) = delete;
+  /// Closes the loop if the owner did not.
+  virtual ~EventLoop();
+
+  // ---- Running and stopping the loop ----
+
+  /// Runs until stop() is called. RuntimeError if the loop is closed or
+  /// already running, or another loop is running in this thread.
+  /// Python: loop.run_forever()
+  void run_forever();
+
+  /// Wraps `coro` in a task, runs the loop until the task is done and
+  /// returns its result (or rethrows its exception). RuntimeError as
+  /// run_forever(), and "Event loop stopped before Future completed." if
+  /// stop() ended the loop first. Python: loop.run_until_complete()
+  template <class T>
+  T run_until_complete(Coro<T> coro);
+  /// Runs the loop until `future` is done; returns its result.
+  template <class T>
+  T run_until_complete(Future<T> future);
+
+  /// Stops run_forever() after the callbacks of the current iteration.
+  /// Python: loop.stop()
+  void stop() noexcept { stopping_ = true; }
+  /// Python: loop.is_running()
+  bool is_running() const noexcept { return running_; }
+  /// Python: loop.is_closed()
+  bool is_closed() const noexcept { return closed_.load(std::memory_order_relaxed); }
+  /// Closes the loop: pending callbacks and timers are dropped, pending
+  /// tasks' coroutines are destroyed (each reported as "Task was destroyed
+  /// but it is pending!"). Idempotent. RuntimeError if running.
+  /// Python: loop.close()
+  void close();
+
+  // ---- Scheduling callbacks ----
+
+  /// Schedules `f(args...)` for the next iteration, after everything
+  /// already scheduled (FIFO). RuntimeError if the loop is closed.
+  /// Python: loop.call_soon(callback, *args)
+  template <class F, class... Args>
+  Handle call_soon(F&& f, Args&&... args) {
+    check_open_for_scheduling();
+    detail::HandleNode* node =
+        detail::make_handle<detail::HandleNode::Kind::soon>(this, std::forward<F>(f), std::forward<Args>(args)...);
+    node->add_ref();  // the returned Handle's reference; the queue keeps the first
+    ready_.push(detail::ReadyQueue::entry(node));
+    return Handle(node);
+  }
+
+  /// call_soon() for other threads: safe to call from any thread (and wakes
+  /// the loop if it is waiting). RuntimeError if the loop is closed.
+  /// Python: loop.call_soon_threadsafe(callback, *args)
+  template <class F, class... Args>
+  Handle call_soon_threadsafe(F&& f, Args&&... args) {
+    detail::HandleNode* node = detail::make_handle<detail::HandleNode::Kind::threadsafe>(
+        this, std::forward<F>(f), std::forward<Args>(args)...);
+    node->add_ref();
+    push_threadsafe(node);  // releases both references and throws if closed
+    return Handle(node);
+  }
+
+  /// Schedules `f(args...)` to run after `delay` (zero or negative: at the
+  /// next iteration, after I/O callbacks). Python: loop.call_later()
+  template <class Rep, class Period, class F, class... Args>
+  TimerHandle call_later(std::chrono::duration<Rep, Period> delay, F&& f, Args&&... args) {
+    return call_at(time() + std::chrono::duration<double>(delay).count(), std::forward<F>(f),
+                   std::forward<Args>(args)...);
+  }
+  /// As above, `delay` in seconds. ValueError if `delay` is NaN.
+  template <class F, class... Args>
+  TimerHandle call_later(double delay, F&& f, Args&&... args) {
+    return call_at(time() + delay, std::forward<F>(f), std::forward<Args>(args)...);
+  }
+
+  /// Schedules `f(args...)` at loop time `when` (seconds, as time()).
+  /// ValueError if `when` is NaN. Python: loop.call_at()
+  template <class F, class... Args>
+  TimerHandle call_at(double when, F&& f, Args&&... args) {
+    return TimerHandle(add_timer(when, std::forward<F>(f), std::forward<Args>(args)...));
+  }
+
+  /// The loop's monotonic clock, in seconds. Python: loop.time()
+  double time() const noexcept { return backend_->time(); }
+
+  // ---- Futures and tasks ----
+
+  /// A new pending future attached to this loop. Python: loop.create_future()
+  template <class T = void>
+  Future<T> create_future();
+
+  /// Wraps `coro` in a task scheduled to start on the next iteration (or at
+  /// once, if eager). RuntimeError if the loop is closed.
+  /// Python: loop.create_task(coro, *, name=None, eager_start=None)
+  template <class T>
+  Task<T> create_task(Coro<T> coro, TaskOptions options = {});
+
+  /// Sets the factory create_task() uses; nullptr restores the default.
+  /// Python: loop.set_task_factory()
+  void set_task_factory(TaskFactory factory) { task_factory_ = std::move(factory); }
+  /// Python: loop.get_task_factory() (an empty function for the default)
+  const TaskFactory& get_task_factory() const noexcept { return task_factory_; }
+
+  // ---- Error handling ----
+
+  /// Sets the handler call_exception_handler() uses; nullptr restores the
+  /// default. Python: loop.set_exception_handler()
+  void set_exception_handler(ExceptionHandler handler) { exception_handler_ = std::move(handler); }
+  /// Python: loop.get_exception_handler() (empty for the default)
+  const ExceptionHandler& get_exception_handler() const noexcept { return exception_handler_; }
+  /// Logs the context on the "asyncio" logger at ERROR, as CPython does.
+  /// Python: loop.default_exception_handler()
+  void default_exception_handler(const ExceptionContext& context);
+  /// Calls the handler; errors raised by a custom handler are logged by the
+  /// default one. Python: loop.call_exception_handler()
+  void call_exception_handler(const ExceptionContext& context);
+
+  // ---- Debug mode ----
+
+  /// Python: loop.get_debug() (default: the ASYNCIO_DEBUG or
+  /// PYTHONASYNCIODEBUG environment variable is set and non-empty)
+  bool get_debug() const noexcept { return debug_; }
+  /// Python: loop.set_debug()
+  void set_debug(bool enabled) noexcept { debug_ = enabled; }
+  /// In debug mode, callbacks running longer than this many seconds are
+  /// logged. Python: loop.slow_callback_duration
+  double slow_callback_duration = 0.1;
+
+  // ---- Unix signals ----
+
+  /// Calls `f(args...)`, as a loop callback, each time signal `sig` arrives;
+  /// replaces an earlier handler for `sig`. ValueError for an invalid signal
+  /// number; RuntimeError outside the main thread or for a signal that
+  /// cannot be caught; NotImplementedError where there are no signals.
+  /// Python: loop.add_signal_handler()  Platforms: Unix
+  template <class F, class... Args>
+  void add_signal_handler(int sig, F&& f, Args&&... args) {
+    check_signal_handler_allowed(sig);
+    Handle handle(detail::make_handle<detail::HandleNode::Kind::soon>(this, std::forward<F>(f),
+                                                                       std::forward<Args>(args)...));
+    install_signal_handler(sig, std::move(handle));
+  }
+  /// Removes the handler for `sig`; false if there was none.
+  /// Python: loop.remove_signal_handler()  Platforms: Unix
+  bool remove_signal_handler(int sig);
+  /// Backend entry point: signal `sig` arrived (called in the loop thread).
+  void deliver_signal(int sig);
+
+  // ---- Platform ----
+
+  /// The backend this loop waits for I/O with.
+  Backend& backend() noexcept { return *backend_; }
+
+  // ---- Library internals (not part of the asyncio API) ----
+
+  /// Runs one iteration (BaseEventLoop._run_once). Used by run_forever()
+  /// and by hosts stepping the loop themselves.
+  void run_once();
+  /// call_at() returning the timer node with one reference for the caller.
+  template <class F, class... Args>
+  detail::HandleNode* add_timer(double when, F&& f, Args&&... args) {
+    check_open_for_scheduling();
+    if (std::isnan(when)) throw ValueError("Invalid time: NaN (not a number)");
+    detail::HandleNode* node =
+        detail::make_handle<detail::HandleNode::Kind::timer>(this, std::forward<F>(f), std::forward<Args>(args)...);
+    node->set_when(when);
+    node->add_ref();
+    schedule_timer(node);  // the heap keeps the first reference
+    return node;
+  }
+  /// Queues a task's next step. RuntimeError if the loop is closed.
+  void push_task(detail::TaskBase* task) {
+    if (is_closed()) throw_closed();
+    ready_.push(detail::ReadyQueue::entry(task));
+  }
+  detail::TaskBase* current_task() const noexcept { return current_task_; }
+  void enter_task(detail::TaskBase* task);
+  void leave_task(detail::TaskBase* task);
+  detail::TaskBase* swap_current_task(detail::TaskBase* task) noexcept {
+    detail::TaskBase* prev = current_task_;
+    current_task_ = task;
+    return prev;
+  }
+  void register_task(detail::TaskBase* task) noexcept;
+  void unregister_task(detail::TaskBase* task) noexcept;
+  std::vector<AnyTask> pending_tasks() const;
+  void note_timer_cancelled() noexcept { ++timer_cancelled_count_; }
+  std::size_t scheduled_timer_count() const noexcept { return timers_.size(); }
+  /// The deadline of the earliest scheduled timer (cancelled ones included
+  /// until purged), if any.
+  std::optional<double> next_deadline() const noexcept {
+    if (timers_.empty()) return std::nullopt;
+    return timers_.top_when();
+  }
+  std::size_t ready_count() const noexcept { return ready_.size(); }
+  void check_open_for_scheduling() {
+    if (is_closed()) throw_closed();
+    if (debug_) check_thread();
+  }
+  /// RuntimeError unless the loop can start running in this thread.
+  void check_runnable() const;
+  [[noreturn]] static void throw_closed();
+
+  /// Iterations between non-blocking I/O checks while callbacks are ready.
+  static constexpr int kPollInterval = 64;
+
+ private:
+  void schedule_timer(detail::HandleNode* node);
+  void push_threadsafe(detail::HandleNode* node);
+  void drain_threadsafe();
+  void check_thread() const;
+  void check_signal_handler_allowed(int sig) const;
+  void install_signal_handler(int sig, Handle handle);
+  void run_forever_setup();
+  void run_forever_cleanup() noexcept;
+  void purge_cancelled_timers();
+  void run_ready(std::size_t ntodo);
+  void run_ready_debug(std::size_t ntodo);
+  void run_until_complete_base(detail::FutureBase& future, bool own_task);
+
+  detail::ReadyQueue ready_;
+  detail::TimerHeap timers_;
+  std::size_t timer_cancelled_count_ = 0;
+  detail::TaskBase* current_task_ = nullptr;
+  detail::TaskBase* tasks_head_ = nullptr;  // pending tasks (intrusive list)
+  std::unique_ptr<Backend> backend_;
+  ExceptionHandler exception_handler_;
+  TaskFactory task_factory_;
+  std::atomic<bool> closed_{false};
+  bool running_ = false;
+  bool stopping_ = false;
+  bool debug_ = false;
+  int poll_countdown_ = kPollInterval;
+  std::thread::id thread_id_;
+  std::vector<std::pair<int, Handle>> signal_handlers_;
+
+  // call_soon_threadsafe() inbox, drained by the loop thread.
+  std::mutex inbox_mutex_;
+  std::vector<detail::HandleNode*> inbox_;
+  std::atomic<bool> inbox_nonempty_{false};
+};
+
+/// The loop running in this thread. RuntimeError("no running event loop")
+/// if none. Python: asyncio.get_running_loop()
+EventLoop& get_running_loop();
+
+/// The running loop, else the loop set for this thread by
+/// set_event_loop(); RuntimeError if neither (Python 3.14 behaviour).
+/// Python: asyncio.get_event_loop()
+EventLoop& get_event_loop();
+
+/// Makes `loop` this thread's current loop (nullptr clears it).
+/// Python: asyncio.set_event_loop()
+void set_event_loop(std::shared_ptr<EventLoop> loop);
+
+/// A new loop on the platform's default backend (not made current).
+/// Python: asyncio.new_event_loop()
+std::shared_ptr<EventLoop> new_event_loop();
+
+/// Decides what get_event_loop(), set_event_loop() and new_event_loop() do.
+/// Python: asyncio.AbstractEventLoopPolicy (deprecated since 3.14, like the
+/// whole policy system; prefer run(..., {.loop_factory = ...})).
+class AbstractEventLoopPolicy {
+ public:
+  virtual ~AbstractEventLoopPolicy() = default;
+  /// This context's current loop; RuntimeError if there is none.
+  virtual EventLoop& get_event_loop() = 0;
+  /// Sets (or, with nullptr, clears) this context's current loop.
+  virtual void set_event_loop(std::shared_ptr<EventLoop> loop) = 0;
+  /// A new loop, not made current.
+  virtual std::shared_ptr<EventLoop> new_event_loop() = 0;
+};
+
+/// One current loop per thread, new loops on the platform's default backend.
+/// Python: asyncio.DefaultEventLoopPolicy
+class DefaultEventLoopPolicy : public AbstractEventLoopPolicy {
+ public:
+  EventLoop& get_event_loop() override;
+  void set_event_loop(std::shared_ptr<EventLoop> loop) override;
+  std::shared_ptr<EventLoop> new_event_loop() override;
+};
+
+/// The process-wide policy (a DefaultEventLoopPolicy until one is set).
+/// Python: asyncio.get_event_loop_policy()
+AbstractEventLoopPolicy& get_event_loop_policy();
+/// Sets the process-wide policy; nullptr restores the default.
+/// Python: asyncio.set_event_loop_policy()
+void set_event_loop_policy(std::shared_ptr<AbstractEventLoopPolicy> policy);
+
+/// The running loop of this thread, or nullptr. Python: asyncio._get_running_loop()
+EventLoop* _get_running_loop() noexcept;
+/// Python: asyncio._set_running_loop()
+void _set_running_loop(EventLoop* loop) noexcept;
+
+namespace detail {
+inline thread_local EventLoop* tls_running_loop = nullptr;
+
+/// The running loop's current task, or nullptr.
+inline TaskBase* current_task_base() noexcept {
+  EventLoop* loop = tls_running_loop;
+  return loop ? loop->current_task() : nullptr;
+}
+/// The running loop's current task; RuntimeError if there is none (an
+/// awaiter used outside a task).
+TaskBase& require_current_task(const char* what);
+}  // namespace detail
+
+}  // namespace asyncio

@@ -1,0 +1,65 @@
+#include "asyncio/handles.hpp"
+
+#include <cstdio>
+
+namespace asyncio::detail {
+
+namespace {
+std::recursive_mutex& lock_of(const HandleNode* node) {
+  return static_cast<LockedHandleNode*>(const_cast<HandleNode*>(node))->mutex;
+}
+}  // namespace
+
+bool HandleNode::cancelled() const noexcept {
+  if (kind_ == Kind::threadsafe) {
+    std::lock_guard<std::recursive_mutex> lock(lock_of(this));
+    return cancelled_;
+  }
+  return cancelled_;
+}
+
+void HandleNode::cancel() noexcept {
+  if (kind_ == Kind::threadsafe) {
+    std::lock_guard<std::recursive_mutex> lock(lock_of(this));
+    cancel_unlocked();
+    return;
+  }
+  cancel_unlocked();
+}
+
+void HandleNode::cancel_unlocked() noexcept {
+  if (cancelled_) return;
+  // Python: TimerHandle.cancel() -> loop._timer_handle_cancelled(); counted
+  // only while the timer sits in the heap, for the lazy purge.
+  if (kind_ == Kind::timer && scheduled_) note_timer_cancelled(loop_);
+  cancelled_ = true;
+  if (!running_ && callback_alive_) {
+    callback_alive_ = false;
+    drop_callback();
+  }
+}
+
+void HandleNode::run_locked() {
+  ReleaseOnExit guard{this};  // declared first: released after the unlock
+  std::lock_guard<std::recursive_mutex> lock(lock_of(this));
+  if (cancelled_) return;
+  call();
+}
+
+std::string HandleNode::repr() const {
+  std::string out = kind_ == Kind::timer ? "<TimerHandle" : "<Handle";
+  bool is_cancelled = cancelled();
+  if (is_cancelled) out += " cancelled";
+  if (kind_ == Kind::timer) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, " when=%.17g", when_);
+    out += buf;
+  }
+  if (callback_alive_) out += " " + callback_name() + "()";
+  out += ">";
+  return out;
+}
+
+std::string HandleNode::describe() const { return repr(); }
+
+}  // namespace asyncio::detail

@@ -1,0 +1,133 @@
+#include "asyncio/runners.hpp"
+
+#include <csignal>
+
+#include "asyncio/detail/loop_registry.hpp"
+#include "asyncio/exception_context.hpp"
+
+namespace asyncio {
+
+namespace {
+
+// Awaits every task, ignoring outcomes: gather(*tasks, return_exceptions=True).
+Coro<> wait_all(std::vector<AnyTask> tasks) {
+  for (AnyTask& t : tasks) {
+    try {
+      co_await t;
+    } catch (const CancelledError&) {
+    } catch (...) {
+    }
+  }
+}
+
+// Python: runners._cancel_all_tasks
+void cancel_all_tasks(EventLoop& loop) {
+  std::vector<AnyTask> to_cancel = all_tasks(loop);
+  if (to_cancel.empty()) return;
+  for (AnyTask& t : to_cancel) t.cancel();
+  loop.run_until_complete(wait_all(to_cancel));
+  for (AnyTask& t : to_cancel) {
+    if (t.cancelled()) continue;
+    if (std::exception_ptr e = t.exception()) {
+      ExceptionContext context;
+      context.message = "unhandled exception during asyncio.run() shutdown";
+      context.exception = e;
+      context.task = t;
+      loop.call_exception_handler(context);
+    }
+  }
+}
+
+bool sigint_is_default() {
+#if defined(SIGINT) && !defined(_WIN32)
+  struct sigaction current {};
+  if (sigaction(SIGINT, nullptr, &current) != 0) return false;
+  return current.sa_handler == SIG_DFL;
+#else
+  return false;
+#endif
+}
+
+}  // namespace
+
+Runner::~Runner() {
+  try {
+    close();
+  } catch (...) {
+  }
+}
+
+void Runner::lazy_init() {
+  if (state_ == State::closed) throw RuntimeError("Runner is closed");
+  if (state_ == State::initialized) return;
+  if (options_.loop_factory) {
+    loop_ = options_.loop_factory();
+    if (!loop_) throw TypeError("loop_factory returned no event loop");
+  } else {
+    loop_ = new_event_loop();
+    if (!set_event_loop_) {
+      set_event_loop(loop_);
+      set_event_loop_ = true;
+    }
+  }
+  if (options_.debug) loop_->set_debug(*options_.debug);
+  state_ = State::initialized;
+}
+
+EventLoop& Runner::get_loop() {
+  lazy_init();
+  return *loop_;
+}
+
+void Runner::close() {
+  if (state_ != State::initialized) return;
+  struct Finally {
+    Runner* r;
+    ~Finally() {
+      if (r->set_event_loop_) {
+        set_event_loop(nullptr);
+        r->set_event_loop_ = false;
+      }
+      r->loop_->close();
+      r->loop_.reset();
+      r->state_ = State::closed;
+    }
+  } finally{this};
+  cancel_all_tasks(*loop_);
+}
+
+Runner::SigintScope::SigintScope(Runner& runner, AnyFuture main_task)
+    : runner_(runner), main_task_(std::move(main_task)) {
+  // Python: Runner.run installs its handler only in the main thread and
+  // only over the default SIGINT disposition.
+  if (!detail::is_main_thread() || !sigint_is_default()) return;
+#if defined(SIGINT)
+  try {
+    runner_.loop_->add_signal_handler(SIGINT, [this] {
+      // Python: Runner._on_sigint
+      ++interrupts_;
+      if (interrupts_ == 1 && !main_task_.done()) {
+        main_task_.cancel();
+        return;
+      }
+      throw KeyboardInterrupt();
+    });
+    installed_ = true;
+  } catch (const std::exception&) {
+    // No signals on this platform: run without the handler.
+  }
+#endif
+}
+
+Runner::SigintScope::~SigintScope() {
+#if defined(SIGINT)
+  if (installed_ && runner_.loop_ && !runner_.loop_->is_closed()) {
+    try {
+      runner_.loop_->remove_signal_handler(SIGINT);
+    } catch (...) {
+    }
+  }
+#endif
+}
+
+}  // namespace asyncio

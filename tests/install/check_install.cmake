@@ -1,0 +1,35 @@
+# Installs the build tree into a fresh prefix, builds tests/install/consumer
+# against it with find_package(asyncio CONFIG), runs it and checks its output.
+# Arguments: BUILD_DIR, SOURCE_DIR, WORK_DIR, GENERATOR, CXX_COMPILER.
+file(REMOVE_RECURSE "${WORK_DIR}")
+set(prefix "${WORK_DIR}/prefix")
+
+execute_process(COMMAND "${CMAKE_COMMAND}" --install "${BUILD_DIR}" --prefix "${prefix}"
+                RESULT_VARIABLE rc OUTPUT_QUIET)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "install failed: ${rc}")
+endif()
+if(NOT EXISTS "${prefix}/lib/cmake/asyncio/asyncioConfig.cmake" AND
+   NOT EXISTS "${prefix}/lib64/cmake/asyncio/asyncioConfig.cmake")
+  file(GLOB_RECURSE configs "${prefix}/*asyncioConfig.cmake")
+  if(NOT configs)
+    message(FATAL_ERROR "no asyncioConfig.cmake under ${prefix}")
+  endif()
+endif()
+
+execute_process(COMMAND "${CMAKE_COMMAND}" -S "${SOURCE_DIR}/tests/install/consumer" -B "${WORK_DIR}/build"
+                        -G "${GENERATOR}" "-DCMAKE_PREFIX_PATH=${prefix}" "-DCMAKE_CXX_COMPILER=${CXX_COMPILER}"
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "configuring the consumer failed:\n${out}\n${err}")
+endif()
+execute_process(COMMAND "${CMAKE_COMMAND}" --build "${WORK_DIR}/build"
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "building the consumer failed:\n${out}\n${err}")
+endif()
+execute_process(COMMAND "${WORK_DIR}/build/consumer" RESULT_VARIABLE rc OUTPUT_VARIABLE out)
+if(NOT rc EQUAL 0 OR NOT out STREQUAL "consumer ok 42\n")
+  message(FATAL_ERROR "the consumer printed '${out}' (exit ${rc})")
+endif()
+message(STATUS "installed package works: ${out}")

@@ -1,0 +1,67 @@
+// Helpers shared by the tests.
+#pragma once
+
+#include <asyncio/asyncio.hpp>
+#include <catch2/catch.hpp>
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace test {
+
+/// A fresh loop for one test; closed (and checked) at the end.
+struct LoopFixture {
+  std::shared_ptr<asyncio::EventLoop> loop = asyncio::new_event_loop();
+  std::vector<std::string> events;
+  std::vector<asyncio::ExceptionContext> errors;
+
+  LoopFixture() {
+    loop->set_exception_handler(
+        [this](asyncio::EventLoop&, const asyncio::ExceptionContext& c) { errors.push_back(c); });
+  }
+  ~LoopFixture() {
+    if (!loop->is_closed()) loop->close();
+  }
+  /// A callback appending `what` to events.
+  auto record(std::string what) {
+    return [this, what = std::move(what)] { events.push_back(what); };
+  }
+  /// Runs one loop iteration (Python's test_utils.run_briefly).
+  void run_briefly() {
+    loop->call_soon([this] { loop->stop(); });
+    loop->run_forever();
+  }
+};
+
+/// Collects what the asyncio logger receives while alive.
+struct LogCapture {
+  std::vector<std::pair<asyncio::LogLevel, std::string>> records;
+  LogCapture() {
+    asyncio::logger().set_handler([this](asyncio::LogLevel level, std::string_view msg) {
+      records.emplace_back(level, std::string(msg));
+    });
+  }
+  ~LogCapture() { asyncio::logger().set_handler(nullptr); }
+  bool contains(const std::string& needle) const {
+    for (const auto& r : records)
+      if (r.second.find(needle) != std::string::npos) return true;
+    return false;
+  }
+};
+
+/// The message of the exception in `e` (what()).
+inline std::string message_of(const std::exception_ptr& e) {
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& ex) {
+    return ex.what();
+  } catch (const asyncio::BaseException& ex) {
+    return ex.what();
+  } catch (...) {
+    return "?";
+  }
+}
+
+}  // namespace test

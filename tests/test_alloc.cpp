@@ -1,0 +1,116 @@
+// Allocation counts on the hot paths (DESIGN.md's performance principles):
+// counts, not times. A replaced global operator new counts every heap
+// allocation made by this test executable.
+#include <atomic>
+#include <cstdlib>
+#include <new>
+
+#include "support.hpp"
+
+namespace {
+std::atomic<long> g_allocations{0};
+}
+
+#if defined(__GNUC__) && !defined(__clang__)
+// The replacements below pair malloc with free on purpose.
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
+
+// Every replaceable form, so that no allocation bypasses the count and
+// every pointer goes back to the allocator that made it (also under ASan).
+void* operator new(std::size_t n) {
+  g_allocations.fetch_add(1, std::memory_order_relaxed);
+  if (void* p = std::malloc(n ? n : 1)) return p;
+  throw std::bad_alloc();
+}
+void* operator new[](std::size_t n) { return ::operator new(n); }
+void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
+  g_allocations.fetch_add(1, std::memory_order_relaxed);
+  return std::malloc(n ? n : 1);
+}
+void* operator new[](std::size_t n, const std::nothrow_t& t) noexcept { return ::operator new(n, t); }
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
+
+namespace {
+
+long allocations() { return g_allocations.load(std::memory_order_relaxed); }
+
+asyncio::Coro<int> trivial() { co_return 1; }
+
+asyncio::Coro<long> await_done_future(asyncio::Future<int> fut, int n) {
+  long sum = 0;
+  co_await asyncio::sleep(0);
+  const long before = allocations();
+  for (int i = 0; i < n; ++i) sum += co_await fut;
+  const long after = allocations();
+  CHECK(sum == n);
+  co_return after - before;
+}
+
+asyncio::Coro<long> sleep_zero_rounds(int n) {
+  for (int i = 0; i < 100; ++i) co_await asyncio::sleep(0);  // warm up
+  const long before = allocations();
+  for (int i = 0; i < n; ++i) co_await asyncio::sleep(0);
+  co_return allocations() - before;
+}
+
+asyncio::Coro<long> create_and_await_tasks(int n) {
+  for (int i = 0; i < 100; ++i) co_await asyncio::create_task(trivial());  // warm up
+  const long before = allocations();
+  for (int i = 0; i < n; ++i) co_await asyncio::create_task(trivial());
+  co_return allocations() - before;
+}
+
+}  // namespace
+
+TEST_CASE("call_soon and running the callback allocate nothing once warm", "[alloc]") {
+  test::LoopFixture f;
+  int count = 0;
+  auto batch = [&](int n) {
+    for (int i = 0; i < n; ++i) f.loop->call_soon([&count] { ++count; });
+    f.run_briefly();
+  };
+  batch(1000);  // warm the pool and the ready queue
+  const long before = allocations();
+  batch(1000);
+  batch(1000);
+  const long used = allocations() - before;
+#if defined(ASYNCIO_POOL_DISABLED)
+  WARN("the pool is disabled under sanitizers; allocations: " << used);
+#else
+  CHECK(used == 0);
+#endif
+  CHECK(count == 3000);
+}
+
+TEST_CASE("awaiting a completed future allocates nothing", "[alloc]") {
+  test::LoopFixture f;
+  asyncio::Future<int> fut(*f.loop);
+  fut.set_result(1);
+  CHECK(f.loop->run_until_complete(await_done_future(fut, 100000)) == 0);
+}
+
+TEST_CASE("a sleep(0) round trip allocates nothing", "[alloc]") {
+  test::LoopFixture f;
+  const long used = f.loop->run_until_complete(sleep_zero_rounds(10000));
+#if defined(ASYNCIO_POOL_DISABLED)
+  WARN("pool disabled; allocations: " << used);
+#else
+  CHECK(used == 0);
+#endif
+}
+
+TEST_CASE("creating and awaiting a task reuses pooled memory", "[alloc]") {
+  test::LoopFixture f;
+  const long used = f.loop->run_until_complete(create_and_await_tasks(10000));
+#if defined(ASYNCIO_POOL_DISABLED)
+  CHECK(used >= 10000);  // frame and task each time
+#else
+  CHECK(used == 0);
+#endif
+}

@@ -1,0 +1,640 @@
+// The event loop: scheduling, ordering, running, closing, errors, threads,
+// signals, debug mode. Python: test_base_events.py, test_events.py.
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <thread>
+
+#include "support.hpp"
+
+using namespace std::chrono_literals;
+using asyncio::EventLoop;
+using test::LoopFixture;
+
+TEST_CASE("call_soon runs callbacks once each in FIFO order", "[events]") {
+  LoopFixture f;
+  for (int i = 0; i < 5; ++i) f.loop->call_soon(f.record("cb" + std::to_string(i)));
+  f.run_briefly();
+  f.run_briefly();
+  CHECK(f.events == std::vector<std::string>{"cb0", "cb1", "cb2", "cb3", "cb4"});
+}
+
+TEST_CASE("call_soon passes its arguments to the callback", "[events]") {
+  LoopFixture f;
+  int sum = 0;
+  f.loop->call_soon([&](int a, int b, const std::string& s) { sum = a + b + static_cast<int>(s.size()); }, 1, 2,
+                    std::string("abc"));
+  f.run_briefly();
+  CHECK(sum == 6);
+}
+
+TEST_CASE("callbacks scheduled by a callback run on the next iteration", "[events]") {
+  LoopFixture f;
+  f.loop->call_soon([&] {
+    f.events.push_back("a");
+    f.loop->call_soon(f.record("b"));
+  });
+  f.loop->call_soon([&] { f.loop->stop(); });
+  f.loop->run_forever();
+  // stop() ends the loop after the iteration that was ready: b waits.
+  CHECK(f.events == std::vector<std::string>{"a"});
+  f.run_briefly();
+  CHECK(f.events == std::vector<std::string>{"a", "b"});
+}
+
+TEST_CASE("stop before run_forever runs exactly one iteration", "[events]") {
+  LoopFixture f;
+  f.loop->call_soon([&] {
+    f.events.push_back("first");
+    f.loop->call_soon(f.record("second"));
+  });
+  f.loop->stop();
+  f.loop->run_forever();
+  CHECK(f.events == std::vector<std::string>{"first"});
+  CHECK_FALSE(f.loop->is_running());
+}
+
+TEST_CASE("timers with equal deadlines fire in CPython's heapq order", "[events]") {
+  // CPython: eight call_at()s with one deadline fire as 0 2 6 5 7 1 3 4.
+  LoopFixture f;
+  const double when = f.loop->time() + 0.01;
+  for (int i = 0; i < 8; ++i) f.loop->call_at(when, f.record(std::to_string(i)));
+  f.loop->call_soon(f.record("soon"));
+  f.loop->call_at(when + 0.01, [&] { f.loop->stop(); });
+  f.loop->run_forever();
+  CHECK(f.events == std::vector<std::string>{"soon", "0", "2", "6", "5", "7", "1", "3", "4"});
+}
+
+TEST_CASE("timers fire in deadline order", "[events]") {
+  LoopFixture f;
+  f.loop->call_later(0.03, f.record("30ms"));
+  f.loop->call_later(0.01, f.record("10ms"));
+  f.loop->call_later(20ms, f.record("20ms"));
+  f.loop->call_later(0.04, [&] { f.loop->stop(); });
+  f.loop->run_forever();
+  CHECK(f.events == std::vector<std::string>{"10ms", "20ms", "30ms"});
+}
+
+TEST_CASE("due timers run after the callbacks already ready", "[events]") {
+  // CPython: call_later(0, b) then call_soon(a) runs a, then b.
+  LoopFixture f;
+  f.loop->call_later(0, f.record("b"));
+  f.loop->call_soon(f.record("a"));
+  f.loop->call_soon([&] { f.loop->stop(); });
+  f.loop->run_forever();
+  CHECK(f.events == std::vector<std::string>{"a", "b"});
+}
+
+TEST_CASE("a negative delay runs on the next iteration", "[events]") {
+  LoopFixture f;
+  f.loop->call_later(-5.0, f.record("late"));
+  f.run_briefly();
+  CHECK(f.events == std::vector<std::string>{"late"});
+}
+
+TEST_CASE("a timer does not fire before its deadline", "[events]") {
+  LoopFixture f;
+  double fired_at = 0;
+  const double start = f.loop->time();
+  f.loop->call_later(0.05, [&] {
+    fired_at = f.loop->time();
+    f.loop->stop();
+  });
+  f.loop->run_forever();
+  CHECK(fired_at - start >= 0.05 - 1e-9);
+}
+
+TEST_CASE("TimerHandle::when is the scheduled loop time", "[events]") {
+  LoopFixture f;
+  const double when = f.loop->time() + 100;
+  asyncio::TimerHandle h = f.loop->call_at(when, [] {});
+  CHECK(h.when() == when);
+  asyncio::TimerHandle h2 = f.loop->call_later(10.0, [] {});
+  CHECK(h2.when() >= f.loop->time() + 9.9);
+  h.cancel();
+  h2.cancel();
+}
+
+TEST_CASE("a cancelled handle never runs", "[events]") {
+  LoopFixture f;
+  asyncio::Handle h = f.loop->call_soon(f.record("cancelled"));
+  f.loop->call_soon(f.record("kept"));
+  CHECK_FALSE(h.cancelled());
+  h.cancel();
+  CHECK(h.cancelled());
+  h.cancel();  // idempotent
+  f.run_briefly();
+  CHECK(f.events == std::vector<std::string>{"kept"});
+}
+
+TEST_CASE("a cancelled timer never runs and leaves the heap", "[events]") {
+  LoopFixture f;
+  asyncio::TimerHandle h = f.loop->call_later(0.01, f.record("timer"));
+  CHECK(f.loop->scheduled_timer_count() == 1);
+  h.cancel();
+  f.loop->call_later(0.02, [&] { f.loop->stop(); });
+  f.loop->run_forever();
+  CHECK(f.events.empty());
+  CHECK(f.loop->scheduled_timer_count() == 0);
+}
+
+TEST_CASE("cancelled timers are purged in bulk when they are most of the heap", "[events]") {
+  // CPython rebuilds the heap when more than 100 timers are scheduled and
+  // more than half of them are cancelled.
+  LoopFixture f;
+  std::vector<asyncio::TimerHandle> handles;
+  for (int i = 0; i < 150; ++i) handles.push_back(f.loop->call_later(1000.0 + i, [] {}));
+  asyncio::TimerHandle first = f.loop->call_later(500.0, [] {});
+  for (int i = 0; i < 100; ++i) handles[static_cast<std::size_t>(i)].cancel();
+  f.run_briefly();
+  CHECK(f.loop->scheduled_timer_count() == 51);
+  first.cancel();
+  for (auto& h : handles) h.cancel();
+  f.run_briefly();
+  CHECK(f.loop->scheduled_timer_count() == 0);
+}
+
+TEST_CASE("cancelled timers at the head of the heap are dropped lazily", "[events]") {
+  LoopFixture f;
+  asyncio::TimerHandle a = f.loop->call_later(100.0, [] {});
+  asyncio::TimerHandle b = f.loop->call_later(200.0, [] {});
+  b.cancel();
+  f.run_briefly();
+  CHECK(f.loop->scheduled_timer_count() == 2);  // b is not at the head
+  a.cancel();
+  f.run_briefly();
+  CHECK(f.loop->scheduled_timer_count() == 0);
+}
+
+TEST_CASE("a callback may cancel its own handle while running", "[events]") {
+  LoopFixture f;
+  asyncio::Handle self;
+  int runs = 0;
+  self = f.loop->call_soon([&] {
+    ++runs;
+    self.cancel();
+  });
+  f.run_briefly();
+  CHECK(runs == 1);
+  CHECK(self.cancelled());
+}
+
+TEST_CASE("cancelling a handle releases its callback at once", "[events]") {
+  LoopFixture f;
+  auto resource = std::make_shared<int>(1);
+  asyncio::TimerHandle h = f.loop->call_later(1000.0, [resource] {});
+  CHECK(resource.use_count() == 2);
+  h.cancel();
+  CHECK(resource.use_count() == 1);
+}
+
+TEST_CASE("dropping a Handle does not cancel the callback", "[events]") {
+  LoopFixture f;
+  { (void)f.loop->call_soon(f.record("ran")); }
+  f.run_briefly();
+  CHECK(f.events == std::vector<std::string>{"ran"});
+}
+
+TEST_CASE("Handle repr follows CPython", "[events]") {
+  LoopFixture f;
+  asyncio::Handle h = f.loop->call_soon([] {});
+  CHECK(h.repr().rfind("<Handle ", 0) == 0);
+  h.cancel();
+  CHECK(h.repr() == "<Handle cancelled>");
+  asyncio::TimerHandle t = f.loop->call_at(123.5, [] {});
+  CHECK(t.repr().rfind("<TimerHandle when=123.5 ", 0) == 0);
+  t.cancel();
+  CHECK(t.repr() == "<TimerHandle cancelled when=123.5>");
+  CHECK(asyncio::Handle().repr() == "<Handle empty>");
+}
+
+TEST_CASE("call_at with a NaN deadline raises ValueError", "[events]") {
+  LoopFixture f;
+  CHECK_THROWS_AS(f.loop->call_at(std::nan(""), [] {}), asyncio::ValueError);
+  CHECK_THROWS_AS(f.loop->call_later(std::nan(""), [] {}), asyncio::ValueError);
+}
+
+TEST_CASE("scheduling on a closed loop raises RuntimeError", "[events]") {
+  LoopFixture f;
+  f.loop->close();
+  CHECK_THROWS_WITH(f.loop->call_soon([] {}), "Event loop is closed");
+  CHECK_THROWS_WITH(f.loop->call_later(1.0, [] {}), "Event loop is closed");
+  CHECK_THROWS_WITH(f.loop->call_soon_threadsafe([] {}), "Event loop is closed");
+  CHECK_THROWS_WITH(f.loop->run_forever(), "Event loop is closed");
+}
+
+TEST_CASE("close is idempotent and drops pending callbacks and timers", "[events]") {
+  LoopFixture f;
+  auto resource = std::make_shared<int>(0);
+  f.loop->call_soon([resource] {});
+  f.loop->call_later(10.0, [resource] {});
+  CHECK(resource.use_count() == 3);
+  CHECK_FALSE(f.loop->is_closed());
+  f.loop->close();
+  CHECK(f.loop->is_closed());
+  CHECK(resource.use_count() == 1);
+  CHECK(f.loop->ready_count() == 0);
+  CHECK(f.loop->scheduled_timer_count() == 0);
+  f.loop->close();
+}
+
+TEST_CASE("closing a running loop raises RuntimeError", "[events]") {
+  LoopFixture f;
+  std::string message;
+  f.loop->call_soon([&] {
+    try {
+      f.loop->close();
+    } catch (const asyncio::RuntimeError& e) {
+      message = e.what();
+    }
+    f.loop->stop();
+  });
+  f.loop->run_forever();
+  CHECK(message == "Cannot close a running event loop");
+}
+
+TEST_CASE("running a running loop raises RuntimeError", "[events]") {
+  LoopFixture f;
+  std::string message;
+  f.loop->call_soon([&] {
+    try {
+      f.loop->run_forever();
+    } catch (const asyncio::RuntimeError& e) {
+      message = e.what();
+    }
+    f.loop->stop();
+  });
+  f.loop->run_forever();
+  CHECK(message == "This event loop is already running");
+}
+
+TEST_CASE("running a second loop inside a running one raises RuntimeError", "[events]") {
+  LoopFixture f;
+  auto other = asyncio::new_event_loop();
+  std::string message;
+  f.loop->call_soon([&] {
+    try {
+      other->run_forever();
+    } catch (const asyncio::RuntimeError& e) {
+      message = e.what();
+    }
+    f.loop->stop();
+  });
+  f.loop->run_forever();
+  other->close();
+  CHECK(message == "Cannot run the event loop while another loop is running");
+}
+
+TEST_CASE("is_running is true only inside run_forever", "[events]") {
+  LoopFixture f;
+  bool inside = false;
+  f.loop->call_soon([&] {
+    inside = f.loop->is_running();
+    f.loop->stop();
+  });
+  CHECK_FALSE(f.loop->is_running());
+  f.loop->run_forever();
+  CHECK(inside);
+  CHECK_FALSE(f.loop->is_running());
+}
+
+TEST_CASE("an exception escaping a callback goes to the handler and the loop goes on", "[events]") {
+  LoopFixture f;
+  f.loop->call_soon([] { throw std::runtime_error("boom"); });
+  f.loop->call_soon(f.record("after"));
+  f.run_briefly();
+  REQUIRE(f.errors.size() == 1);
+  CHECK(f.errors[0].message.rfind("Exception in callback ", 0) == 0);
+  CHECK(test::message_of(f.errors[0].exception) == "boom");
+  CHECK(f.errors[0].handle.has_value());
+  CHECK(f.events == std::vector<std::string>{"after"});
+}
+
+TEST_CASE("the default exception handler logs the context at ERROR", "[events]") {
+  auto loop = asyncio::new_event_loop();
+  test::LogCapture log;
+  loop->call_soon([] { throw asyncio::ValueError("bad value"); });
+  loop->call_soon([&] { loop->stop(); });
+  loop->run_forever();
+  loop->close();
+  REQUIRE(log.records.size() == 1);
+  CHECK(log.records[0].first == asyncio::LogLevel::error);
+  const std::string& text = log.records[0].second;
+  CHECK(text.rfind("Exception in callback ", 0) == 0);
+  CHECK(text.find("\nhandle: <Handle ") != std::string::npos);
+  CHECK(text.find("ValueError: bad value") != std::string::npos);
+}
+
+TEST_CASE("default_exception_handler sorts the context keys and names the exception", "[events]") {
+  auto loop = asyncio::new_event_loop();
+  test::LogCapture log;
+  asyncio::ExceptionContext context;
+  context.extra = {{"transport", "<T>"}, {"protocol", "<P>"}};
+  context.exception = std::make_exception_ptr(asyncio::RuntimeError("x"));
+  loop->default_exception_handler(context);
+  loop->close();
+  REQUIRE(log.records.size() == 1);
+  CHECK(log.records[0].second == "Unhandled exception in event loop\nprotocol: <P>\ntransport: <T>\nRuntimeError: x");
+}
+
+TEST_CASE("an error in a custom exception handler is logged by the default one", "[events]") {
+  auto loop = asyncio::new_event_loop();
+  test::LogCapture log;
+  loop->set_exception_handler([](EventLoop&, const asyncio::ExceptionContext&) { throw std::logic_error("oops"); });
+  asyncio::ExceptionContext context;
+  context.message = "original";
+  loop->call_exception_handler(context);
+  loop->close();
+  REQUIRE(log.records.size() == 1);
+  CHECK(log.records[0].second.rfind("Unhandled error in exception handler\ncontext: ", 0) == 0);
+  CHECK(log.records[0].second.find("original") != std::string::npos);
+  CHECK(log.records[0].second.find("oops") != std::string::npos);
+}
+
+TEST_CASE("set_exception_handler with nullptr restores the default handler", "[events]") {
+  auto loop = asyncio::new_event_loop();
+  CHECK_FALSE(loop->get_exception_handler());
+  int calls = 0;
+  loop->set_exception_handler([&](EventLoop&, const asyncio::ExceptionContext&) { ++calls; });
+  CHECK(static_cast<bool>(loop->get_exception_handler()));
+  loop->call_exception_handler({});
+  loop->set_exception_handler(nullptr);
+  test::LogCapture log;
+  loop->call_exception_handler({});
+  loop->close();
+  CHECK(calls == 1);
+  CHECK(log.records.size() == 1);
+}
+
+TEST_CASE("KeyboardInterrupt escaping a callback stops run_forever and keeps the rest", "[events]") {
+  LoopFixture f;
+  f.loop->call_soon([] { throw asyncio::KeyboardInterrupt(); });
+  f.loop->call_soon(f.record("after"));
+  CHECK_THROWS_AS(f.loop->run_forever(), asyncio::KeyboardInterrupt);
+  CHECK_FALSE(f.loop->is_running());
+  CHECK(f.errors.empty());
+  f.run_briefly();  // the loop is still usable; the next callback was kept
+  CHECK(f.events == std::vector<std::string>{"after"});
+}
+
+TEST_CASE("SystemExit escaping a callback propagates out of run_forever", "[events]") {
+  LoopFixture f;
+  f.loop->call_soon([] { throw asyncio::SystemExit(3); });
+  try {
+    f.loop->run_forever();
+    FAIL("no SystemExit");
+  } catch (const asyncio::SystemExit& e) {
+    CHECK(e.code() == 3);
+  }
+}
+
+TEST_CASE("call_soon_threadsafe wakes a loop blocked waiting", "[events][threads]") {
+  LoopFixture f;
+  f.loop->call_later(30.0, [] {});  // the loop would otherwise sleep 30 s
+  std::atomic<bool> ran{false};
+  std::thread other([&] {
+    std::this_thread::sleep_for(50ms);
+    f.loop->call_soon_threadsafe([&] {
+      ran = true;
+      f.loop->stop();
+    });
+  });
+  const double start = f.loop->time();
+  f.loop->run_forever();
+  other.join();
+  CHECK(ran.load());
+  CHECK(f.loop->time() - start < 10.0);
+}
+
+TEST_CASE("call_soon_threadsafe callbacks from many threads all run", "[events][threads]") {
+  LoopFixture f;
+  std::atomic<int> count{0};
+  constexpr int kThreads = 4, kEach = 500;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < kEach; ++i) f.loop->call_soon_threadsafe([&] { ++count; });
+    });
+  }
+  f.loop->call_soon_threadsafe([] {});
+  std::function<void()> poll_done = [&] {
+    if (count.load() == kThreads * kEach)
+      f.loop->stop();
+    else
+      f.loop->call_later(0.001, poll_done);
+  };
+  f.loop->call_soon(poll_done);
+  f.loop->run_forever();
+  for (auto& t : threads) t.join();
+  CHECK(count.load() == kThreads * kEach);
+}
+
+TEST_CASE("a call_soon_threadsafe handle can be cancelled from another thread", "[events][threads]") {
+  LoopFixture f;
+  asyncio::Handle h;
+  std::thread other([&] { h = f.loop->call_soon_threadsafe(f.record("never")); });
+  other.join();
+  std::thread canceller([&] { h.cancel(); });
+  canceller.join();
+  CHECK(h.cancelled());
+  f.run_briefly();
+  CHECK(f.events.empty());
+}
+
+TEST_CASE("time is the monotonic clock in seconds", "[events]") {
+  LoopFixture f;
+  const double a = f.loop->time();
+  std::this_thread::sleep_for(20ms);
+  const double b = f.loop->time();
+  CHECK(b - a >= 0.019);
+  CHECK(b - a < 5.0);
+}
+
+TEST_CASE("debug mode logs callbacks slower than slow_callback_duration", "[events]") {
+  LoopFixture f;
+  test::LogCapture log;
+  f.loop->set_debug(true);
+  CHECK(f.loop->get_debug());
+  f.loop->slow_callback_duration = 0.01;
+  f.loop->call_soon([] { std::this_thread::sleep_for(30ms); });
+  f.loop->call_soon([] {});
+  f.run_briefly();
+  int slow = 0;
+  for (const auto& r : log.records) {
+    if (r.second.rfind("Executing <Handle ", 0) == 0 && r.second.find(" took ") != std::string::npos) {
+      CHECK(r.first == asyncio::LogLevel::warning);
+      ++slow;
+    }
+  }
+  CHECK(slow == 1);
+}
+
+TEST_CASE("debug mode rejects call_soon from another thread while running", "[events][threads]") {
+  LoopFixture f;
+  f.loop->set_debug(true);
+  std::string message;
+  f.loop->call_soon([&] {
+    std::thread other([&] {
+      try {
+        f.loop->call_soon([] {});
+      } catch (const asyncio::RuntimeError& e) {
+        message = e.what();
+      }
+    });
+    other.join();
+    f.loop->stop();
+  });
+  f.loop->run_forever();
+  CHECK(message == "Non-thread-safe operation invoked on an event loop other than the current one");
+}
+
+TEST_CASE("get_running_loop raises outside a running loop and finds it inside", "[events]") {
+  CHECK_THROWS_WITH(asyncio::get_running_loop(), "no running event loop");
+  CHECK(asyncio::_get_running_loop() == nullptr);
+  LoopFixture f;
+  EventLoop* seen = nullptr;
+  f.loop->call_soon([&] {
+    seen = &asyncio::get_running_loop();
+    f.loop->stop();
+  });
+  f.loop->run_forever();
+  CHECK(seen == f.loop.get());
+  CHECK(asyncio::_get_running_loop() == nullptr);
+}
+
+TEST_CASE("get_event_loop raises without a current loop (Python 3.14)", "[events]") {
+  asyncio::set_event_loop(nullptr);
+  CHECK_THROWS_WITH(asyncio::get_event_loop(), "There is no current event loop in thread 'MainThread'.");
+  std::string from_thread;
+  std::thread other([&] {
+    try {
+      asyncio::get_event_loop();
+    } catch (const asyncio::RuntimeError& e) {
+      from_thread = e.what();
+    }
+  });
+  other.join();
+  CHECK(from_thread.rfind("There is no current event loop in thread <thread ", 0) == 0);
+}
+
+TEST_CASE("set_event_loop makes a loop current for this thread only", "[events]") {
+  auto loop = asyncio::new_event_loop();
+  asyncio::set_event_loop(loop);
+  CHECK(&asyncio::get_event_loop() == loop.get());
+  bool other_has_loop = true;
+  std::thread other([&] {
+    try {
+      asyncio::get_event_loop();
+    } catch (const asyncio::RuntimeError&) {
+      other_has_loop = false;
+    }
+  });
+  other.join();
+  CHECK_FALSE(other_has_loop);
+  asyncio::set_event_loop(nullptr);
+  CHECK_THROWS_AS(asyncio::get_event_loop(), asyncio::RuntimeError);
+  loop->close();
+}
+
+TEST_CASE("get_event_loop returns the running loop first", "[events]") {
+  auto current = asyncio::new_event_loop();
+  asyncio::set_event_loop(current);
+  LoopFixture f;
+  EventLoop* seen = nullptr;
+  f.loop->call_soon([&] {
+    seen = &asyncio::get_event_loop();
+    f.loop->stop();
+  });
+  f.loop->run_forever();
+  CHECK(seen == f.loop.get());
+  asyncio::set_event_loop(nullptr);
+  current->close();
+}
+
+TEST_CASE("new_event_loop returns a new loop each time and does not make it current", "[events]") {
+  asyncio::set_event_loop(nullptr);
+  auto a = asyncio::new_event_loop();
+  auto b = asyncio::new_event_loop();
+  CHECK(a != b);
+  CHECK_THROWS_AS(asyncio::get_event_loop(), asyncio::RuntimeError);
+  a->close();
+  b->close();
+}
+
+namespace {
+struct CountingPolicy : asyncio::DefaultEventLoopPolicy {
+  int created = 0;
+  std::shared_ptr<EventLoop> new_event_loop() override {
+    ++created;
+    return DefaultEventLoopPolicy::new_event_loop();
+  }
+};
+}  // namespace
+
+TEST_CASE("set_event_loop_policy replaces the policy and nullptr restores the default", "[events]") {
+  auto policy = std::make_shared<CountingPolicy>();
+  asyncio::set_event_loop_policy(policy);
+  CHECK(&asyncio::get_event_loop_policy() == policy.get());
+  auto loop = asyncio::new_event_loop();
+  CHECK(policy->created == 1);
+  loop->close();
+  asyncio::set_event_loop_policy(nullptr);
+  CHECK(dynamic_cast<CountingPolicy*>(&asyncio::get_event_loop_policy()) == nullptr);
+}
+
+TEST_CASE("the loop destructor closes the loop", "[events]") {
+  auto resource = std::make_shared<int>(0);
+  {
+    auto loop = asyncio::new_event_loop();
+    loop->call_later(10.0, [resource] {});
+    CHECK(resource.use_count() == 2);
+  }
+  CHECK(resource.use_count() == 1);
+}
+
+TEST_CASE("add_signal_handler runs the handler as a loop callback each time", "[events][signals]") {
+  LoopFixture f;
+  int calls = 0;
+  f.loop->add_signal_handler(SIGUSR1, [&](int tag) { calls += tag; }, 10);
+  f.loop->call_soon([] { std::raise(SIGUSR1); });
+  f.loop->call_later(0.05, [] { std::raise(SIGUSR1); });
+  f.loop->call_later(0.2, [&] { f.loop->stop(); });
+  f.loop->run_forever();
+  CHECK(calls == 20);
+  CHECK(f.loop->remove_signal_handler(SIGUSR1));
+  CHECK_FALSE(f.loop->remove_signal_handler(SIGUSR1));
+}
+
+TEST_CASE("add_signal_handler rejects bad signals", "[events][signals]") {
+  LoopFixture f;
+  CHECK_THROWS_WITH(f.loop->add_signal_handler(0, [] {}), "invalid signal number 0");
+  CHECK_THROWS_AS(f.loop->add_signal_handler(100000, [] {}), asyncio::ValueError);
+  CHECK_THROWS_WITH(f.loop->add_signal_handler(SIGKILL, [] {}), "sig 9 cannot be caught");
+  CHECK_THROWS_AS(f.loop->remove_signal_handler(-1), asyncio::ValueError);
+}
+
+TEST_CASE("add_signal_handler only works in the main thread", "[events][signals][threads]") {
+  std::string message;
+  std::thread other([&] {
+    auto loop = asyncio::new_event_loop();
+    try {
+      loop->add_signal_handler(SIGUSR2, [] {});
+    } catch (const asyncio::RuntimeError& e) {
+      message = e.what();
+    }
+    loop->close();
+  });
+  other.join();
+  CHECK(message == "set_wakeup_fd only works in main thread of the main interpreter");
+}
+
+TEST_CASE("closing the loop removes its signal handlers", "[events][signals]") {
+  {
+    LoopFixture f;
+    f.loop->add_signal_handler(SIGUSR1, [] {});
+    f.loop->close();
+  }
+  struct sigaction current {};
+  sigaction(SIGUSR1, nullptr, &current);
+  CHECK(current.sa_handler == SIG_DFL);
+}
