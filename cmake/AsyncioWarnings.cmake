@@ -9,6 +9,11 @@ function(asyncio_set_warnings target)
     target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wnon-virtual-dtor)
     if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
       target_compile_options(${target} PRIVATE -Wshadow=local)
+      # GCC 12 reports -Wrestrict on `"literal" + std::string` when optimizing
+      # (a false positive in libstdc++'s inlined code: GCC bug 105329).
+      if(CMAKE_CXX_COMPILER_VERSION VERSION_GREATER_EQUAL 12 AND CMAKE_CXX_COMPILER_VERSION VERSION_LESS 13)
+        target_compile_options(${target} PRIVATE -Wno-restrict)
+      endif()
     endif()
     if(ASYNCIO_WARNINGS_AS_ERRORS)
       target_compile_options(${target} PRIVATE -Werror)

@@ -61,13 +61,7 @@ class FutureState final : public FutureBase {
   void* value_ptr() noexcept override { return value_.get(); }
 
  protected:
-  std::string result_repr() const override {
-    if constexpr (std::is_void_v<T>) {
-      return "None";
-    } else {
-      return value_repr(*const_cast<ResultSlot<T>&>(value_).get());
-    }
-  }
+  std::string result_repr() const override { return value_.repr(); }
 
  private:
   ResultSlot<T> value_;

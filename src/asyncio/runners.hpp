@@ -78,7 +78,8 @@ class Runner {
     try {
       return loop_->run_until_complete(task);
     } catch (const CancelledError&) {
-      if (sigint.interrupted() && task.is_task() && AnyTask(static_cast<detail::TaskBase*>(task.state_ptr()), true).uncancel() == 0) {
+      if (sigint.interrupted() && task.is_task() &&
+          static_cast<detail::TaskBase*>(task.state_ptr())->uncancel() == 0) {
         throw KeyboardInterrupt();
       }
       throw;

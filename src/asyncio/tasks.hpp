@@ -60,13 +60,7 @@ class TaskState final : public TaskBase {
       value_.emplace(typed_root().promise().take_value());
     }
   }
-  std::string result_repr() const override {
-    if constexpr (std::is_void_v<T>) {
-      return "None";
-    } else {
-      return value_repr(*const_cast<ResultSlot<T>&>(value_).get());
-    }
-  }
+  std::string result_repr() const override { return value_.repr(); }
 
  private:
   typename Coro<T>::handle_type typed_root() const noexcept {

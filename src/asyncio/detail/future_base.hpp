@@ -17,6 +17,7 @@
 #include <string>
 
 #include "asyncio/detail/pool.hpp"
+#include "asyncio/detail/repr.hpp"
 #include "asyncio/exceptions.hpp"
 
 namespace asyncio {
@@ -209,6 +210,8 @@ class ResultSlot {
   }
   void destroy() noexcept { value_.~T(); }
   T* get() noexcept { return &value_; }
+  /// Python's repr() of the stored value. Precondition: a value is stored.
+  std::string repr() const { return value_repr(value_); }
 
  private:
   union {
@@ -222,6 +225,7 @@ class ResultSlot<void> {
   void emplace() noexcept {}
   void destroy() noexcept {}
   void* get() noexcept { return nullptr; }
+  std::string repr() const { return "None"; }
 };
 
 }  // namespace detail
