@@ -638,3 +638,51 @@ TEST_CASE("closing the loop removes its signal handlers", "[events][signals]") {
   sigaction(SIGUSR1, nullptr, &current);
   CHECK(current.sa_handler == SIG_DFL);
 }
+
+TEST_CASE("run_until_complete on a done future still runs one iteration", "[events]") {
+  // CPython: the callbacks already scheduled run before it returns.
+  LoopFixture f;
+  asyncio::Future<int> fut(*f.loop);
+  fut.set_result(5);
+  f.loop->call_soon(f.record("a"));
+  CHECK(f.loop->run_until_complete(fut) == 5);
+  CHECK(f.events == std::vector<std::string>{"a"});
+}
+
+TEST_CASE("run_until_complete refuses a future of another loop", "[events]") {
+  LoopFixture f;
+  auto other = asyncio::new_event_loop();
+  asyncio::Future<int> foreign(*other);
+  CHECK_THROWS_AS(f.loop->run_until_complete(foreign), asyncio::ValueError);
+  other->close();
+}
+
+TEST_CASE("stopping the loop under run ends it with RuntimeError", "[events]") {
+  auto stopper = []() -> asyncio::Coro<> {
+    asyncio::get_running_loop().stop();
+    co_await asyncio::sleep(1);
+  };
+  test::LogCapture log;  // the abandoned main task is reported when the loop closes
+  CHECK_THROWS_WITH(asyncio::run(stopper()), "Event loop stopped before Future completed.");
+}
+
+TEST_CASE("an exception in a done callback goes to the exception handler", "[events]") {
+  LoopFixture f;
+  asyncio::Future<int> fut(*f.loop);
+  fut.add_done_callback([](asyncio::Future<int>) { throw std::runtime_error("in callback"); });
+  fut.set_result(1);
+  f.run_briefly();
+  REQUIRE(f.errors.size() == 1);
+  CHECK(f.errors[0].message.rfind("Exception in callback ", 0) == 0);
+  CHECK(test::message_of(f.errors[0].exception) == "in callback");
+}
+
+TEST_CASE("stop twice before run_forever still runs one iteration", "[events]") {
+  LoopFixture f;
+  f.loop->call_soon(f.record("1"));
+  f.loop->stop();
+  f.loop->stop();
+  f.loop->run_forever();
+  CHECK(f.events == std::vector<std::string>{"1"});
+  CHECK_FALSE(f.loop->is_running());
+}

@@ -644,3 +644,60 @@ TEST_CASE("a cancelled task cancels every awaiter", "[tasks]") {
   CHECK(f.loop->run_until_complete(a));
   CHECK(f.loop->run_until_complete(b));
 }
+
+TEST_CASE("awaiting a future cancelled with a message raises that message", "[tasks]") {
+  LoopFixture f;
+  auto body = [](asyncio::EventLoop& loop) -> Coro<std::string> {
+    asyncio::Future<int> fut(loop);
+    loop.call_soon([fut]() mutable { fut.cancel("why"); });
+    try {
+      co_await fut;
+    } catch (const asyncio::CancelledError& e) {
+      co_return e.what();
+    }
+    co_return "";
+  };
+  CHECK(f.loop->run_until_complete(body(*f.loop)) == "why");
+}
+
+TEST_CASE("cancelling a task cancels its awaited future with the same message", "[tasks]") {
+  // CPython: both the future and the task raise CancelledError('m').
+  LoopFixture f;
+  asyncio::Future<int> fut(*f.loop);
+  auto waiter = [](asyncio::Future<int> target) -> Coro<> { co_await target; };
+  auto task = f.loop->create_task(waiter(fut));
+  f.run_briefly();
+  task.cancel("m");
+  f.run_briefly();
+  try {
+    (void)fut.result();
+    FAIL("future not cancelled");
+  } catch (const asyncio::CancelledError& e) {
+    CHECK(std::string(e.what()) == "m");
+  }
+  try {
+    f.loop->run_until_complete(task);
+    FAIL("task not cancelled");
+  } catch (const asyncio::CancelledError& e) {
+    CHECK(std::string(e.what()) == "m");
+  }
+  CHECK(task.cancelling() == 1);
+}
+
+TEST_CASE("an exception in a task's first step is its result", "[tasks]") {
+  LoopFixture f;
+  auto task = f.loop->create_task(fail_with("at once"));
+  CHECK_THROWS_WITH(f.loop->run_until_complete(task), "at once");
+  CHECK(task.done());
+  CHECK_FALSE(task.cancelled());
+}
+
+TEST_CASE("set_name on a running task shows in its repr", "[tasks]") {
+  LoopFixture f;
+  auto body = []() -> Coro<std::string> {
+    auto me = *asyncio::current_task();
+    me.set_name("42");
+    co_return me.repr();
+  };
+  CHECK(f.loop->run_until_complete(body()).rfind("<Task pending name='42' ", 0) == 0);
+}
