@@ -502,7 +502,7 @@ TEST_CASE("get_running_loop raises outside a running loop and finds it inside", 
   CHECK(asyncio::_get_running_loop() == nullptr);
 }
 
-TEST_CASE("get_event_loop raises without a current loop (Python 3.14)", "[events]") {
+TEST_CASE("get_event_loop raises without a current loop (Python 3.14)", "[events][threads]") {
   asyncio::set_event_loop(nullptr);
   CHECK_THROWS_WITH(asyncio::get_event_loop(), "There is no current event loop in thread 'MainThread'.");
   std::string from_thread;
@@ -517,7 +517,7 @@ TEST_CASE("get_event_loop raises without a current loop (Python 3.14)", "[events
   CHECK(from_thread.rfind("There is no current event loop in thread <thread ", 0) == 0);
 }
 
-TEST_CASE("set_event_loop makes a loop current for this thread only", "[events]") {
+TEST_CASE("set_event_loop makes a loop current for this thread only", "[events][threads]") {
   auto loop = asyncio::new_event_loop();
   asyncio::set_event_loop(loop);
   CHECK(&asyncio::get_event_loop() == loop.get());
