@@ -7,4 +7,9 @@ set(CMAKE_CXX_COMPILER aarch64-linux-gnu-g++)
 set(CMAKE_LIBRARY_ARCHITECTURE aarch64-linux-gnu)
 set(CMAKE_FIND_ROOT_PATH /usr/aarch64-linux-gnu)
 set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
-set(CMAKE_CROSSCOMPILING_EMULATOR qemu-aarch64;-L;/usr/aarch64-linux-gnu)
+# -L finds the cross toolchain's dynamic loader; LD_LIBRARY_PATH makes it
+# load the same toolchain's libc and libstdc++. Without it the loader takes
+# libc from the multiarch /lib/aarch64-linux-gnu (libc6:<arch>, pulled in by libuv),
+# whose Debian revision can differ from the loader's, and pthread_create
+# hangs. libuv itself comes from the multiarch directory.
+set(CMAKE_CROSSCOMPILING_EMULATOR qemu-aarch64;-L;/usr/aarch64-linux-gnu;-E;LD_LIBRARY_PATH=/usr/aarch64-linux-gnu/lib)
