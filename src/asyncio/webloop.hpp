@@ -19,6 +19,7 @@
 
 #include <functional>
 #include <memory>
+#include <type_traits>
 #include <utility>
 
 #include "asyncio/events.hpp"
@@ -44,7 +45,7 @@ void run_forever(std::shared_ptr<EventLoop> loop, std::function<void()> on_stopp
 /// once cannot, so the result arrives through `on_done`.
 /// Platforms: wasm32-emscripten
 template <class T>
-void run(Coro<T> main, std::function<void(Task<T>)> on_done = {}) {
+void run(Coro<T> main, std::type_identity_t<std::function<void(Task<T>)>> on_done = {}) {
   auto runner = std::make_shared<Runner>();
   EventLoop& loop = runner->get_loop();
   Task<T> task = loop.create_task(std::move(main));
