@@ -67,12 +67,14 @@ TEST_CASE("timers with equal deadlines fire in CPython's heapq order", "[events]
 
 TEST_CASE("timers fire in deadline order", "[events]") {
   LoopFixture f;
-  f.loop->call_later(0.03, f.record("30ms"));
-  f.loop->call_later(0.01, f.record("10ms"));
-  f.loop->call_later(20ms, f.record("20ms"));
-  f.loop->call_later(0.04, [&] { f.loop->stop(); });
+  // 50 ms apart: under qemu the first call of each call_later instantiation
+  // can take over 10 ms, which would shift a later deadline past an earlier.
+  f.loop->call_later(0.15, f.record("150ms"));
+  f.loop->call_later(0.05, f.record("50ms"));
+  f.loop->call_later(100ms, f.record("100ms"));
+  f.loop->call_later(0.2, [&] { f.loop->stop(); });
   f.loop->run_forever();
-  CHECK(f.events == std::vector<std::string>{"10ms", "20ms", "30ms"});
+  CHECK(f.events == std::vector<std::string>{"50ms", "100ms", "150ms"});
 }
 
 TEST_CASE("due timers run after the callbacks already ready", "[events]") {
