@@ -32,6 +32,10 @@ asyncio::Coro<int> demo() {
   auto a = asyncio::create_task(worker("task A", 0.15, 1));
   auto b = asyncio::create_task(worker("task B", 0.05, 2));
   auto c = asyncio::create_task(worker("task C", 0.10, 3));
+  // Yield once: the tasks take their first steps in this same iteration, so
+  // the timers below count from the same moment as their sleeps (a page
+  // that is slow to give the next iteration cannot reorder them).
+  co_await asyncio::sleep(0);
 
   // A timer callback resolving a future the demo awaits.
   asyncio::Future<std::string> answer = loop.create_future<std::string>();
