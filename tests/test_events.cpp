@@ -67,12 +67,14 @@ TEST_CASE("timers with equal deadlines fire in CPython's heapq order", "[events]
 
 TEST_CASE("timers fire in deadline order", "[events]") {
   LoopFixture f;
-  f.loop->call_later(0.03, f.record("30ms"));
-  f.loop->call_later(0.01, f.record("10ms"));
-  f.loop->call_later(20ms, f.record("20ms"));
-  f.loop->call_later(0.04, [&] { f.loop->stop(); });
+  // 50 ms apart: under qemu the first call of each call_later instantiation
+  // can take over 10 ms, which would shift a later deadline past an earlier.
+  f.loop->call_later(0.15, f.record("150ms"));
+  f.loop->call_later(0.05, f.record("50ms"));
+  f.loop->call_later(100ms, f.record("100ms"));
+  f.loop->call_later(0.2, [&] { f.loop->stop(); });
   f.loop->run_forever();
-  CHECK(f.events == std::vector<std::string>{"10ms", "20ms", "30ms"});
+  CHECK(f.events == std::vector<std::string>{"50ms", "100ms", "150ms"});
 }
 
 TEST_CASE("due timers run after the callbacks already ready", "[events]") {
@@ -502,7 +504,7 @@ TEST_CASE("get_running_loop raises outside a running loop and finds it inside", 
   CHECK(asyncio::_get_running_loop() == nullptr);
 }
 
-TEST_CASE("get_event_loop raises without a current loop (Python 3.14)", "[events]") {
+TEST_CASE("get_event_loop raises without a current loop (Python 3.14)", "[events][threads]") {
   asyncio::set_event_loop(nullptr);
   CHECK_THROWS_WITH(asyncio::get_event_loop(), "There is no current event loop in thread 'MainThread'.");
   std::string from_thread;
@@ -517,7 +519,7 @@ TEST_CASE("get_event_loop raises without a current loop (Python 3.14)", "[events
   CHECK(from_thread.rfind("There is no current event loop in thread <thread ", 0) == 0);
 }
 
-TEST_CASE("set_event_loop makes a loop current for this thread only", "[events]") {
+TEST_CASE("set_event_loop makes a loop current for this thread only", "[events][threads]") {
   auto loop = asyncio::new_event_loop();
   asyncio::set_event_loop(loop);
   CHECK(&asyncio::get_event_loop() == loop.get());

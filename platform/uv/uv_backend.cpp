@@ -44,7 +44,11 @@ void UvBackend::poll(double timeout) {
     // cost another iteration.
     const auto ms = static_cast<std::uint64_t>(std::ceil(timeout * 1000.0));
     uv_update_time(&uv_loop_);
-    uv_timer_start(&poll_timer_, [](uv_timer_t*) {}, ms, 0);
+    // uv_stop(): libuv 1.44's uv_run() runs due timers before it polls. If
+    // the clock crosses the deadline between here and there, the timer
+    // fires first and UV_RUN_ONCE would then poll with no timer left,
+    // forever (seen under qemu-user). Stopping makes that poll non-blocking.
+    uv_timer_start(&poll_timer_, [](uv_timer_t* t) { uv_stop(t->loop); }, ms, 0);
   }
   // The wake handle is always active, so UV_RUN_ONCE blocks until I/O, a
   // wake-up or the poll timer.

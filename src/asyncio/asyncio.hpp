@@ -9,5 +9,6 @@
 #include "asyncio/futures.hpp"
 #include "asyncio/handles.hpp"
 #include "asyncio/log.hpp"
+#include "asyncio/platform.hpp"
 #include "asyncio/runners.hpp"
 #include "asyncio/tasks.hpp"

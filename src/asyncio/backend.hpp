@@ -47,7 +47,9 @@ class Backend {
   /// for SIGKILL and the like. The default raises NotImplementedError:
   /// platforms without signals (WebAssembly) keep it.
   virtual void watch_signal(int sig);
-  /// Stops watching `sig` and restores its default disposition.
+  /// Stops watching `sig` and restores its default disposition; does
+  /// nothing if `sig` is not watched. The default raises
+  /// NotImplementedError, like watch_signal().
   virtual void unwatch_signal(int sig);
 
  protected:

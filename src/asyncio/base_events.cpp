@@ -111,6 +111,8 @@ EventLoop::~EventLoop() {
   detail::unregister_loop(this);
 }
 
+void EventLoop::set_task_factory(TaskFactory factory) { task_factory_ = std::move(factory); }
+
 void EventLoop::throw_closed() { throw RuntimeError("Event loop is closed"); }
 
 void EventLoop::check_thread() const {
@@ -244,6 +246,9 @@ bool EventLoop::remove_signal_handler(int sig) {
       return true;
     }
   }
+  // Not watched: a no-op where signals exist, NotImplementedError where
+  // they do not (as Pyodide's WebLoop and Windows loops raise).
+  backend_->unwatch_signal(sig);
   return false;
 }
 
@@ -313,7 +318,24 @@ void EventLoop::purge_cancelled_timers() {
   }
 }
 
-void EventLoop::run_once() {
+bool EventLoop::run_step() {
+  run_forever_setup();
+  struct Cleanup {
+    EventLoop* loop;
+    ~Cleanup() { loop->run_forever_cleanup(); }
+  } cleanup{this};
+  run_once(0);
+  return !stopping_;  // read before the cleanup resets it
+}
+
+std::optional<double> EventLoop::time_until_next_step() const noexcept {
+  if (!ready_.empty() || inbox_nonempty_.load(std::memory_order_relaxed)) return 0.0;
+  if (timers_.empty()) return std::nullopt;
+  // A cancelled timer at the top only costs the host one early step.
+  return std::max(0.0, timers_.top_when() - time());
+}
+
+void EventLoop::run_once(double max_wait) {
   // Python: BaseEventLoop._run_once
   purge_cancelled_timers();
 
@@ -323,7 +345,10 @@ void EventLoop::run_once() {
   } else if (!timers_.empty()) {
     timeout = std::min(std::max(0.0, timers_.top_when() - time()), kMaximumSelectTimeout);
   }
-  if (timeout != 0 || --poll_countdown_ <= 0) {
+  // An idle loop always checks I/O, even when a host caps the wait at zero.
+  const bool idle = timeout != 0;
+  if (max_wait >= 0 && (timeout < 0 || timeout > max_wait)) timeout = max_wait;
+  if (idle || --poll_countdown_ <= 0) {
     poll_countdown_ = kPollInterval;
     backend_->poll(timeout);
   }

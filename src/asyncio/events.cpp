@@ -72,7 +72,9 @@ void Backend::watch_signal(int) {
   throw NotImplementedError("add_signal_handler is not available on " + platform());
 }
 
-void Backend::unwatch_signal(int) {}
+void Backend::unwatch_signal(int) {
+  throw NotImplementedError("remove_signal_handler is not available on " + platform());
+}
 
 EventLoop& DefaultEventLoopPolicy::get_event_loop() {
   auto it = tls_current_loops.find(this);

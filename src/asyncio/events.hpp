@@ -176,7 +176,7 @@ class EventLoop : public std::enable_shared_from_this<EventLoop> {
 
   /// Sets the factory create_task() uses; nullptr restores the default.
   /// Python: loop.set_task_factory()
-  void set_task_factory(TaskFactory factory) { task_factory_ = std::move(factory); }
+  void set_task_factory(TaskFactory factory);  // out of line: AnyTask is incomplete here
   /// Python: loop.get_task_factory() (an empty function for the default)
   const TaskFactory& get_task_factory() const noexcept { return task_factory_; }
 
@@ -219,11 +219,29 @@ class EventLoop : public std::enable_shared_from_this<EventLoop> {
                                                                        std::forward<Args>(args)...));
     install_signal_handler(sig, std::move(handle));
   }
-  /// Removes the handler for `sig`; false if there was none.
+  /// Removes the handler for `sig`; false if there was none. ValueError for
+  /// an invalid signal number; NotImplementedError where there are no signals.
   /// Python: loop.remove_signal_handler()  Platforms: Unix
   bool remove_signal_handler(int sig);
   /// Backend entry point: signal `sig` arrived (called in the loop thread).
   void deliver_signal(int sig);
+
+  // ---- Embedding: a host's main loop steps this loop ----
+
+  /// Runs one iteration without waiting: checks I/O without blocking, then
+  /// runs the callbacks and task steps that are due now, as one pass of
+  /// run_forever() does. For a host that owns the main loop (a game or GUI
+  /// loop, the JavaScript event loop) and steps this loop between its own
+  /// work; the loop counts as running during the step, and only then.
+  /// Returns false if stop() was called during the step. RuntimeError as
+  /// run_forever(). See docs/extending.md.
+  /// Python: none (one pass of BaseEventLoop._run_once with a zero timeout)
+  bool run_step();
+  /// Seconds until run_step() has something to run: 0 if callbacks are
+  /// ready, the time until the earliest timer, or std::nullopt if nothing is
+  /// scheduled (then only I/O or call_soon_threadsafe(), which calls the
+  /// backend's wake(), can bring work).
+  std::optional<double> time_until_next_step() const noexcept;
 
   // ---- Platform ----
 
@@ -232,9 +250,10 @@ class EventLoop : public std::enable_shared_from_this<EventLoop> {
 
   // ---- Library internals (not part of the asyncio API) ----
 
-  /// Runs one iteration (BaseEventLoop._run_once). Used by run_forever()
-  /// and by hosts stepping the loop themselves.
-  void run_once();
+  /// Runs one iteration (BaseEventLoop._run_once), waiting for I/O at most
+  /// `max_wait` seconds (negative: as long as the loop has nothing else to
+  /// do). Used by run_forever() and run_step().
+  void run_once(double max_wait = -1);
   /// call_at() returning the timer node with one reference for the caller.
   template <class F, class... Args>
   detail::HandleNode* add_timer(double when, F&& f, Args&&... args) {

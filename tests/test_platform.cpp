@@ -1,0 +1,97 @@
+// What each platform can do, and how it says what it cannot: every loop
+// method without an equivalent on a platform raises NotImplementedError
+// naming the method and the platform. Python: asyncio's "Platform Support"
+// page, and Pyodide's WebLoop for wasm32-emscripten.
+#include <csignal>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "support.hpp"
+
+using asyncio::EventLoop;
+using Catch::Matchers::Message;
+
+namespace {
+
+// A backend with no I/O at all (only Backend's defaults): what a user's
+// minimal backend, or a platform without signals, sockets or processes, is.
+class BareBackend final : public asyncio::Backend {
+ public:
+  void poll(double) override {}
+  void wake() noexcept override {}
+  std::string platform() const override { return "bare-test-platform"; }
+};
+
+// One loop method that a platform may lack: its asyncio name, whether this
+// build's platform has what it needs, and a call that uses it.
+struct PlatformMethod {
+  std::string method;
+  bool available_here;
+  std::function<void(EventLoop&)> call;
+};
+
+// Extend this table as loop methods land (networking, pipes, subprocesses,
+// executors, add_reader/add_writer): one line each.
+std::vector<PlatformMethod> platform_methods() {
+  namespace platform = asyncio::platform;
+  return {
+      {"add_signal_handler", platform::has_signals, [](EventLoop& loop) { loop.add_signal_handler(SIGINT, [] {}); }},
+      {"remove_signal_handler", platform::has_signals, [](EventLoop& loop) { loop.remove_signal_handler(SIGINT); }},
+  };
+}
+
+void check_all_raise(EventLoop& loop, const std::string& platform_name, bool only_unavailable) {
+  for (const PlatformMethod& m : platform_methods()) {
+    if (only_unavailable && m.available_here) continue;
+    INFO("loop." << m.method << "() on " << platform_name);
+    CHECK_THROWS_MATCHES(m.call(loop), asyncio::NotImplementedError,
+                         Message(m.method + " is not available on " + platform_name));
+  }
+}
+
+}  // namespace
+
+TEST_CASE("the platform query agrees with the default backend", "[platform]") {
+  STATIC_REQUIRE(asyncio::platform::available);  // this suite only builds where a loop runs
+  auto loop = asyncio::new_event_loop();
+  CHECK(loop->backend().platform() == std::string(asyncio::platform::name));
+  CHECK(asyncio::platform::unavailable_reason.empty());
+  loop->close();
+}
+
+TEST_CASE("a loop method a backend lacks raises NotImplementedError naming method and platform", "[platform]") {
+  EventLoop loop(std::make_unique<BareBackend>());
+  check_all_raise(loop, "bare-test-platform", /*only_unavailable=*/false);
+  loop.close();
+}
+
+TEST_CASE("loop methods this platform lacks raise NotImplementedError naming method and platform", "[platform]") {
+  auto loop = asyncio::new_event_loop();
+  check_all_raise(*loop, std::string(asyncio::platform::name), /*only_unavailable=*/true);
+  // Where everything is available the check above is empty: then the
+  // methods must not raise NotImplementedError (they are tested elsewhere).
+  if (asyncio::platform::has_signals) {
+    CHECK_NOTHROW(loop->add_signal_handler(SIGUSR1, [] {}));
+    CHECK(loop->remove_signal_handler(SIGUSR1));
+  }
+  loop->close();
+}
+
+TEST_CASE("a failed add_signal_handler leaves no handler behind", "[platform]") {
+  EventLoop loop(std::make_unique<BareBackend>());
+  CHECK_THROWS_AS(loop.add_signal_handler(SIGINT, [] {}), asyncio::NotImplementedError);
+  // Had it been recorded, close() would try to remove it and raise.
+  CHECK_NOTHROW(loop.close());
+}
+
+TEST_CASE("asyncio::run works without signals and skips its Ctrl-C handler", "[platform]") {
+  int result = asyncio::run(
+      []() -> asyncio::Coro<int> {
+        co_await asyncio::sleep(0);
+        co_return 7;
+      }(),
+      {.loop_factory = [] { return std::make_shared<EventLoop>(std::make_unique<BareBackend>()); }});
+  CHECK(result == 7);
+}

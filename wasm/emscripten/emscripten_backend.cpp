@@ -1,0 +1,165 @@
+#include "emscripten_backend.hpp"
+
+#include <emscripten.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <string>
+#include <utility>
+
+#include "asyncio/events.hpp"
+#include "asyncio/exceptions.hpp"
+#include "asyncio/platform.hpp"
+#include "asyncio/webloop.hpp"
+
+// asyncio_webloop.js
+extern "C" {
+void asyncio_webloop_schedule(void* driver, double delay_ms);
+void asyncio_webloop_forget(void* driver);
+void asyncio_sleep_sync(double ms);
+}
+
+namespace asyncio::wasm {
+
+namespace {
+// Longest run of back-to-back passes in one JS macrotask while callbacks
+// keep being ready: long enough to amortise the hop through the JS event
+// loop, short enough to keep a page at 60 frames per second.
+constexpr double kSliceMs = 4.0;
+}  // namespace
+
+// One loop driven from the JS event loop. Owns a reference to the loop, so a
+// program may drop its own and return from main().
+// Invariant: backend->driver() == this while backend != nullptr; a step is
+// scheduled in JS whenever `scheduled` is true.
+struct WebloopDriver {
+  std::shared_ptr<EventLoop> loop;
+  std::function<void()> on_stopped;
+  EmscriptenBackend* backend = nullptr;  // nullptr: the loop was closed
+  bool scheduled = false;
+
+  void schedule(double delay_ms) noexcept {
+    scheduled = true;
+    asyncio_webloop_schedule(this, delay_ms);
+  }
+  // Schedules the next step from what the loop has to do; nothing when it
+  // is idle (wake() schedules one when work arrives).
+  void schedule_next() noexcept {
+    std::optional<double> next = loop->time_until_next_step();
+    if (next) schedule(*next * 1000.0);
+  }
+};
+
+namespace {
+
+// Ends the driving: forgets the JS side, frees the driver, then runs
+// on_stopped (which may close the loop, or drop the last reference to it).
+void finish(WebloopDriver* d, bool call_on_stopped) {
+  asyncio_webloop_forget(d);
+  if (d->backend) d->backend->set_driver(nullptr);
+  std::shared_ptr<EventLoop> keep = std::move(d->loop);
+  std::function<void()> on_stopped = std::move(d->on_stopped);
+  delete d;
+  if (call_on_stopped && on_stopped) on_stopped();
+}
+
+}  // namespace
+
+EmscriptenBackend::~EmscriptenBackend() {
+  if (driver_) driver_->backend = nullptr;
+}
+
+void EmscriptenBackend::poll(double timeout) {
+  if (timeout == 0) return;  // no I/O to check
+  if (timeout > 0) {
+    asyncio_sleep_sync(timeout * 1000.0);
+    return;
+  }
+  // Nothing scheduled and one thread: no callback, thread or signal could
+  // ever wake this wait. CPython would hang; say why instead.
+  throw RuntimeError(
+      "the event loop would wait forever: nothing is scheduled and nothing can wake it on wasm32-emscripten "
+      "(no threads, signals or I/O)");
+}
+
+void EmscriptenBackend::wake() noexcept {
+  if (driver_ && !driver_->scheduled) driver_->schedule(0);
+}
+
+void EmscriptenBackend::close() {
+  if (!driver_) return;
+  // Closed between two passes: the driver must stop, but it owns a reference
+  // to the loop being closed, so let its next (immediate) step free it.
+  driver_->backend = nullptr;
+  driver_->schedule(0);
+  driver_ = nullptr;
+}
+
+double EmscriptenBackend::time() const noexcept { return emscripten_get_now() / 1000.0; }
+
+std::string EmscriptenBackend::platform() const { return std::string(asyncio::platform::name); }
+
+}  // namespace asyncio::wasm
+
+// Called by asyncio_webloop.js for each scheduled step.
+extern "C" EMSCRIPTEN_KEEPALIVE void asyncio_webloop_step(void* ptr) {
+  using asyncio::wasm::WebloopDriver;
+  auto* d = static_cast<WebloopDriver*>(ptr);
+  d->scheduled = false;
+  if (d->backend == nullptr) {  // the loop was closed
+    asyncio::wasm::finish(d, false);
+    return;
+  }
+  const double slice_end = emscripten_get_now() + asyncio::wasm::kSliceMs;
+  try {
+    for (;;) {
+      if (!d->loop->run_step()) {  // stop() was called
+        asyncio::wasm::finish(d, true);
+        return;
+      }
+      std::optional<double> next = d->loop->time_until_next_step();
+      if (!next || *next > 0 || emscripten_get_now() >= slice_end) break;
+    }
+  } catch (const asyncio::SystemExit& e) {
+    asyncio::wasm::finish(d, false);
+    std::exit(e.code());
+  } catch (...) {
+    // KeyboardInterrupt, or a loop that cannot run any more: nobody is
+    // there to catch it, so report it and stop driving.
+    std::string what = "unknown exception";
+    try {
+      throw;
+    } catch (const std::exception& e) {
+      what = e.what();
+    } catch (const asyncio::BaseException& e) {
+      what = e.what();
+    } catch (...) {
+    }
+    std::fprintf(stderr, "asyncio: the web loop driver stopped: %s\n", what.c_str());
+    asyncio::wasm::finish(d, false);
+    return;
+  }
+  d->schedule_next();
+}
+
+namespace asyncio {
+
+std::unique_ptr<Backend> make_default_backend() { return std::make_unique<wasm::EmscriptenBackend>(); }
+
+namespace webloop {
+
+void run_forever(std::shared_ptr<EventLoop> loop, std::function<void()> on_stopped) {
+  if (!loop) throw ValueError("webloop::run_forever() needs a loop");
+  auto* backend = dynamic_cast<wasm::EmscriptenBackend*>(&loop->backend());
+  if (backend == nullptr) throw TypeError("webloop::run_forever() needs a loop on the Emscripten backend");
+  loop->check_runnable();
+  if (backend->driver() != nullptr) throw RuntimeError("This event loop is already running");
+  auto* d = new wasm::WebloopDriver{std::move(loop), std::move(on_stopped), backend, false};
+  backend->set_driver(d);
+  d->schedule(0);
+}
+
+}  // namespace webloop
+
+}  // namespace asyncio
