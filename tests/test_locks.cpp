@@ -10,18 +10,18 @@
 #include <vector>
 
 #include "support.hpp"
+#include "task_helpers.hpp"
 
 using asyncio::Coro;
 using asyncio::Task;
+using test::cancel_message;
+using test::contains;
+using test::ends_with;
 using test::LoopFixture;
-
-// CHECK(co_await x) keeps Catch's assertion temporaries alive across the
-// suspension, which GCC 12 miscompiles: await first, then check.
-#define CO_CHECK(...)                   \
-  do {                                  \
-    const bool co_check_ = __VA_ARGS__; \
-    CHECK(co_check_);                   \
-  } while (false)
+using test::raised;
+using test::raised_as;
+using test::results_of;
+using test::settle;
 
 namespace {
 
@@ -33,75 +33,12 @@ bool repr_matches(const std::string& repr) {
   return std::regex_match(repr, rgx);
 }
 
-bool ends_with(const std::string& s, const std::string& tail) {
-  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
-}
-
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
-
-// Awaits every task, ignoring their exceptions (gather(return_exceptions=True)).
-// (Tasks are passed one by one: GCC 12 miscompiles braced lists inside
-// co_await expressions.)
-template <class T>
-Coro<> settle(std::vector<Task<T>> tasks) {
-  for (auto& t : tasks) {
-    try {
-      co_await t;
-    } catch (...) {
-    }
-  }
-}
-template <class T, class... More>
-Coro<> settle(Task<T> first, More... more) {
-  try {
-    co_await first;
-  } catch (...) {
-  }
-  if constexpr (sizeof...(More) > 0) co_await settle(more...);
-}
-
-template <class T>
-Coro<std::vector<T>> results_of(std::vector<Task<T>> tasks) {
-  std::vector<T> out;
-  for (auto& t : tasks) out.push_back(co_await t);
-  co_return out;
-}
-
 // Python: asyncio.create_task(lock.acquire()) and friends.
 template <class P>
 Coro<bool> acquire_of(P& primitive) {
   co_return co_await primitive.acquire();
 }
 Coro<bool> wait_of(asyncio::Event& event) { co_return co_await event.wait(); }
-
-// The message of the CancelledError a task ended with ("" if none).
-template <class T>
-std::string cancel_message(Task<T>& task) {
-  try {
-    task.check_result();
-  } catch (const asyncio::CancelledError& e) {
-    return e.what();
-  } catch (...) {
-  }
-  return "<not cancelled>";
-}
-
-template <class T>
-bool raised(Task<T>& task) {
-  return task.done() && !task.cancelled() && task.exception() != nullptr;
-}
-
-template <class E, class T>
-bool raised_as(Task<T>& task) {
-  if (!task.done() || task.cancelled() || !task.exception()) return false;
-  try {
-    std::rethrow_exception(task.exception());
-  } catch (const E&) {
-    return true;
-  } catch (...) {
-    return false;
-  }
-}
 
 }  // namespace
 
