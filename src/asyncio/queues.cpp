@@ -9,28 +9,14 @@ QueueBase::~QueueBase() {
 
 void QueueBase::bind(TaskBase& task) { bind_loop(loop_, task.loop(), *this); }
 
-void QueueBase::check_put() const {
+void QueueBase::raise_cannot_put() const {
   if (is_shutdown_) throw QueueShutDown();
-  if (full()) throw QueueFull();
+  throw QueueFull();
 }
 
-void QueueBase::after_put() {
-  ++size_;
-  ++unfinished_;
-  finished_.clear();
-  getters_.wake_next();
-}
-
-void QueueBase::check_get() const {
-  if (size_ == 0) {
-    if (is_shutdown_) throw QueueShutDown();
-    throw QueueEmpty();
-  }
-}
-
-void QueueBase::after_get() {
-  --size_;
-  putters_.wake_next();
+void QueueBase::raise_cannot_get() const {
+  if (is_shutdown_) throw QueueShutDown();
+  throw QueueEmpty();
 }
 
 void QueueBase::after_drop() noexcept {

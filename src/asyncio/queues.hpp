@@ -167,11 +167,24 @@ class QueueBase {
   explicit QueueBase(std::int64_t maxsize) noexcept : maxsize_(maxsize) { finished_.set(); }
   virtual ~QueueBase();
 
-  // put_nowait()/get_nowait() around the storage operations.
-  void check_put() const;
-  void after_put();
-  void check_get() const;
-  void after_get();
+  // put_nowait()/get_nowait() around the storage operations (inline: the
+  // hot path of every put and get).
+  void check_put() const {
+    if (is_shutdown_ || full()) raise_cannot_put();
+  }
+  void after_put() {
+    ++size_;
+    ++unfinished_;
+    finished_.clear();
+    getters_.wake_next();
+  }
+  void check_get() const {
+    if (size_ == 0) raise_cannot_get();
+  }
+  void after_get() {
+    --size_;
+    putters_.wake_next();
+  }
   // shutdown(): after_drop() for each item an immediate shutdown drops.
   void begin_shutdown() noexcept { is_shutdown_ = true; }
   void after_drop() noexcept;
@@ -194,6 +207,8 @@ class QueueBase {
   template <class T>
   friend class QueuePut;
   void bind(TaskBase& task);
+  [[noreturn]] void raise_cannot_put() const;
+  [[noreturn]] void raise_cannot_get() const;
 
   WaiterList getters_;
   WaiterList putters_;
