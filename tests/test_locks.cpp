@@ -626,6 +626,23 @@ TEST_CASE("Event waiter cancelled then uncancelled still raises CancelledError",
   }());
 }
 
+TEST_CASE("Event wait by a task that cancelled itself raises CancelledError without waiting", "[locks]") {
+  LoopFixture f;
+  f.loop->run_until_complete([]() -> Coro<> {
+    asyncio::Event ev;
+    auto self_cancelling = [](asyncio::Event& e) -> Coro<bool> {
+      asyncio::current_task()->cancel("self");
+      co_return co_await e.wait();
+    };
+    auto t = asyncio::create_task(self_cancelling(ev));
+    co_await asyncio::sleep(0);
+    co_await asyncio::sleep(0);
+    CHECK(t.cancelled());
+    CHECK(cancel_message(t) == std::string("self"));
+    CHECK_FALSE(contains(ev.repr(), "waiters"));
+  }());
+}
+
 TEST_CASE("Event cancelling one waiter of many leaves the others waiting", "[locks]") {
   LoopFixture f;
   f.loop->run_until_complete([]() -> Coro<> {
