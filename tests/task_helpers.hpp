@@ -8,6 +8,7 @@
 
 #include <exception>
 #include <string>
+#include <utility>
 #include <vector>
 
 // CHECK(co_await x) keeps Catch's assertion temporaries alive across the
@@ -80,6 +81,32 @@ bool raised_as(asyncio::Task<T>& task) {
   } catch (...) {
     return false;
   }
+}
+
+/// Runs `blocking` as a task on a new loop until it blocks, then cancels it
+/// and closes that loop: what it blocked on is now bound to that loop.
+template <class T>
+void block_once_in_new_loop(asyncio::Coro<T> blocking) {
+  auto other = asyncio::new_event_loop();
+  other->run_until_complete([](asyncio::Coro<T> c) -> asyncio::Coro<> {
+    auto task = asyncio::create_task(std::move(c));
+    co_await asyncio::sleep(0);
+    task.cancel();
+    co_await settle(task);
+  }(std::move(blocking)));
+  other->close();
+}
+
+/// The message of the RuntimeError running `coro` on `loop` raises ("" if
+/// it raises none).
+template <class T>
+std::string runtime_error_of(asyncio::EventLoop& loop, asyncio::Coro<T> coro) {
+  try {
+    loop.run_until_complete(std::move(coro));
+  } catch (const asyncio::RuntimeError& e) {
+    return e.what();
+  }
+  return "";
 }
 
 inline bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }

@@ -4,6 +4,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -609,27 +610,13 @@ TEST_CASE("Queue grows past its initial storage and keeps FIFO order", "[queues]
 
 TEST_CASE("Queue blocked in another loop is bound to it", "[queues]") {
   asyncio::Queue<int> q;
-  auto other = asyncio::new_event_loop();
-  other->run_until_complete([](asyncio::Queue<int>& queue) -> Coro<> {
-    auto getter = asyncio::create_task(get_of(queue));
-    co_await asyncio::sleep(0);
-    getter.cancel();
-    co_await settle(getter);
-  }(q));
-  other->close();
+  test::block_once_in_new_loop(get_of(q));
   LoopFixture f;
-  std::string message;
-  f.loop->run_until_complete([](asyncio::Queue<int>& queue, std::string& msg) -> Coro<> {
-    try {
-      (void)co_await queue.get();
-    } catch (const asyncio::RuntimeError& e) {
-      msg = e.what();
-    }
-    queue.put_nowait(1);  // non-blocking calls need no loop
-    CO_CHECK(co_await queue.get() == 1);
-  }(q, message));
+  const std::string message = test::runtime_error_of(*f.loop, get_of(q));
   CHECK(message.rfind("<Queue at 0x", 0) == 0);
   CHECK(test::ends_with(message, "maxsize=0> is bound to a different event loop"));
+  q.put_nowait(1);  // calls that do not wait need no loop
+  CHECK(f.loop->run_until_complete(get_of(q)) == 1);
 }
 
 TEST_CASE("Queue getter destroyed with its loop leaves the queue usable", "[queues]") {
@@ -714,6 +701,24 @@ TEST_CASE("LifoQueue and PriorityQueue work through a Queue reference", "[queues
   }());
 }
 
+// Defines one test case per queue kind (Queue, LifoQueue, PriorityQueue of
+// `item`) running body<kind>(): a coroutine run on a fresh loop, or a plain
+// function. Python: the _QueueJoinTestMixin / _QueueShutdownTestMixin
+// classes instantiated for each kind.
+template <class R>
+void run_body(R (*body)()) {
+  if constexpr (std::is_void_v<R>) {
+    body();
+  } else {
+    LoopFixture f;
+    f.loop->run_until_complete(body());
+  }
+}
+#define QUEUE_KINDS_TEST_CASE(description, body, item)                                                   \
+  TEST_CASE("Queue " description, "[queues]") { run_body(&body<asyncio::Queue<item>>); }                 \
+  TEST_CASE("LifoQueue " description, "[queues]") { run_body(&body<asyncio::LifoQueue<item>>); }         \
+  TEST_CASE("PriorityQueue " description, "[queues]") { run_body(&body<asyncio::PriorityQueue<item>>); }
+
 // ============================================================== join, task_done
 
 template <class Q>
@@ -723,16 +728,8 @@ void check_task_done_underflow() {
   CHECK_THROWS_WITH(q.task_done(), "task_done() called too many times");
 }
 
-TEST_CASE("Queue task_done called too often raises ValueError", "[queues]") {
-  // Python: QueueJoinTests.test_task_done_underflow (x3 kinds)
-  check_task_done_underflow<asyncio::Queue<int>>();
-}
-TEST_CASE("LifoQueue task_done called too often raises ValueError", "[queues]") {
-  check_task_done_underflow<asyncio::LifoQueue<int>>();
-}
-TEST_CASE("PriorityQueue task_done called too often raises ValueError", "[queues]") {
-  check_task_done_underflow<asyncio::PriorityQueue<int>>();
-}
+// Python: QueueJoinTests.test_task_done_underflow (the three queue kinds, as CPython's mixins)
+QUEUE_KINDS_TEST_CASE("task_done called too often raises ValueError", check_task_done_underflow, int)
 
 template <class Q>
 Coro<> worker(Q& q, int& accumulator, bool& running) {
@@ -758,19 +755,8 @@ Coro<> join_after_workers() {
   for (auto& t : tasks) co_await t;
 }
 
-TEST_CASE("Queue join waits until workers called task_done for every item", "[queues]") {
-  // Python: QueueJoinTests.test_task_done (x3 kinds)
-  LoopFixture f;
-  f.loop->run_until_complete(join_after_workers<asyncio::Queue<int>>());
-}
-TEST_CASE("LifoQueue join waits until workers called task_done for every item", "[queues]") {
-  LoopFixture f;
-  f.loop->run_until_complete(join_after_workers<asyncio::LifoQueue<int>>());
-}
-TEST_CASE("PriorityQueue join waits until workers called task_done for every item", "[queues]") {
-  LoopFixture f;
-  f.loop->run_until_complete(join_after_workers<asyncio::PriorityQueue<int>>());
-}
+// Python: QueueJoinTests.test_task_done (the three queue kinds, as CPython's mixins)
+QUEUE_KINDS_TEST_CASE("join waits until workers called task_done for every item", join_after_workers, int)
 
 template <class Q>
 Coro<> join_empty() {
@@ -783,19 +769,8 @@ Coro<> join_empty() {
   co_await asyncio::sleep(0);
 }
 
-TEST_CASE("Queue join on an empty queue returns at once", "[queues]") {
-  // Python: QueueJoinTests.test_join_empty_queue (x3 kinds)
-  LoopFixture f;
-  f.loop->run_until_complete(join_empty<asyncio::Queue<int>>());
-}
-TEST_CASE("LifoQueue join on an empty queue returns at once", "[queues]") {
-  LoopFixture f;
-  f.loop->run_until_complete(join_empty<asyncio::LifoQueue<int>>());
-}
-TEST_CASE("PriorityQueue join on an empty queue returns at once", "[queues]") {
-  LoopFixture f;
-  f.loop->run_until_complete(join_empty<asyncio::PriorityQueue<int>>());
-}
+// Python: QueueJoinTests.test_join_empty_queue (the three queue kinds, as CPython's mixins)
+QUEUE_KINDS_TEST_CASE("join on an empty queue returns at once", join_empty, int)
 
 TEST_CASE("Queue repr counts unfinished tasks", "[queues]") {
   // Python: QueueJoinTests.test_format
@@ -836,12 +811,8 @@ void check_shutdown_format() {
   CHECK(test::ends_with(q.str(), " maxsize=0 shutdown>"));
 }
 
-TEST_CASE("Queue repr shows shutdown", "[queues]") {
-  // Python: QueueShutdownTests.test_format (x3 kinds)
-  check_shutdown_format<asyncio::Queue<int>>();
-}
-TEST_CASE("LifoQueue repr shows shutdown", "[queues]") { check_shutdown_format<asyncio::LifoQueue<int>>(); }
-TEST_CASE("PriorityQueue repr shows shutdown", "[queues]") { check_shutdown_format<asyncio::PriorityQueue<int>>(); }
+// Python: QueueShutdownTests.test_format (the three queue kinds, as CPython's mixins)
+QUEUE_KINDS_TEST_CASE("repr shows shutdown", check_shutdown_format, int)
 
 template <class Q>
 Coro<bool> put_raises_shutdown(Q& q) {
@@ -883,19 +854,8 @@ Coro<> shutdown_empty() {
   co_await check_everything_raises_shutdown(q);
 }
 
-TEST_CASE("Queue shutdown of an empty queue wakes getters with QueueShutDown", "[queues]") {
-  // Python: QueueShutdownTests.test_shutdown_empty (x3 kinds)
-  LoopFixture f;
-  f.loop->run_until_complete(shutdown_empty<asyncio::Queue<std::string>>());
-}
-TEST_CASE("LifoQueue shutdown of an empty queue wakes getters with QueueShutDown", "[queues]") {
-  LoopFixture f;
-  f.loop->run_until_complete(shutdown_empty<asyncio::LifoQueue<std::string>>());
-}
-TEST_CASE("PriorityQueue shutdown of an empty queue wakes getters with QueueShutDown", "[queues]") {
-  LoopFixture f;
-  f.loop->run_until_complete(shutdown_empty<asyncio::PriorityQueue<std::string>>());
-}
+// Python: QueueShutdownTests.test_shutdown_empty (the three queue kinds, as CPython's mixins)
+QUEUE_KINDS_TEST_CASE("shutdown of an empty queue wakes getters with QueueShutDown", shutdown_empty, std::string)
 
 template <class Q>
 Coro<> shutdown_nonempty() {
@@ -921,19 +881,8 @@ Coro<> shutdown_nonempty() {
   CHECK_THROWS_AS(q.task_done(), asyncio::ValueError);
 }
 
-TEST_CASE("Queue shutdown lets getters drain the items left", "[queues]") {
-  // Python: QueueShutdownTests.test_shutdown_nonempty (x3 kinds)
-  LoopFixture f;
-  f.loop->run_until_complete(shutdown_nonempty<asyncio::Queue<std::string>>());
-}
-TEST_CASE("LifoQueue shutdown lets getters drain the items left", "[queues]") {
-  LoopFixture f;
-  f.loop->run_until_complete(shutdown_nonempty<asyncio::LifoQueue<std::string>>());
-}
-TEST_CASE("PriorityQueue shutdown lets getters drain the items left", "[queues]") {
-  LoopFixture f;
-  f.loop->run_until_complete(shutdown_nonempty<asyncio::PriorityQueue<std::string>>());
-}
+// Python: QueueShutdownTests.test_shutdown_nonempty (the three queue kinds, as CPython's mixins)
+QUEUE_KINDS_TEST_CASE("shutdown lets getters drain the items left", shutdown_nonempty, std::string)
 
 template <class Q>
 Coro<> shutdown_immediate() {
@@ -949,19 +898,8 @@ Coro<> shutdown_immediate() {
   CHECK_THROWS_AS(q.task_done(), asyncio::ValueError);
 }
 
-TEST_CASE("Queue immediate shutdown drops the items and releases join", "[queues]") {
-  // Python: QueueShutdownTests.test_shutdown_immediate (x3 kinds)
-  LoopFixture f;
-  f.loop->run_until_complete(shutdown_immediate<asyncio::Queue<std::string>>());
-}
-TEST_CASE("LifoQueue immediate shutdown drops the items and releases join", "[queues]") {
-  LoopFixture f;
-  f.loop->run_until_complete(shutdown_immediate<asyncio::LifoQueue<std::string>>());
-}
-TEST_CASE("PriorityQueue immediate shutdown drops the items and releases join", "[queues]") {
-  LoopFixture f;
-  f.loop->run_until_complete(shutdown_immediate<asyncio::PriorityQueue<std::string>>());
-}
+// Python: QueueShutdownTests.test_shutdown_immediate (the three queue kinds, as CPython's mixins)
+QUEUE_KINDS_TEST_CASE("immediate shutdown drops the items and releases join", shutdown_immediate, std::string)
 
 template <class Q>
 Coro<> shutdown_immediate_with_unfinished() {
@@ -982,19 +920,8 @@ Coro<> shutdown_immediate_with_unfinished() {
   co_await join_task;
 }
 
-TEST_CASE("Queue immediate shutdown keeps the count of items got but not done", "[queues]") {
-  // Python: QueueShutdownTests.test_shutdown_immediate_with_unfinished (x3 kinds)
-  LoopFixture f;
-  f.loop->run_until_complete(shutdown_immediate_with_unfinished<asyncio::Queue<std::string>>());
-}
-TEST_CASE("LifoQueue immediate shutdown keeps the count of items got but not done", "[queues]") {
-  LoopFixture f;
-  f.loop->run_until_complete(shutdown_immediate_with_unfinished<asyncio::LifoQueue<std::string>>());
-}
-TEST_CASE("PriorityQueue immediate shutdown keeps the count of items got but not done", "[queues]") {
-  LoopFixture f;
-  f.loop->run_until_complete(shutdown_immediate_with_unfinished<asyncio::PriorityQueue<std::string>>());
-}
+// Python: QueueShutdownTests.test_shutdown_immediate_with_unfinished (the three queue kinds, as CPython's mixins)
+QUEUE_KINDS_TEST_CASE("immediate shutdown keeps the count of items got but not done", shutdown_immediate_with_unfinished, std::string)
 
 TEST_CASE("Queue shutdown wakes every blocked putter and getter in order", "[queues]") {
   LoopFixture f;

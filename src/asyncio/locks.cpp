@@ -29,6 +29,19 @@ void WaiterList::orphan_all() noexcept {
   while (head_ != nullptr) remove(*head_);
 }
 
+bool LoopBinding::check(EventLoop& running) {
+  if (loop_ == nullptr) {
+    loop_ = &running;
+    identity_ = running.weak_from_this();
+    return true;
+  }
+  if (loop_ != &running) return false;
+  // Same address: the same loop if both share ownership (or neither is
+  // owned by a shared_ptr, when there is no telling).
+  const std::weak_ptr<EventLoop> now = running.weak_from_this();
+  return !identity_.owner_before(now) && !now.owner_before(identity_);
+}
+
 std::string address_repr(const void* p) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%p", p);
@@ -79,7 +92,7 @@ DoneCallback* cancelled_mark() noexcept { return &g_cancelled_mark; }
 
 bool LockAcquire::block() {
   TaskBase& task = require_current_task("acquire a Lock");
-  bind_loop(lock_->loop_, task.loop(), *lock_);
+  lock_->loop_.bind(*task.loop(), *lock_);
   return false;
 }
 
@@ -263,7 +276,7 @@ Condition::~Condition() {
 Coro<bool> Condition::wait() {
   // Python: Condition.wait()
   if (!locked()) throw RuntimeError("cannot wait on un-acquired lock");
-  detail::bind_loop(loop_, detail::require_current_task("wait on a Condition").loop(), *this);
+  loop_.bind(*detail::require_current_task("wait on a Condition").loop(), *this);
   release();
   std::exception_ptr error;
   try {
@@ -327,7 +340,7 @@ namespace detail {
 
 bool SemaphoreAcquire::block() {
   TaskBase& task = require_current_task("acquire a Semaphore");
-  bind_loop(sem_->loop_, task.loop(), *sem_);
+  sem_->loop_.bind(*task.loop(), *sem_);
   return false;
 }
 

@@ -211,7 +211,7 @@ class Lock {
   void wake_up_first();
 
   detail::WaiterList waiters_;
-  EventLoop* loop_ = nullptr;
+  detail::LoopBinding loop_;
   bool locked_ = false;
 };
 
@@ -257,7 +257,7 @@ class Event final : private detail::Cancellable, private detail::EventWait {
   std::size_t waiter_count() const noexcept;
 
   detail::DoneCallback* tail_ = nullptr;  // circular list of task wait nodes
-  EventLoop* loop_ = nullptr;
+  detail::LoopBinding loop_;
   bool value_ = false;
 };
 
@@ -311,7 +311,7 @@ class Condition {
   Lock own_lock_;
   Lock* lock_;
   detail::WaiterList waiters_;
-  EventLoop* loop_ = nullptr;
+  detail::LoopBinding loop_;
 };
 
 /// A counter of permits: acquire() takes one (waiting while there are
@@ -349,7 +349,7 @@ class Semaphore {
   void wake_up_waiters();
 
   detail::WaiterList waiters_;
-  EventLoop* loop_ = nullptr;
+  detail::LoopBinding loop_;
   std::int64_t value_;
   std::int64_t bound_;  // the initial value of a BoundedSemaphore; -1: none
 };
@@ -493,7 +493,7 @@ inline bool SemaphoreAcquire::await_ready() {
 inline bool EventAwaiter::await_ready() {
   if (event().value_) return true;
   TaskBase& task = require_current_task("wait for an Event");
-  bind_loop(event().loop_, task.loop(), event());
+  event().loop_.bind(*task.loop(), event());
   return false;
 }
 

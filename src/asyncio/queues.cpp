@@ -7,7 +7,7 @@ QueueBase::~QueueBase() {
   if (n != 0) report_destroyed_with_waiters("asyncio.Queue", n);
 }
 
-void QueueBase::bind(TaskBase& task) { bind_loop(loop_, task.loop(), *this); }
+void QueueBase::bind(TaskBase& task) { loop_.bind(*task.loop(), *this); }
 
 void QueueBase::raise_cannot_put() const {
   if (is_shutdown_) throw QueueShutDown();

@@ -213,7 +213,7 @@ class QueueBase {
   WaiterList getters_;
   WaiterList putters_;
   Event finished_;  // set while no item is unfinished
-  EventLoop* loop_ = nullptr;
+  LoopBinding loop_;
   std::int64_t maxsize_;
   std::size_t size_ = 0;
   std::size_t unfinished_ = 0;

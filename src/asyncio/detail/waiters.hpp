@@ -26,6 +26,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -201,18 +202,28 @@ class [[nodiscard]] WaitOn {
   W* w_;
 };
 
-/// Binds a primitive to the loop of the first task that blocks on it.
-/// RuntimeError "<repr> is bound to a different event loop" when another
-/// loop uses it later. Python: mixins._LoopBoundMixin._get_loop()
-template <class Primitive>
-void bind_loop(EventLoop*& bound, EventLoop* running, const Primitive& primitive) {
-  if (bound == running) return;
-  if (bound == nullptr) {
-    bound = running;
-    return;
+/// The loop a primitive is bound to: the loop of the first task that
+/// blocked on it. Python: mixins._LoopBoundMixin
+class LoopBinding {
+ public:
+  /// Binds to `running` on first use; RuntimeError "<repr> is bound to a
+  /// different event loop" if bound to another loop.
+  /// Python: _LoopBoundMixin._get_loop()
+  template <class Primitive>
+  void bind(EventLoop& running, const Primitive& primitive) {
+    if (!check(running)) throw RuntimeError(primitive.repr() + " is bound to a different event loop");
   }
-  throw RuntimeError(primitive.repr() + " is bound to a different event loop");
-}
+
+ private:
+  // True if bound (now or before) to `running`.
+  bool check(EventLoop& running);
+
+  EventLoop* loop_ = nullptr;
+  // Tells the bound loop from a later loop created at the same address once
+  // it is gone (Python's binding keeps the old loop alive, so such a reuse
+  // is "a different loop" there too).
+  std::weak_ptr<EventLoop> identity_;
+};
 
 /// "0x55d0c0ffee10": an object's address as Python's repr shows id().
 std::string address_repr(const void* p);
