@@ -104,7 +104,7 @@ bool TaskBase::cancel(std::optional<std::string> msg) {
   if (waiter_ != nullptr) {
     // Leave waiter_ set: it may be a task that swallows the cancellation and
     // has to be cancelled again later.
-    if (waiter_->cancel(msg)) return true;
+    if (waiter_->cancel_waiter(*this, msg)) return true;
   }
   set_must_cancel(true);
   set_cancel_message(std::move(msg));
@@ -232,7 +232,7 @@ void TaskBase::suspend_on(stdcoro::coroutine_handle<> h, Cancellable* waiter) {
     // Cancelled earlier in this step: pass it on to what we now wait for.
     std::optional<std::string> msg;
     if (const std::string* m = cancel_message()) msg = *m;
-    if (waiter->cancel(std::move(msg))) set_must_cancel(false);
+    if (waiter->cancel_waiter(*this, std::move(msg))) set_must_cancel(false);
   }
 }
 

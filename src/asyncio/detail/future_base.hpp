@@ -15,6 +15,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "asyncio/detail/pool.hpp"
 #include "asyncio/detail/repr.hpp"
@@ -38,6 +39,13 @@ class Cancellable {
   /// `task`, suspended here, is being destroyed (its loop closed): forget
   /// it (unlink its wait node) without waking it.
   virtual void detach(TaskBase& task) noexcept = 0;
+  /// What Task.cancel() calls on the wait `task` is suspended on. A wait
+  /// shared by many tasks through their wait nodes (an Event) overrides it
+  /// to cancel `task`'s wait alone; by default the wait is cancelled whole.
+  virtual bool cancel_waiter(TaskBase& task, std::optional<std::string> msg) {
+    (void)task;
+    return cancel(std::move(msg));
+  }
 
  protected:
   ~Cancellable() = default;
