@@ -9,8 +9,10 @@
 // _write_to_self), and asyncio's "Extending" page.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
+#include <thread>
 
 namespace asyncio {
 
@@ -49,6 +51,13 @@ class Backend {
   virtual void watch_signal(int sig);
   /// Stops watching `sig` and restores its default disposition.
   virtual void unwatch_signal(int sig);
+
+  /// Starts a thread running `body`, for `what` (the loop's default
+  /// executor, run_in_executor and to_thread; shutdown_default_executor).
+  /// The default starts a std::thread. Platforms without threads
+  /// (WebAssembly without pthreads) override it to raise
+  /// NotImplementedError("<what> is not available on <platform>").
+  virtual std::thread start_thread(const char* what, std::function<void()> body);
 
  protected:
   /// The loop this backend serves (set by attach()).

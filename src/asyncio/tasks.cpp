@@ -181,6 +181,7 @@ void TaskBase::run_coroutine() {
     void* next = tls_transfer_to;
     if (next == nullptr) break;
     tls_transfer_to = nullptr;
+    resume_or_name_ = next;  // the running frame, for capture_call_graph()
     h = stdcoro::coroutine_handle<>::from_address(next);
   }
   if (root_.done()) finish();
@@ -284,7 +285,12 @@ void check_task_coroutine(bool empty, bool started, const char* name) {
 }
 
 void check_factory_result(FutureBase* task, void* address) {
-  if (task == nullptr || !task->is_task() || static_cast<TaskBase*>(task)->root_address() != address) {
+  // An eager task whose coroutine finished inside the factory has freed its
+  // frame: there is no address left to compare.
+  const bool matches = task != nullptr && task->is_task() &&
+                       (static_cast<TaskBase*>(task)->root_address() == address ||
+                        (task->done() && !static_cast<TaskBase*>(task)->has_coro()));
+  if (!matches) {
     throw TypeError("the task factory must return the task made for the coroutine it was given (use make_task)");
   }
 }
