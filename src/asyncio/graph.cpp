@@ -24,6 +24,17 @@ void apply_limit(std::vector<FrameCallGraphEntry>& stack, std::optional<int> lim
     stack.erase(stack.begin(), stack.end() - static_cast<std::ptrdiff_t>(n));
 }
 
+// GCC names a function template's instance with its template arguments
+// ("timeout<asyncio::Coro<int> >"): keep the function's name.
+std::string short_name(const char* name) {
+  if (name == nullptr) return "?";
+  std::string s(name);
+  if (s.rfind("operator", 0) == 0) return s;
+  std::string::size_type lt = s.find('<');
+  if (lt != std::string::npos && lt > 0) s.erase(lt);
+  return s;
+}
+
 // The frames from `frame` up to the task's root, innermost first, skipping
 // the first `skip`.
 std::vector<FrameCallGraphEntry> walk_frames(void* frame, int skip) {
@@ -33,7 +44,7 @@ std::vector<FrameCallGraphEntry> walk_frames(void* frame, int skip) {
       --skip;
       continue;
     }
-    stack.push_back(FrameCallGraphEntry{detail::promise_of(frame).name(), frame});
+    stack.push_back(FrameCallGraphEntry{short_name(detail::promise_of(frame).name()), frame});
   }
   return stack;
 }
@@ -94,7 +105,7 @@ void render_level(const FutureCallGraph& g, std::string& out, int level) {
   if (!g.call_stack.empty()) {
     out += indent + "  + Call stack:\n";
     for (const FrameCallGraphEntry& e : g.call_stack)
-      out += indent + "  |   async " + std::string(e.name ? e.name : "?") + "()\n";
+      out += indent + "  |   async " + e.name + "()\n";
   }
   if (!g.awaited_by.empty()) {
     out += indent + "  + Awaited by:\n";

@@ -33,8 +33,9 @@ namespace asyncio {
 /// Divergence: C++ frames carry the coroutine function's name, not a file
 /// and line.
 struct FrameCallGraphEntry {
-  /// The coroutine function's name ("main_coro"; "operator()" for lambdas).
-  const char* name = nullptr;
+  /// The coroutine function's name ("main_coro"; "operator()" for lambdas;
+  /// function templates without their template arguments).
+  std::string name;
   /// The coroutine frame's address.
   void* frame = nullptr;
 };

@@ -429,7 +429,7 @@ Coro<void> EventLoop::shutdown_default_executor(std::optional<double> timeout) {
   ConcurrentFuture<void> joined;
   HelperThread helper;
   // Python: _do_shutdown, in a thread: joining the workers blocks.
-  helper.thread = backend_->start_thread("shutdown_default_executor", [executor, joined] {
+  auto do_shutdown = [executor, joined] {
     std::exception_ptr error;
     try {
       executor->shutdown(/*wait=*/true);
@@ -444,7 +444,14 @@ Coro<void> EventLoop::shutdown_default_executor(std::optional<double> timeout) {
     } catch (...) {
       // Cancelled: nobody waits any more.
     }
-  });
+  };
+  try {
+    helper.thread = backend_->start_thread("shutdown_default_executor", do_shutdown);
+  } catch (const NotImplementedError&) {
+    // No threads on this platform, so no worker to wait for.
+    executor->shutdown(/*wait=*/true);
+    co_return;
+  }
   Future<void> done = wrap_future(joined, this);
   try {
     co_await asyncio::timeout(timeout, [&done]() -> Coro<void> { co_await done; });

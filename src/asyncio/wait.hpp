@@ -352,9 +352,8 @@ class AsCompleted {
     }
     iterator& operator++() noexcept { return *this; }
     void operator++(int) noexcept {}
-    friend bool operator==(const iterator& it, std::default_sentinel_t) noexcept {
-      return it.owner_->s_->todo_left == 0;
-    }
+    bool at_end() const noexcept { return owner_->s_->todo_left == 0; }
+    friend bool operator==(const iterator& it, std::default_sentinel_t) noexcept { return it.at_end(); }
 
    private:
     AsCompleted* owner_ = nullptr;
