@@ -347,3 +347,19 @@ TEST_CASE("wait_for moves a move-only result out", "[waitfor]") {
   };
   CHECK(f.loop->run_until_complete(body()) == 3);
 }
+
+TEST_CASE("wait_for leaves the result in the caller's future", "[waitfor]") {
+  LoopFixture f;
+  auto body = []() -> Coro<std::string> {
+    auto& loop = asyncio::get_running_loop();
+    Future<std::string> done = loop.create_future<std::string>();
+    done.set_result("kept");
+    std::string a = co_await asyncio::wait_for(done, 1.0);
+    Future<std::string> later = loop.create_future<std::string>();
+    loop.call_soon([later]() mutable { later.set_result("kept too"); });
+    std::string b = co_await asyncio::wait_for(later, 1.0);
+    co_return a + "," + b + "," + done.result() + "," + later.result();
+  };
+  CHECK(f.loop->run_until_complete(body()) == "kept,kept too,kept,kept too");
+}
+

@@ -184,10 +184,12 @@ Coro<await_value_t<A>> wait_for(A aw, std::optional<double> timeout) {
     }
   }
   // Python 3.12+: async with timeouts.timeout(timeout): return await fut
+  // A future is awaited as an lvalue: `aw` is a second handle to the
+  // caller's future, whose value must not be moved out.
   if constexpr (FutureLike<A>) {
     // An already finished future needs no timer: awaiting it does not
     // suspend, so the timeout could not fire.
-    if (aw.done()) co_return co_await std::move(aw);
+    if (aw.done()) co_return co_await aw;
   }
   std::optional<double> when;
   if (timeout) when = get_running_loop().time() + *timeout;
@@ -197,8 +199,13 @@ Coro<await_value_t<A>> wait_for(A aw, std::optional<double> timeout) {
   std::optional<NonVoid<T>> result;
   try {
     if constexpr (std::is_void_v<T>) {
-      co_await std::move(aw);
+      if constexpr (FutureLike<A>)
+        co_await aw;
+      else
+        co_await std::move(aw);
       result.emplace();
+    } else if constexpr (FutureLike<A>) {
+      result.emplace(co_await aw);
     } else {
       result.emplace(co_await std::move(aw));
     }
