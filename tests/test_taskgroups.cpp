@@ -32,6 +32,26 @@ Coro<> crash_after(double delay) {
   throw ZeroDivisionError();
 }
 
+// Sleeps; a cancellation is counted in `n` and let through.
+Coro<> sleep_counting_cancel(double delay, int& n) {
+  try {
+    co_await asyncio::sleep(delay);
+  } catch (const asyncio::CancelledError&) {
+    ++n;
+    throw;
+  }
+}
+
+// Sleeps until cancelled, then fails (Python: try: await sleep(10)
+// finally: 1 / 0).
+Coro<> fail_when_cancelled() {
+  try {
+    co_await asyncio::sleep(10);
+  } catch (const asyncio::CancelledError&) {
+  }
+  throw ZeroDivisionError();
+}
+
 // The type names of a group's exceptions (Python's get_error_types).
 std::set<std::string> error_types(const asyncio::BaseExceptionGroup& g) {
   std::set<std::string> out;
@@ -199,17 +219,9 @@ TEST_CASE("cancelling the parent cancels the group's tasks and raises CancelledE
   // Python: test_cancellation, test_taskgroup_07, test_taskgroup_22
   LoopFixture f;
   int num = 0;
-  auto foo = [](int& n) -> Coro<> {
-    try {
-      co_await asyncio::sleep(5);
-    } catch (const asyncio::CancelledError&) {
-      ++n;
-      throw;
-    }
-  };
   auto runner = [&]() -> Coro<> {
     co_await asyncio::task_group([&](TaskGroup& g) -> Coro<> {
-      for (int i = 0; i < 5; ++i) g.create_task(foo(num));
+      for (int i = 0; i < 5; ++i) g.create_task(sleep_counting_cancel(5, num));
       try {
         co_await asyncio::sleep(10);
       } catch (const asyncio::CancelledError&) {
@@ -232,17 +244,9 @@ TEST_CASE("the parent cancelled while waiting for the tasks cancels them", "[tas
   // Python: test_cancellation (the block already finished)
   LoopFixture f;
   int num = 0;
-  auto foo = [](int& n) -> Coro<> {
-    try {
-      co_await asyncio::sleep(5);
-    } catch (const asyncio::CancelledError&) {
-      ++n;
-      throw;
-    }
-  };
   auto runner = [&]() -> Coro<> {
     co_await asyncio::task_group([&](TaskGroup& g) -> Coro<> {
-      for (int i = 0; i < 5; ++i) g.create_task(foo(num));
+      for (int i = 0; i < 5; ++i) g.create_task(sleep_counting_cancel(5, num));
       co_return;
     });
   };
@@ -255,23 +259,17 @@ TEST_CASE("the parent cancelled while waiting for the tasks cancels them", "[tas
   CHECK(r.cancelling() == 1);
 }
 
-TEST_CASE("tasks failing while the parent is cancelled raise ExceptionGroup and keep the cancel count", "[taskgroups]") {
+TEST_CASE("tasks failing while the parent is cancelled raise ExceptionGroup and keep the cancel count",
+          "[taskgroups]") {
   // Python: test_taskgroup_08 and the 3.13 uncancel/cancel dance: the
   // errors win, the parent's cancel request stays counted and pending.
   LoopFixture f;
-  auto foo = []() -> Coro<> {
-    try {
-      co_await asyncio::sleep(10);
-    } catch (const asyncio::CancelledError&) {
-    }
-    throw ZeroDivisionError();
-  };
   int cancelling_after = -1;
   bool cancelled_again = false;
   auto runner = [&]() -> Coro<> {
     try {
       co_await asyncio::task_group([&](TaskGroup& g) -> Coro<> {
-        for (int i = 0; i < 5; ++i) g.create_task(foo());
+        for (int i = 0; i < 5; ++i) g.create_task(fail_when_cancelled());
         co_await asyncio::sleep(10);
       });
     } catch (const asyncio::ExceptionGroup&) {
@@ -316,18 +314,11 @@ TEST_CASE("an error in the block cancels the tasks and joins the group", "[taskg
 TEST_CASE("nested groups raise nested ExceptionGroups", "[taskgroups]") {
   // Python: test_taskgroup_11, test_taskgroup_12
   LoopFixture f;
-  auto foo = []() -> Coro<> {
-    try {
-      co_await asyncio::sleep(10);
-    } catch (const asyncio::CancelledError&) {
-    }
-    throw ZeroDivisionError();
-  };
   auto runner = [&]() -> Coro<> {
     co_await asyncio::task_group([&](TaskGroup& g1) -> Coro<> {
       g1.create_task(value_after(10, 1));
       co_await asyncio::task_group([&](TaskGroup& g2) -> Coro<> {
-        for (int i = 0; i < 5; ++i) g2.create_task(foo());
+        for (int i = 0; i < 5; ++i) g2.create_task(fail_when_cancelled());
         co_await asyncio::sleep(10);
       });
     });
@@ -597,7 +588,8 @@ TEST_CASE("a group shutting down refuses new tasks", "[taskgroups]") {
       co_await asyncio::sleep(1);
     } catch (const asyncio::CancelledError&) {
       CHECK_THROWS_WITH(g.create_task(crash_after(0.001)),
-                        Catch::Matchers::Contains("is shutting down") && Catch::Matchers::StartsWith("TaskGroup <TaskGroup"));
+                        Catch::Matchers::Contains("is shutting down") &&
+                            Catch::Matchers::StartsWith("TaskGroup <TaskGroup"));
     }
   };
   auto runner = [&]() -> Coro<> {

@@ -8,14 +8,7 @@ namespace asyncio::detail {
 
 void report_runnable_error(const Runnable& entry) {
   std::exception_ptr exc = std::current_exception();
-  try {
-    throw;
-  } catch (const KeyboardInterrupt&) {
-    throw;
-  } catch (const SystemExit&) {
-    throw;
-  } catch (...) {
-  }
+  if (is_interrupt(exc)) throw;
   EventLoop* loop = tls_running_loop;
   if (loop == nullptr) return;
   ExceptionContext context;

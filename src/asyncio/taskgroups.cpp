@@ -11,17 +11,7 @@ namespace detail {
 namespace {
 
 // Python: TaskGroup._is_base_error
-bool is_base_error(const std::exception_ptr& e) {
-  try {
-    std::rethrow_exception(e);
-  } catch (const KeyboardInterrupt&) {
-    return true;
-  } catch (const SystemExit&) {
-    return true;
-  } catch (...) {
-    return false;
-  }
-}
+bool is_base_error(const std::exception_ptr& e) { return is_interrupt(e); }
 
 bool is_cancelled_error(const std::exception_ptr& e) {
   try {

@@ -164,24 +164,13 @@ Coro<block_value_t<B, TaskGroup>> task_group(TaskGroup* given, B block) {
     close_block(block);
     throw;
   }
-  std::exception_ptr exc;
-  std::optional<NonVoid<T>> result;
-  try {
-    if constexpr (std::is_void_v<T>) {
-      co_await make_block(block, tg);
-      result.emplace();
-    } else {
-      result.emplace(co_await make_block(block, tg));
-    }
-  } catch (...) {
-    exc = std::current_exception();
-  }
-  co_await tg.exit(exc);
-  // The group swallowed what the block raised (it cannot happen with
-  // Python 3.14's rules: a swallowed CancelledError always comes with
-  // errors to raise). Without a result to return, re-raise.
-  if (exc && !std::is_void_v<T>) std::rethrow_exception(exc);
-  if constexpr (!std::is_void_v<T>) co_return std::move(*result);
+  Captured<T> out = co_await capture(make_block(block, tg));
+  co_await tg.exit(out.exception);
+  // exit() returning normally swallows what left the block; with Python
+  // 3.14's rules that never happens to an exception (a CancelledError it
+  // does not propagate always comes with errors to raise), so an exception
+  // still here is re-raised rather than lost.
+  co_return out.take();
 }
 
 }  // namespace detail

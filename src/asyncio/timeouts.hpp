@@ -159,21 +159,9 @@ Coro<block_value_t<B, Timeout>> timeout(Timeout* given, std::optional<double> wh
     close_block(block);
     throw;
   }
-  std::exception_ptr exc;
-  std::optional<NonVoid<T>> result;
-  try {
-    if constexpr (std::is_void_v<T>) {
-      co_await make_block(block, cm);
-      result.emplace();
-    } else {
-      result.emplace(co_await make_block(block, cm));
-    }
-  } catch (...) {
-    exc = std::current_exception();
-  }
-  if (std::exception_ptr replacement = cm.exit(exc)) std::rethrow_exception(replacement);
-  if (exc) std::rethrow_exception(exc);
-  if constexpr (!std::is_void_v<T>) co_return std::move(*result);
+  Captured<T> out = co_await capture(make_block(block, cm));
+  if (std::exception_ptr replacement = cm.exit(out.exception)) std::rethrow_exception(replacement);
+  co_return out.take();
 }
 
 }  // namespace detail

@@ -22,6 +22,7 @@
 
 #include "asyncio/coroutines.hpp"
 #include "asyncio/detail/awaitables.hpp"
+#include "asyncio/detail/blocks.hpp"
 #include "asyncio/detail/child_node.hpp"
 #include "asyncio/events.hpp"
 #include "asyncio/futures.hpp"
@@ -184,8 +185,8 @@ Coro<await_value_t<A>> wait_for(A aw, std::optional<double> timeout) {
     }
   }
   // Python 3.12+: async with timeouts.timeout(timeout): return await fut
-  // A future is awaited as an lvalue: `aw` is a second handle to the
-  // caller's future, whose value must not be moved out.
+  // A future is awaited as an lvalue (as capture() does too): `aw` is a
+  // second handle to the caller's future, whose value must not be moved out.
   if constexpr (FutureLike<A>) {
     // An already finished future needs no timer: awaiting it does not
     // suspend, so the timeout could not fire.
@@ -195,26 +196,9 @@ Coro<await_value_t<A>> wait_for(A aw, std::optional<double> timeout) {
   if (timeout) when = get_running_loop().time() + *timeout;
   Timeout cm(when);
   cm.enter();
-  std::exception_ptr exc;
-  std::optional<NonVoid<T>> result;
-  try {
-    if constexpr (std::is_void_v<T>) {
-      if constexpr (FutureLike<A>)
-        co_await aw;
-      else
-        co_await std::move(aw);
-      result.emplace();
-    } else if constexpr (FutureLike<A>) {
-      result.emplace(co_await aw);
-    } else {
-      result.emplace(co_await std::move(aw));
-    }
-  } catch (...) {
-    exc = std::current_exception();
-  }
-  if (std::exception_ptr replacement = cm.exit(exc)) std::rethrow_exception(replacement);
-  if (exc) std::rethrow_exception(exc);
-  if constexpr (!std::is_void_v<T>) co_return std::move(*result);
+  Captured<T> out = co_await capture(std::move(aw));
+  if (std::exception_ptr replacement = cm.exit(out.exception)) std::rethrow_exception(replacement);
+  co_return out.take();
 }
 
 }  // namespace detail
