@@ -1,6 +1,6 @@
 // Call-graph introspection. Python: test_graph.py (3.14).
+#include <cctype>
 #include <optional>
-#include <regex>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -23,6 +23,17 @@ std::vector<std::string> names(const FutureCallGraph& g) {
 std::string task_name(const FutureCallGraph& g) {
   if (!g.future.is_task()) return "Future";
   return asyncio::AnyTask(static_cast<asyncio::detail::TaskBase*>(g.future.state_ptr()), true).get_name();
+}
+
+// The text with every "id=0x..." replaced by "id=ID".
+std::string without_ids(std::string text) {
+  for (std::string::size_type at = text.find("id=0x"); at != std::string::npos; at = text.find("id=0x", at)) {
+    std::string::size_type end = at + 5;
+    while (end < text.size() && std::isxdigit(static_cast<unsigned char>(text[end]))) ++end;
+    text.replace(at, end - at, "id=ID");
+    at += 5;
+  }
+  return text;
 }
 
 std::optional<FutureCallGraph> g_captured;
@@ -179,21 +190,19 @@ TEST_CASE("format_call_graph renders like CPython", "[graph]") {
   f.run_briefly();
   f.run_briefly();
   std::string text = asyncio::format_call_graph(inner);
-  std::regex expected(
-      R"(\* Task\(name='inner', id=0x[0-9a-f]+\)
-  \+ Call stack:
-  \|   async leaf_waits\(\)
-  \|   async middle\(\)
-  \+ Awaited by:
-    \* Task\(name='outer', id=0x[0-9a-f]+\)
-      \+ Call stack:
-      \|   async operator\(\)\(\))");
-  CHECK(std::regex_match(text, expected));
+  CHECK(without_ids(text) ==
+        "* Task(name='inner', id=ID)\n"
+        "  + Call stack:\n"
+        "  |   async leaf_waits()\n"
+        "  |   async middle()\n"
+        "  + Awaited by:\n"
+        "    * Task(name='outer', id=ID)\n"
+        "      + Call stack:\n"
+        "      |   async operator()()");
   std::ostringstream out;
   asyncio::print_call_graph(fut, {.file = &out});
-  CHECK(std::regex_match(out.str(), std::regex(R"(\* Future\(id=0x[0-9a-f]+\)
-  \+ Awaited by:
-    \* Task\(name='inner'[^]*\n)")));
+  CHECK(without_ids(out.str()).rfind("* Future(id=ID)\n  + Awaited by:\n    * Task(name='inner', id=ID)\n", 0) == 0);
+  CHECK(out.str().back() == '\n');
   fut.set_result();
   f.loop->run_until_complete(outer);
 }

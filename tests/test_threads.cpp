@@ -247,6 +247,27 @@ TEST_CASE("closing the loop shuts the default executor down", "[threads]") {
   CHECK_THROWS_AS(f.loop->run_in_executor(nullptr, add, 1, 1), asyncio::RuntimeError);
 }
 
+TEST_CASE("a job finishing after its loop was closed and destroyed is dropped", "[threads]") {
+  auto gate = std::make_shared<Gate>();
+  auto finished = std::make_shared<std::atomic<bool>>(false);
+  {
+    auto loop = asyncio::new_event_loop();
+    auto body = [](std::shared_ptr<Gate> g, std::shared_ptr<std::atomic<bool>> done) -> Coro<> {
+      auto job = asyncio::get_running_loop().run_in_executor(nullptr, [g, done] {
+        g->wait();
+        *done = true;
+      });
+      co_await asyncio::sleep(0);
+    };
+    loop->run_until_complete(body(gate, finished));
+    loop->close();  // the executor is shut down without waiting
+  }
+  gate->open();
+  for (int i = 0; i < 500 && !*finished; ++i) std::this_thread::sleep_for(1ms);
+  CHECK(*finished);
+  std::this_thread::sleep_for(20ms);  // the job's completion runs its callbacks
+}
+
 TEST_CASE("asyncio::run shuts the default executor down", "[threads]") {
   auto main_coro = []() -> Coro<int> { co_return co_await asyncio::to_thread(add, 3, 4); };
   CHECK(asyncio::run(main_coro()) == 7);

@@ -21,8 +21,8 @@
 #include <ranges>
 #include <string>
 #include <tuple>
-#include <unordered_set>
 #include <type_traits>
+#include <unordered_set>
 #include <utility>
 #include <variant>
 #include <vector>

@@ -264,6 +264,10 @@ void WrapChainBase::link(const std::shared_ptr<WrapChainBase>& chain, FutureBase
   std::shared_ptr<WrapChainBase> keep = chain;
   source.add_done_callback([keep](ConcurrentCore& src) {
     // _call_set_state, in the thread completing the concurrent future.
+    // A loop owned by a shared_ptr is kept alive meanwhile (or found
+    // gone); any other loop must outlive the job.
+    std::shared_ptr<EventLoop> owner = keep->loop_owner_.lock();
+    if (keep->owned_ && !owner) return;
     EventLoop& loop = keep->loop_;
     if (loop.is_closed()) return;
     try {

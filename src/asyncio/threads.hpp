@@ -301,10 +301,16 @@ namespace detail {
 // concurrent one. Only the loop thread touches the asyncio future: the
 // concurrent future's callback (any thread) holds this chain, never the
 // future, and the chain forgets the future if it dies first. The chain
-// refers to the concurrent future weakly (no cycle through its callbacks).
+// refers to the concurrent future weakly (no cycle through its callbacks),
+// and to a loop owned by a shared_ptr weakly too: a job of the default
+// executor may finish after its loop was closed and destroyed.
 class WrapChainBase : public CallbackNode {
  public:
-  WrapChainBase(EventLoop& loop, std::weak_ptr<ConcurrentCore> source) : loop_(loop), source_(std::move(source)) {}
+  WrapChainBase(EventLoop& loop, std::weak_ptr<ConcurrentCore> source)
+      : loop_(loop),
+        loop_owner_(loop.weak_from_this()),
+        owned_(!loop_owner_.expired()),
+        source_(std::move(source)) {}
   virtual ~WrapChainBase() = default;
   /// Registers both directions. Loop thread.
   static void link(const std::shared_ptr<WrapChainBase>& chain, FutureBase* dest, ConcurrentCore& source);
@@ -318,6 +324,8 @@ class WrapChainBase : public CallbackNode {
  private:
   void transfer(ConcurrentCore& source);  // loop thread
   EventLoop& loop_;
+  std::weak_ptr<EventLoop> loop_owner_;
+  bool owned_;  // a shared_ptr owned the loop when the chain was made
   std::weak_ptr<ConcurrentCore> source_;
   FutureBase* dest_ = nullptr;           // loop thread only; null once done or gone
   std::shared_ptr<WrapChainBase> self_;  // while registered on dest_

@@ -131,9 +131,6 @@ Coro<WaitResult<F>> wait(std::vector<F> fs, WaitOptions options) {
   co_return out;
 }
 
-template <class T>
-Coro<T> cancel_and_wait_result(Future<T> fut);
-
 }  // namespace detail
 
 /// Waits for the futures (or tasks) until `return_when` says so or the
