@@ -54,9 +54,10 @@ class Backend {
 
   /// Starts a thread running `body`, for `what` (the loop's default
   /// executor, run_in_executor and to_thread; shutdown_default_executor).
-  /// The default starts a std::thread. Platforms without threads
-  /// (WebAssembly without pthreads) override it to raise
-  /// NotImplementedError("<what> is not available on <platform>").
+  /// The default starts a std::thread, or, in a build for a target without
+  /// threads (ASYNCIO_PLATFORM_HAS_THREADS=0: WebAssembly without pthreads),
+  /// raises NotImplementedError("<what> is not available on <platform>").
+  /// A backend may override it (a host with its own thread pool, tests).
   virtual std::thread start_thread(const char* what, std::function<void()> body);
 
  protected:

@@ -195,7 +195,16 @@ ThreadPoolExecutor::ThreadPoolExecutor(ThreadPoolOptions options)
       max_workers_(options.max_workers.value_or(default_max_workers())),
       start_thread_(std::move(options.start_thread)) {
   if (max_workers_ == 0) throw ValueError("max_workers must be greater than 0");
-  if (!start_thread_) start_thread_ = [](std::function<void()> body) { return std::thread(std::move(body)); };
+  if (!start_thread_) {
+    start_thread_ = [](std::function<void()> body) {
+#if defined(ASYNCIO_PLATFORM_NAME)
+      const std::string platform = ASYNCIO_PLATFORM_NAME;
+#else
+      const std::string platform = "this platform";
+#endif
+      return detail::start_std_thread("ThreadPoolExecutor", platform, std::move(body));
+    };
+  }
 }
 
 ThreadPoolExecutor::~ThreadPoolExecutor() {
@@ -381,7 +390,29 @@ void TaskChainBase::discard() noexcept {
 
 // ---- The loop's executor methods ----
 
-std::thread Backend::start_thread(const char*, std::function<void()> body) { return std::thread(std::move(body)); }
+namespace detail {
+
+// The one place the library starts a thread. Builds for a target without
+// threads (WebAssembly without pthreads, where std::thread compiles but
+// cannot start) say so with NotImplementedError, as Python does for what a
+// platform lacks. ASYNCIO_PLATFORM_HAS_THREADS comes from the build's
+// platform description when there is one; it defaults to having threads.
+std::thread start_std_thread(const char* what, const std::string& platform, std::function<void()> body) {
+#if defined(ASYNCIO_PLATFORM_HAS_THREADS) && !ASYNCIO_PLATFORM_HAS_THREADS
+  (void)body;
+  throw NotImplementedError(std::string(what) + " is not available on " + platform);
+#else
+  (void)what;
+  (void)platform;
+  return std::thread(std::move(body));
+#endif
+}
+
+}  // namespace detail
+
+std::thread Backend::start_thread(const char* what, std::function<void()> body) {
+  return detail::start_std_thread(what, platform(), std::move(body));
+}
 
 Executor& EventLoop::default_executor_for_run() {
   // Python: BaseEventLoop.run_in_executor(None, ...) and

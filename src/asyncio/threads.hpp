@@ -184,6 +184,10 @@ class ConcurrentFuture {
 
 namespace detail {
 
+/// Starts a std::thread running `body`; NotImplementedError("<what> is not
+/// available on <platform>") where the build has no threads.
+std::thread start_std_thread(const char* what, const std::string& platform, std::function<void()> body);
+
 // A job for an executor: runs once on a worker, or is cancelled unrun.
 class WorkItem {
  public:
@@ -259,7 +263,8 @@ class Executor {
 struct ThreadPoolOptions {
   /// Threads at most; std::nullopt: min(32, number of CPUs + 4).
   std::optional<std::size_t> max_workers{};
-  /// Starts a worker thread running its argument; empty: std::thread.
+  /// Starts a worker thread running its argument; empty: a std::thread
+  /// (NotImplementedError on a target built without threads).
   std::function<std::thread(std::function<void()>)> start_thread{};
 };
 
