@@ -9,8 +9,10 @@
 // _write_to_self), and asyncio's "Extending" page.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
+#include <thread>
 
 namespace asyncio {
 
@@ -51,6 +53,14 @@ class Backend {
   /// nothing if `sig` is not watched. The default raises
   /// NotImplementedError, like watch_signal().
   virtual void unwatch_signal(int sig);
+
+  /// Starts a thread running `body`, for `what` (the loop's default
+  /// executor, run_in_executor and to_thread; shutdown_default_executor).
+  /// The default starts a std::thread, or, in a build for a target without
+  /// threads (ASYNCIO_PLATFORM_HAS_THREADS=0: WebAssembly without pthreads),
+  /// raises NotImplementedError("<what> is not available on <platform>").
+  /// A backend may override it (a host with its own thread pool, tests).
+  virtual std::thread start_thread(const char* what, std::function<void()> body);
 
  protected:
   /// The loop this backend serves (set by attach()).

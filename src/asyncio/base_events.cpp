@@ -214,6 +214,7 @@ void EventLoop::close() {
   }
   timers_.clear();
   timer_cancelled_count_ = 0;
+  shutdown_default_executor_nowait();
   backend_->close();
 }
 

@@ -101,12 +101,32 @@ class CoroPromiseBase {
   const char* name_;
 };
 
+// Where a frame keeps its promise: just after the frame's two function
+// pointers, rounded up to the promise's alignment (GCC and clang). Every
+// CoroPromise<T> sits at the same offset as long as its alignment does not
+// exceed that header, so a frame's CoroPromiseBase can be found from the
+// frame's address alone, whatever T is (call-graph introspection walks
+// chains of frames of mixed result types this way).
+template <class P>
+inline constexpr bool kPromiseAtBaseOffset =
+    (2 * sizeof(void*) + alignof(P) - 1) / alignof(P) * alignof(P) ==
+    (2 * sizeof(void*) + alignof(CoroPromiseBase) - 1) / alignof(CoroPromiseBase) * alignof(CoroPromiseBase);
+
+/// The promise of the asyncio coroutine whose frame is at `frame`.
+inline CoroPromiseBase& promise_of(void* frame) noexcept {
+  return stdcoro::coroutine_handle<CoroPromiseBase>::from_address(frame).promise();
+}
+
 template <class T>
 class CoroPromise final : public CoroPromiseBase {
  public:
   // The default captures the coroutine function's name.
   explicit CoroPromise(PromiseSiteTag tag = {}, const char* name = __builtin_FUNCTION()) noexcept
-      : CoroPromiseBase(tag, name) {}
+      : CoroPromiseBase(tag, name) {
+    static_assert(kPromiseAtBaseOffset<CoroPromise>,
+                  "asyncio::Coro<T>: T is over-aligned (alignof(T) > 2 * sizeof(void*)); return it through a "
+                  "std::unique_ptr or a wrapper");
+  }
   ~CoroPromise() {
     if (has_value_) value_.~T();
   }

@@ -46,6 +46,7 @@ class Coro;
 class AnyTask;
 class AnyCoro;
 struct ExceptionContext;
+class Executor;
 
 namespace detail {
 class TaskBase;
@@ -180,6 +181,24 @@ class EventLoop : public std::enable_shared_from_this<EventLoop> {
   /// Python: loop.get_task_factory() (an empty function for the default)
   const TaskFactory& get_task_factory() const noexcept { return task_factory_; }
 
+  // ---- Executors and threads (defined in threads.hpp / threads.cpp) ----
+
+  /// Runs `f(args...)` in `executor` (nullptr: the default executor, a
+  /// thread pool created on first use) and returns a future of its result.
+  /// RuntimeError if the loop is closed, or for the default executor after
+  /// shutdown_default_executor(); NotImplementedError on platforms without
+  /// threads. Python: loop.run_in_executor(executor, func, *args)
+  template <class F, class... Args>
+  Future<std::invoke_result_t<std::decay_t<F>, std::decay_t<Args>...>> run_in_executor(Executor* executor, F&& f,
+                                                                                      Args&&... args);
+  /// Makes `executor` the one run_in_executor(nullptr, ...) uses.
+  /// TypeError if it is null. Python: loop.set_default_executor()
+  void set_default_executor(std::shared_ptr<Executor> executor);
+  /// Shuts the default executor down, waiting (in a helper thread) at most
+  /// `timeout` seconds for its threads; later run_in_executor(nullptr, ...)
+  /// calls raise RuntimeError. Python: loop.shutdown_default_executor()
+  Coro<void> shutdown_default_executor(std::optional<double> timeout = std::nullopt);
+
   // ---- Error handling ----
 
   /// Sets the handler call_exception_handler() uses; nullptr restores the
@@ -271,6 +290,15 @@ class EventLoop : public std::enable_shared_from_this<EventLoop> {
     if (is_closed()) throw_closed();
     ready_.push(detail::ReadyQueue::entry(task));
   }
+  /// Queues an entry its owner keeps alive (a done callback that needs no
+  /// allocation, see detail/child_node.hpp); the loop calls its run() or,
+  /// if closed first, its discard(), once. RuntimeError if the loop is closed.
+  void push_runnable(detail::Runnable* entry) {
+    if (is_closed()) throw_closed();
+    ready_.push(detail::ReadyQueue::entry(entry));
+  }
+  /// The default executor, if one was created or set (threads.hpp).
+  Executor* default_executor() const noexcept { return default_executor_.get(); }
   detail::TaskBase* current_task() const noexcept { return current_task_; }
   void enter_task(detail::TaskBase* task);
   void leave_task(detail::TaskBase* task);
@@ -315,6 +343,8 @@ class EventLoop : public std::enable_shared_from_this<EventLoop> {
   void run_ready(std::size_t ntodo);
   void run_ready_debug(std::size_t ntodo);
   void run_until_complete_base(detail::FutureBase& future, bool own_task);
+  Executor& default_executor_for_run();  // threads.cpp
+  void shutdown_default_executor_nowait() noexcept;  // threads.cpp
 
   detail::ReadyQueue ready_;
   detail::TimerHeap timers_;
@@ -331,6 +361,8 @@ class EventLoop : public std::enable_shared_from_this<EventLoop> {
   int poll_countdown_ = kPollInterval;
   std::thread::id thread_id_;
   std::vector<std::pair<int, Handle>> signal_handlers_;
+  std::shared_ptr<Executor> default_executor_;
+  bool executor_shutdown_called_ = false;
 
   // call_soon_threadsafe() inbox, drained by the loop thread.
   std::mutex inbox_mutex_;

@@ -231,4 +231,10 @@ class ExceptionGroup : public BaseExceptionGroup, public std::runtime_error {
 /// message, for logs and reprs. Python: repr()/traceback's last line.
 std::string describe_exception(const std::exception_ptr& e);
 
+namespace detail {
+/// True for KeyboardInterrupt and SystemExit, the exceptions that escape
+/// the loop (Python: isinstance(exc, (KeyboardInterrupt, SystemExit))).
+bool is_interrupt(const std::exception_ptr& e) noexcept;
+}  // namespace detail
+
 }  // namespace asyncio

@@ -45,8 +45,9 @@ class DoneCallbackId {
 
 namespace detail {
 
+// Not final: the futures of gather() and shield() derive from it.
 template <class T>
-class FutureState final : public FutureBase {
+class FutureState : public FutureBase {
  public:
   explicit FutureState(EventLoop* loop) noexcept : FutureBase(loop) {}
   ~FutureState() override {

@@ -94,6 +94,9 @@ void Runner::close() {
     }
   } finally{this};
   cancel_all_tasks(*loop_);
+  // Python: constants.THREAD_JOIN_TIMEOUT
+  constexpr double kThreadJoinTimeout = 300;
+  loop_->run_until_complete(loop_->shutdown_default_executor(kThreadJoinTimeout));
 }
 
 Runner::SigintScope::SigintScope(Runner& runner, AnyFuture main_task)

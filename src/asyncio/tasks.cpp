@@ -13,18 +13,6 @@ namespace {
 // Python's _task_name_counter: one counter for the whole process, used
 // only by tasks created without a name.
 std::atomic<std::uint64_t> g_task_name_counter{0};
-
-bool is_interrupt(const std::exception_ptr& e) {
-  try {
-    std::rethrow_exception(e);
-  } catch (const KeyboardInterrupt&) {
-    return true;
-  } catch (const SystemExit&) {
-    return true;
-  } catch (...) {
-    return false;
-  }
-}
 }  // namespace
 
 void warn_never_awaited(const char* name) noexcept {
@@ -181,6 +169,7 @@ void TaskBase::run_coroutine() {
     void* next = tls_transfer_to;
     if (next == nullptr) break;
     tls_transfer_to = nullptr;
+    resume_or_name_ = next;  // the running frame, for capture_call_graph()
     h = stdcoro::coroutine_handle<>::from_address(next);
   }
   if (root_.done()) finish();
@@ -284,7 +273,12 @@ void check_task_coroutine(bool empty, bool started, const char* name) {
 }
 
 void check_factory_result(FutureBase* task, void* address) {
-  if (task == nullptr || !task->is_task() || static_cast<TaskBase*>(task)->root_address() != address) {
+  // An eager task whose coroutine finished inside the factory has freed its
+  // frame: there is no address left to compare.
+  const bool matches = task != nullptr && task->is_task() &&
+                       (static_cast<TaskBase*>(task)->root_address() == address ||
+                        (task->done() && !static_cast<TaskBase*>(task)->has_coro()));
+  if (!matches) {
     throw TypeError("the task factory must return the task made for the coroutine it was given (use make_task)");
   }
 }

@@ -101,6 +101,10 @@ class CallbackNode : public DoneCallback {
   virtual void on_fire(FutureBase& future) = 0;
   /// Drops the callback unrun; the node is already unlinked.
   virtual void on_discard() noexcept = 0;
+  /// The future (or task) waiting through this callback for the future it
+  /// is registered with, if any: the "awaited by" edge of call-graph
+  /// introspection (Python: future_add_to_awaited_by()).
+  virtual FutureBase* awaited_by() const noexcept { return nullptr; }
 
  protected:
   ~CallbackNode() = default;
@@ -159,6 +163,16 @@ class FutureBase : public Cancellable, public Pooled {
   bool remove_done_callback(DoneCallback* cb) noexcept;
   /// True if `cb` is registered (compares pointers only).
   bool has_done_callback(const DoneCallback* cb) const noexcept;
+  /// Calls `f(DoneCallback&)` on each registered callback, in order.
+  template <class F>
+  void for_each_callback(F&& f) const {
+    if (callbacks_tail_ == nullptr) return;
+    DoneCallback* n = callbacks_tail_;
+    do {
+      n = n->next();
+      f(*n);
+    } while (n != callbacks_tail_);
+  }
 
   /// Builds the CancelledError a result() on this cancelled future raises.
   CancelledError make_cancelled_error() const;

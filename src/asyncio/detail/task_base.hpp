@@ -58,6 +58,13 @@ class TaskBase : public FutureBase {
   const char* coro_name() const noexcept;
   bool has_coro() const noexcept { return static_cast<bool>(root_); }
   void* root_address() const noexcept { return root_.address(); }
+  /// The innermost frame of the task's chain of awaiting coroutines: the
+  /// one running (during a step) or suspended; null before the first step
+  /// and once the coroutine finished. Call-graph introspection walks from it
+  /// through the frames' continuations up to the root.
+  void* innermost_frame() const noexcept {
+    return root_ && task_flag(kStarted) ? resume_or_name_ : nullptr;
+  }
   std::string repr() const override;
 
   /// Schedules the first step (Task.__init__: loop.call_soon(self.__step)).
@@ -136,8 +143,9 @@ class TaskBase : public FutureBase {
   std::uint8_t task_flags_ = 0;
   WaitNode wait_node_;
   stdcoro::coroutine_handle<> root_;
-  // While the coroutine runs: the address of its innermost suspended
-  // frame. Once the frame is gone: the coroutine's name, for reprs.
+  // While the coroutine runs: the address of its innermost frame (the one
+  // running during a step, else the one suspended). Once the frame is
+  // gone: the coroutine's name, for reprs.
   void* resume_or_name_ = nullptr;
   Cancellable* waiter_ = nullptr;
   std::uint64_t id_ : 44;
