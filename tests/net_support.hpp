@@ -139,6 +139,63 @@ asyncio::Coro<bool> wait_until(Pred pred, double timeout = 5.0, double step = 0.
   co_return true;
 }
 
+// Catch's assertion macros must not contain a co_await: the assertion's
+// state would live across a suspension, and GCC 12 mishandles the
+// temporaries of such expressions. Await first, then assert.
+
+/// True if awaiting `c` raises an E.
+template <class E, class T>
+asyncio::Coro<bool> raises(asyncio::Coro<T> c) {
+  try {
+    co_await std::move(c);
+  } catch (const E&) {
+    co_return true;
+  } catch (...) {
+    co_return false;
+  }
+  co_return false;
+}
+/// True if awaiting `f` raises an E.
+template <class E, class T>
+asyncio::Coro<bool> raises(asyncio::Future<T> f) {
+  try {
+    co_await f;
+  } catch (const E&) {
+    co_return true;
+  } catch (...) {
+    co_return false;
+  }
+  co_return false;
+}
+template <class E, class T>
+asyncio::Coro<bool> raises(asyncio::Task<T> t) {
+  return raises<E>(asyncio::Future<T>(t));
+}
+
+/// The message awaiting `c` raises with, or "no exception".
+template <class T>
+asyncio::Coro<std::string> error_message(asyncio::Coro<T> c) {
+  std::exception_ptr error;
+  try {
+    co_await std::move(c);
+  } catch (...) {
+    error = std::current_exception();
+  }
+  co_return error ? message_of(error) : std::string("no exception");
+}
+
+/// The exception awaiting `c` raises, or null.
+template <class T>
+asyncio::Coro<std::exception_ptr> error_of(asyncio::Coro<T> c) {
+  std::exception_ptr error;
+  try {
+    co_await std::move(c);
+  } catch (...) {
+    error = std::current_exception();
+  }
+  co_return error;
+}
+
 /// True if this machine has an IPv6 loopback address.
 inline bool have_ipv6_loopback() {
   int fd = ::socket(AF_INET6, SOCK_STREAM, 0);

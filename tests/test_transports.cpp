@@ -54,7 +54,10 @@ TEST_CASE("A protocol sees connection_made then data then eof then connection_lo
     client->transport->write("hello ");
     client->transport->write("world");
     client->transport->write_eof();
-    REQUIRE(co_await test::wait_until([&] { return !rs->protocols.empty() && rs->protocols[0]->lost.done(); }));
+    {
+      const bool v1_ = co_await test::wait_until([&] { return !rs->protocols.empty() && rs->protocols[0]->lost.done(); });
+      REQUIRE(v1_);
+    }
     auto& server_side = *rs->protocols[0];
     // eof_received() returned false: the transport closed itself.
     CHECK(test::condensed(server_side.events) == std::vector<std::string>{"made", "data", "eof", "lost"});
@@ -62,7 +65,10 @@ TEST_CASE("A protocol sees connection_made then data then eof then connection_lo
     CHECK(server_side.lost_count == 1);
     CHECK(!server_side.lost_error);
     // The client sees the server's close as EOF, then its own close.
-    REQUIRE(co_await test::wait_until([&] { return client->lost.done(); }));
+    {
+      const bool v2_ = co_await test::wait_until([&] { return client->lost.done(); });
+      REQUIRE(v2_);
+    }
     CHECK(test::condensed(client->events) == std::vector<std::string>{"made", "eof", "lost"});
     co_await shutdown(rs);
   }(*f.loop));
@@ -77,15 +83,21 @@ TEST_CASE("eof_received returning true keeps the connection half open", "[transp
     auto client = co_await connect_recorder(loop, test::port_of(rs->server));
     client->transport->write("question");
     client->transport->write_eof();
-    REQUIRE(co_await test::wait_until([&] {
+    {
+      const bool v3_ = co_await test::wait_until([&] {
       return !rs->protocols.empty() && !rs->protocols[0]->events.empty() && rs->protocols[0]->events.back() == "eof";
-    }));
+    });
+      REQUIRE(v3_);
+    }
     auto& server_side = *rs->protocols[0];
     // Half-open: the server can still answer after the client's EOF.
     CHECK_FALSE(server_side.transport->is_closing());
     server_side.transport->write("answer");
     server_side.transport->close();
-    REQUIRE(co_await test::wait_until([&] { return client->lost.done(); }));
+    {
+      const bool v4_ = co_await test::wait_until([&] { return client->lost.done(); });
+      REQUIRE(v4_);
+    }
     CHECK(client->received == "answer");
     CHECK(test::condensed(client->events) == std::vector<std::string>{"made", "data", "eof", "lost"});
     CHECK(test::condensed(server_side.events) == std::vector<std::string>{"made", "data", "eof", "lost"});
@@ -103,7 +115,10 @@ TEST_CASE("A write the kernel takes at once leaves nothing buffered", "[transpor
     CHECK(client->transport->get_write_buffer_size() == 0);
     client->transport->writelines({"a", "bc", "", "def"});
     CHECK(client->transport->get_write_buffer_size() == 0);
-    REQUIRE(co_await test::wait_until([&] { return !rs->protocols.empty() && rs->protocols[0]->received.size() == 1006; }));
+    {
+      const bool v5_ = co_await test::wait_until([&] { return !rs->protocols.empty() && rs->protocols[0]->received.size() == 1006; });
+      REQUIRE(v5_);
+    }
     CHECK(rs->protocols[0]->received.substr(1000) == "abcdef");
     client->transport->close();
     co_await shutdown(rs);
@@ -116,7 +131,10 @@ TEST_CASE("Write flow control pauses strictly above high and resumes at low", "[
   test::run_net(f, [](asyncio::EventLoop& loop) -> Coro<> {
     auto rs = co_await recording_server(loop);
     auto client = co_await connect_recorder(loop, test::port_of(rs->server));
-    REQUIRE(co_await test::wait_until([&] { return !rs->protocols.empty(); }));
+    {
+      const bool v6_ = co_await test::wait_until([&] { return !rs->protocols.empty(); });
+      REQUIRE(v6_);
+    }
     auto& reader = *rs->protocols[0];
     reader.transport->pause_reading();  // a peer that does not read
     auto& t = *client->transport;
@@ -140,7 +158,8 @@ TEST_CASE("Write flow control pauses strictly above high and resumes at low", "[
     // A reading peer drains the buffer; resume_writing() comes at <= low.
     std::size_t size_at_resume = 0;
     reader.transport->resume_reading();
-    REQUIRE(co_await test::wait_until(
+    {
+      const bool v7_ = co_await test::wait_until(
         [&] {
           if (client->events.back() == "resume") {
             size_at_resume = t.get_write_buffer_size();
@@ -148,10 +167,15 @@ TEST_CASE("Write flow control pauses strictly above high and resumes at low", "[
           }
           return false;
         },
-        15.0, 0));
+        15.0, 0);
+      REQUIRE(v7_);
+    }
     CHECK(size_at_resume <= 1000);
     CHECK(test::condensed(client->events) == std::vector<std::string>{"made", "pause", "resume"});
-    REQUIRE(co_await test::wait_until([&] { return reader.received.size() == sent; }, 15.0));
+    {
+      const bool v8_ = co_await test::wait_until([&] { return reader.received.size() == sent; }, 15.0);
+      REQUIRE(v8_);
+    }
     t.close();
     co_await shutdown(rs);
   }(*f.loop));
@@ -236,14 +260,20 @@ TEST_CASE("pause_reading holds data back until resume_reading", "[transports][ne
     t.pause_reading();
     t.pause_reading();  // idempotent
     CHECK_FALSE(t.is_reading());
-    REQUIRE(co_await test::wait_until([&] { return !rs->protocols.empty(); }));
+    {
+      const bool v9_ = co_await test::wait_until([&] { return !rs->protocols.empty(); });
+      REQUIRE(v9_);
+    }
     rs->protocols[0]->transport->write("while paused");
     rs->protocols[0]->transport->write_eof();
     co_await asyncio::sleep(0.05);
     CHECK(client->received.empty());
     t.resume_reading();
     CHECK(t.is_reading());
-    REQUIRE(co_await test::wait_until([&] { return client->lost.done(); }));
+    {
+      const bool v10_ = co_await test::wait_until([&] { return client->lost.done(); });
+      REQUIRE(v10_);
+    }
     CHECK(client->received == "while paused");
     CHECK(test::condensed(client->events) == std::vector<std::string>{"made", "data", "eof", "lost"});
     CHECK_FALSE(t.is_reading());  // closing
@@ -256,7 +286,10 @@ TEST_CASE("close flushes buffered data before connection_lost and abort drops it
   test::run_net(f, [](asyncio::EventLoop& loop) -> Coro<> {
     auto rs = co_await recording_server(loop);
     auto client = co_await connect_recorder(loop, test::port_of(rs->server));
-    REQUIRE(co_await test::wait_until([&] { return !rs->protocols.empty(); }));
+    {
+      const bool v11_ = co_await test::wait_until([&] { return !rs->protocols.empty(); });
+      REQUIRE(v11_);
+    }
     auto& peer = *rs->protocols[0];
     peer.transport->pause_reading();
     auto& t = *client->transport;
@@ -273,12 +306,18 @@ TEST_CASE("close flushes buffered data before connection_lost and abort drops it
     CHECK_FALSE(client->lost.done());  // still flushing
     peer.transport->resume_reading();
     co_await client->lost;
-    REQUIRE(co_await test::wait_until([&] { return peer.received.size() == sent; }, 15.0));
+    {
+      const bool v12_ = co_await test::wait_until([&] { return peer.received.size() == sent; }, 15.0);
+      REQUIRE(v12_);
+    }
     CHECK(peer.received.size() == sent);
 
     // abort(): the buffer is dropped, connection_lost() follows at once.
     auto other = co_await connect_recorder(loop, test::port_of(rs->server));
-    REQUIRE(co_await test::wait_until([&] { return rs->protocols.size() == 2; }));
+    {
+      const bool v13_ = co_await test::wait_until([&] { return rs->protocols.size() == 2; });
+      REQUIRE(v13_);
+    }
     rs->protocols[1]->transport->pause_reading();
     auto& t2 = *other->transport;
     for (int i = 0; i < 512 && t2.get_write_buffer_size() == 0; ++i) t2.write(chunk);
@@ -333,7 +372,10 @@ TEST_CASE("get_extra_info reports peername sockname and socket", "[transports][n
     CHECK(nodelay != 0);
     CHECK_FALSE(t.get_extra_info("cipher").has_value());
     CHECK(std::any_cast<int>(t.get_extra_info("cipher", 7)) == 7);
-    REQUIRE(co_await test::wait_until([&] { return !rs->protocols.empty(); }));
+    {
+      const bool v14_ = co_await test::wait_until([&] { return !rs->protocols.empty(); });
+      REQUIRE(v14_);
+    }
     auto server_peer = std::any_cast<asyncio::SockAddr>(rs->protocols[0]->transport->get_extra_info("peername"));
     CHECK(server_peer == local);
     t.close();
@@ -382,7 +424,10 @@ TEST_CASE("A BufferedProtocol receives into its own buffer", "[transports][net]"
     auto rs = co_await recording_server(loop);
     auto factory = [&loop] { return std::make_shared<BufferedRecorder>(loop); };
     auto [t, p] = co_await loop.create_connection(factory, "127.0.0.1", test::port_of(rs->server));
-    REQUIRE(co_await test::wait_until([&] { return !rs->protocols.empty(); }));
+    {
+      const bool v15_ = co_await test::wait_until([&] { return !rs->protocols.empty(); });
+      REQUIRE(v15_);
+    }
     rs->protocols[0]->transport->write("buffered protocol data");
     rs->protocols[0]->transport->close();
     co_await p->lost;
@@ -413,7 +458,10 @@ TEST_CASE("get_buffer returning an empty buffer is a fatal error", "[transports]
       return p;
     };
     auto [t, p] = co_await loop.create_connection(factory, "127.0.0.1", test::port_of(rs->server));
-    REQUIRE(co_await test::wait_until([&] { return !rs->protocols.empty(); }));
+    {
+      const bool v16_ = co_await test::wait_until([&] { return !rs->protocols.empty(); });
+      REQUIRE(v16_);
+    }
     rs->protocols[0]->transport->write("x");
     co_await p->lost;
     REQUIRE(p->lost_error);
@@ -443,13 +491,19 @@ TEST_CASE("An exception in data_received is reported and closes the connection",
     auto rs = co_await recording_server(loop);
     auto factory = [&loop] { return std::make_shared<Throwing>(loop); };
     auto [t, p] = co_await loop.create_connection(factory, "127.0.0.1", test::port_of(rs->server));
-    REQUIRE(co_await test::wait_until([&] { return !rs->protocols.empty(); }));
+    {
+      const bool v17_ = co_await test::wait_until([&] { return !rs->protocols.empty(); });
+      REQUIRE(v17_);
+    }
     rs->protocols[0]->transport->write("boom");
     co_await p->lost;
     CHECK(test::message_of(p->error) == "bad data");
     CHECK(t->is_closing());
     // The peer sees the connection closed.
-    REQUIRE(co_await test::wait_until([&] { return rs->protocols[0]->lost.done(); }));
+    {
+      const bool v18_ = co_await test::wait_until([&] { return rs->protocols[0]->lost.done(); });
+      REQUIRE(v18_);
+    }
     co_await shutdown(rs);
   }(*f.loop));
   REQUIRE(f.errors.size() == 1);
@@ -463,7 +517,10 @@ TEST_CASE("A reset connection reports ECONNRESET to connection_lost", "[transpor
   test::run_net(f, [](asyncio::EventLoop& loop) -> Coro<> {
     auto rs = co_await recording_server(loop);
     auto client = co_await connect_recorder(loop, test::port_of(rs->server));
-    REQUIRE(co_await test::wait_until([&] { return !rs->protocols.empty(); }));
+    {
+      const bool v19_ = co_await test::wait_until([&] { return !rs->protocols.empty(); });
+      REQUIRE(v19_);
+    }
     // SO_LINGER 0 turns close into a reset.
     auto sock = std::any_cast<asyncio::TransportSocket>(client->transport->get_extra_info("socket"));
     linger lg{1, 0};
@@ -513,9 +570,15 @@ TEST_CASE("connect_accepted_socket wraps a connected descriptor", "[transports][
     auto [ta, pa] = co_await loop.connect_accepted_socket(factory, a);
     auto [tb, pb] = co_await loop.connect_accepted_socket(factory, b);
     ta->write("ping");
-    REQUIRE(co_await test::wait_until([&] { return pb->received == "ping"; }));
+    {
+      const bool v20_ = co_await test::wait_until([&] { return pb->received == "ping"; });
+      REQUIRE(v20_);
+    }
     tb->write("pong");
-    REQUIRE(co_await test::wait_until([&] { return pa->received == "pong"; }));
+    {
+      const bool v21_ = co_await test::wait_until([&] { return pa->received == "pong"; });
+      REQUIRE(v21_);
+    }
     ta->close();
     tb->close();
     co_await pa->lost;
@@ -547,17 +610,25 @@ TEST_CASE("The reserved ssl options raise like CPython", "[transports][net]") {
     auto factory = [&loop] { return std::make_shared<RecordingProtocol>(loop); };
     asyncio::ConnectionOptions with_hostname;
     with_hostname.server_hostname = "example.org";
-    CHECK_THROWS_WITH(co_await loop.create_connection(factory, "127.0.0.1", 1, with_hostname),
-                      "server_hostname is only meaningful with ssl");
+    {
+      const std::string v22_ = co_await test::error_message(loop.create_connection(factory, "127.0.0.1", 1, with_hostname));
+      CHECK(v22_ == "server_hostname is only meaningful with ssl");
+    }
     asyncio::ConnectionOptions with_timeout;
     with_timeout.ssl_handshake_timeout = 1.0;
-    CHECK_THROWS_WITH(co_await loop.create_connection(factory, "127.0.0.1", 1, with_timeout),
-                      "ssl_handshake_timeout is only meaningful with ssl");
+    {
+      const std::string v23_ = co_await test::error_message(loop.create_connection(factory, "127.0.0.1", 1, with_timeout));
+      CHECK(v23_ == "ssl_handshake_timeout is only meaningful with ssl");
+    }
     asyncio::ConnectionOptions both;
     both.sock = 0;
-    CHECK_THROWS_WITH(co_await loop.create_connection(factory, "127.0.0.1", 1, both),
-                      "host/port and sock can not be specified at the same time");
-    CHECK_THROWS_WITH(co_await loop.create_connection(factory, std::nullopt, std::nullopt),
-                      "host and port was not specified and no sock specified");
+    {
+      const std::string v24_ = co_await test::error_message(loop.create_connection(factory, "127.0.0.1", 1, both));
+      CHECK(v24_ == "host/port and sock can not be specified at the same time");
+    }
+    {
+      const std::string v25_ = co_await test::error_message(loop.create_connection(factory, std::nullopt, std::nullopt));
+      CHECK(v25_ == "host and port was not specified and no sock specified");
+    }
   }(*f.loop));
 }

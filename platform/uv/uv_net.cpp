@@ -407,11 +407,14 @@ class UvListener final : public ListeningSocket, public IoObject {
     events_ = nullptr;
     uv_close(reinterpret_cast<uv_handle_t*>(&poll_), [](uv_handle_t* h) {
       auto* self = static_cast<UvListener*>(h->data);
-      ::close(self->fd_);
-      self->cleanup();
       self->backend_.unlink(self);
       delete self;
     });
+    // uv_close() has stopped polling the descriptor (libuv removes it from
+    // epoll at once): close it now, so the port or path is free when
+    // close() returns, as in Python.
+    ::close(fd_);
+    cleanup();
   }
   const TransportSocket& info() const noexcept override { return info_; }
 

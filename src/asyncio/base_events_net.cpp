@@ -137,6 +137,13 @@ Coro<std::vector<AddrInfo>> resolve(EventLoop* loop, std::optional<std::string> 
   co_return infos;
 }
 
+// getaddrinfo() with a numeric port, checked when awaited (as Python raises).
+Coro<std::vector<AddrInfo>> resolve_port(EventLoop* loop, std::optional<std::string> host, int port,
+                                         AddrInfoOptions o) {
+  std::optional<std::string> service = port_string(host, port);
+  co_return co_await resolve(loop, std::move(host), std::move(service), o);
+}
+
 Coro<NameInfo> resolve_name(EventLoop* loop, SockAddr sockaddr, int flags) {
   co_return co_await loop->backend().getnameinfo(sockaddr, flags);
 }
@@ -227,8 +234,7 @@ Coro<std::vector<AddrInfo>> EventLoop::getaddrinfo(std::optional<std::string> ho
 Coro<std::vector<AddrInfo>> EventLoop::getaddrinfo(std::optional<std::string> host, int port,
                                                    AddrInfoOptions options) {
   check_network("getaddrinfo");
-  std::optional<std::string> service = port_string(host, port);
-  return resolve(this, std::move(host), std::move(service), options);
+  return resolve_port(this, std::move(host), port, options);
 }
 
 Coro<NameInfo> EventLoop::getnameinfo(SockAddr sockaddr, int flags) {

@@ -329,9 +329,6 @@ Coro<std::string> StreamReader::readuntil(std::string separator) const {
 Coro<std::string> StreamReader::readuntil(std::vector<std::string> separators) const {
   return detail::readuntil_impl(s_, std::move(separators));
 }
-Coro<std::string> StreamReader::readuntil(std::initializer_list<std::string_view> separators) const {
-  return detail::readuntil_impl(s_, std::vector<std::string>(separators.begin(), separators.end()));
-}
 Coro<std::string> StreamReader::readexactly(std::int64_t n) const { return detail::readexactly_impl(s_, n); }
 
 bool StreamReader::at_eof() const { return s_->eof && s_->buffer.empty(); }
@@ -439,6 +436,15 @@ Coro<> StreamWriter::drain() const { return drain_impl(s_); }
 
 StreamReaderProtocol::StreamReaderProtocol(std::optional<StreamReader> reader,
                                            ClientConnectedCallback client_connected_cb, EventLoop* loop)
+    : StreamReaderProtocol(std::move(reader),
+                           client_connected_cb
+                               ? std::make_shared<const ClientConnectedCallback>(std::move(client_connected_cb))
+                               : nullptr,
+                           loop) {}
+
+StreamReaderProtocol::StreamReaderProtocol(std::optional<StreamReader> reader,
+                                           std::shared_ptr<const ClientConnectedCallback> client_connected_cb,
+                                           EventLoop* loop)
     : loop_(loop ? loop : &get_event_loop()),
       reader_(std::move(reader)),
       client_connected_cb_(std::move(client_connected_cb)),
@@ -457,12 +463,14 @@ void StreamReaderProtocol::connection_made(std::shared_ptr<Transport> transport)
   StreamWriter writer(transport, shared_from_this(), reader_, *loop_);
   writer_ = writer;
   StreamReader reader = reader_ ? *reader_ : StreamReader();
-  if (client_connected_cb_.function) {
-    client_connected_cb_.function(reader, writer);
+  if (client_connected_cb_->function) {
+    client_connected_cb_->function(reader, writer);
     return;
   }
-  Task<> task = loop_->create_task(client_connected_cb_.coroutine(reader, writer));
-  task.add_done_callback([transport, loop = loop_](const Future<>& t) {
+  Task<> task = loop_->create_task(client_connected_cb_->coroutine(reader, writer));
+  // The callback object (a lambda's captures) must outlive its coroutine:
+  // the done callback holds it until the task is done.
+  task.add_done_callback([transport, loop = loop_, cb = client_connected_cb_](const Future<>& t) {
     if (t.cancelled()) {
       transport->close();
       return;
@@ -586,10 +594,11 @@ Coro<std::pair<StreamReader, StreamWriter>> open_connection_impl(std::optional<s
   co_return std::pair<StreamReader, StreamWriter>(reader, writer);
 }
 
-ProtocolFactory stream_protocol_factory(EventLoop* loop, std::int64_t limit, ClientConnectedCallback cb) {
+ProtocolFactory stream_protocol_factory(EventLoop* loop, std::int64_t limit, ClientConnectedCallback callback) {
   // Python: start_server's factory(): a reader and a protocol per connection.
   if (limit <= 0) throw ValueError("Limit cannot be <= 0");
-  return [loop, limit, cb = std::move(cb)]() -> std::shared_ptr<BaseProtocol> {
+  auto cb = std::make_shared<const ClientConnectedCallback>(std::move(callback));
+  return [loop, limit, cb]() -> std::shared_ptr<BaseProtocol> {
     return std::make_shared<StreamReaderProtocol>(StreamReader(limit), cb, loop);
   };
 }

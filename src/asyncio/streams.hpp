@@ -78,8 +78,21 @@ class StreamReader {
   /// where several end at once). ValueError if `separators` is empty.
   /// Python: StreamReader.readuntil((sep1, sep2, ...)) (3.13)
   [[nodiscard]] Coro<std::string> readuntil(std::vector<std::string> separators) const;
+  /// readuntil(std::vector{first, second, more...}) without a braced list
+  /// (GCC 12 rejects initializer lists inside co_await expressions):
+  /// `co_await reader.readuntil("\r\n", "\n")`.
   /// Python: StreamReader.readuntil((sep1, sep2, ...)) (3.13)
-  [[nodiscard]] Coro<std::string> readuntil(std::initializer_list<std::string_view> separators) const;
+  template <class... More>
+    requires(std::is_convertible_v<const More&, std::string_view> && ...)
+  [[nodiscard]] Coro<std::string> readuntil(std::string_view first, std::string_view second,
+                                            const More&... more) const {
+    std::vector<std::string> separators;
+    separators.reserve(2 + sizeof...(More));
+    separators.emplace_back(first);
+    separators.emplace_back(second);
+    (separators.emplace_back(std::string_view(more)), ...);
+    return readuntil(std::move(separators));
+  }
   /// Reads exactly `n` bytes. IncompleteReadError (with what was read) if
   /// EOF comes first; ValueError if n < 0. Python: StreamReader.readexactly()
   [[nodiscard]] Coro<std::string> readexactly(std::int64_t n) const;
@@ -183,6 +196,10 @@ class StreamReaderProtocol : public Protocol, public std::enable_shared_from_thi
   /// calls it with the reader and a new writer once connected.
   explicit StreamReaderProtocol(std::optional<StreamReader> reader,
                                 ClientConnectedCallback client_connected_cb = {}, EventLoop* loop = nullptr);
+  /// The same, sharing one callback between connections (library use: the
+  /// callback stays alive until every task it started is done).
+  StreamReaderProtocol(std::optional<StreamReader> reader,
+                       std::shared_ptr<const ClientConnectedCallback> client_connected_cb, EventLoop* loop);
   ~StreamReaderProtocol() override;
 
   void connection_made(std::shared_ptr<Transport> transport) override;
@@ -204,7 +221,7 @@ class StreamReaderProtocol : public Protocol, public std::enable_shared_from_thi
 
   EventLoop* loop_;
   std::optional<StreamReader> reader_;
-  ClientConnectedCallback client_connected_cb_;
+  std::shared_ptr<const ClientConnectedCallback> client_connected_cb_;
   std::shared_ptr<Transport> transport_;
   std::optional<StreamWriter> writer_;  // the server side's writer, until connection_lost
   std::optional<AnyTask> task_;

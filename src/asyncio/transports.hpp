@@ -145,8 +145,9 @@ void check_protocol_factory() {
   static_assert(requires { typename Ptr::element_type; } &&
                     std::is_same_v<Ptr, std::shared_ptr<typename Ptr::element_type>>,
                 "a protocol factory returns std::shared_ptr<P>");
-  static_assert(std::is_base_of_v<Protocol, typename Ptr::element_type> ||
-                    std::is_base_of_v<BufferedProtocol, typename Ptr::element_type>,
+  // A Protocol or a BufferedProtocol; an erased factory (BaseProtocol) is
+  // checked when the connection is made (TypeError).
+  static_assert(std::is_base_of_v<BaseProtocol, typename Ptr::element_type>,
                 "a stream protocol factory makes a Protocol or a BufferedProtocol");
 }
 
