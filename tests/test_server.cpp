@@ -327,6 +327,13 @@ TEST_CASE("A failing protocol factory drops the connection and the server goes o
 }
 
 TEST_CASE("Running out of file descriptors pauses accepting and retries", "[server][net]") {
+#if defined(__SANITIZE_ADDRESS__)
+  // The asan preset includes UBSan, whose vptr check opens a pipe the first
+  // time it meets a type: with no descriptor left it reports a false error.
+  // The dev and tsan presets run this test.
+  WARN("skipped under AddressSanitizer/UBSan: its vptr check needs free descriptors");
+  return;
+#endif
   LoopFixture f;
   Counter counter;
   std::vector<int> fillers;
