@@ -26,6 +26,18 @@ std::string type_name(const std::type_info& type) {
   return name;
 }
 
+bool is_interrupt(const std::exception_ptr& e) noexcept {
+  try {
+    std::rethrow_exception(e);
+  } catch (const KeyboardInterrupt&) {
+    return true;
+  } catch (const SystemExit&) {
+    return true;
+  } catch (...) {
+    return false;
+  }
+}
+
 }  // namespace detail
 
 void raise_exception_group(std::string message, std::vector<std::exception_ptr> exceptions) {

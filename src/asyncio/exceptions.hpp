@@ -245,6 +245,13 @@ class ExceptionGroup : public BaseExceptionGroup, public std::runtime_error {
 /// ExceptionGroup when all are errors, BaseExceptionGroup otherwise.
 [[noreturn]] void raise_exception_group(std::string message, std::vector<std::exception_ptr> exceptions);
 
+namespace detail {
+/// True for KeyboardInterrupt and SystemExit, which callbacks let through
+/// where every other exception is reported (Python's
+/// `except (SystemExit, KeyboardInterrupt): raise`).
+bool is_interrupt(const std::exception_ptr& e) noexcept;
+}  // namespace detail
+
 /// "ValueError: bad value", "CancelledError", ...: the exception's type and
 /// message, for logs and reprs. Python: repr()/traceback's last line.
 std::string describe_exception(const std::exception_ptr& e);

@@ -21,18 +21,6 @@ bool is_out_of_resources(std::error_code e) {
          e == std::errc::no_buffer_space || e == std::errc::not_enough_memory;
 }
 
-bool is_interrupt(const std::exception_ptr& e) {
-  try {
-    std::rethrow_exception(e);
-  } catch (const KeyboardInterrupt&) {
-    return true;
-  } catch (const SystemExit&) {
-    return true;
-  } catch (...) {
-    return false;
-  }
-}
-
 }  // namespace
 
 // Receives one listening socket's events (inside poll) and turns them into
@@ -190,7 +178,7 @@ void Server::accept_connection(StreamSocketPtr connection) {
     detail::SocketTransport::create(*loop_, std::move(connection), std::move(protocol), std::nullopt,
                                     shared_from_this(), std::nullopt);
   } catch (...) {
-    if (is_interrupt(std::current_exception())) throw;
+    if (detail::is_interrupt(std::current_exception())) throw;
     // Python reports this only in debug mode.
     if (loop_->get_debug()) {
       ExceptionContext context;

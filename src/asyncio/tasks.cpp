@@ -13,18 +13,6 @@ namespace {
 // Python's _task_name_counter: one counter for the whole process, used
 // only by tasks created without a name.
 std::atomic<std::uint64_t> g_task_name_counter{0};
-
-bool is_interrupt(const std::exception_ptr& e) {
-  try {
-    std::rethrow_exception(e);
-  } catch (const KeyboardInterrupt&) {
-    return true;
-  } catch (const SystemExit&) {
-    return true;
-  } catch (...) {
-    return false;
-  }
-}
 }  // namespace
 
 void warn_never_awaited(const char* name) noexcept {

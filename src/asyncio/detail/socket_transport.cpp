@@ -45,18 +45,6 @@ class ChunkPool {
 
 thread_local ChunkPool tls_chunks;
 
-bool is_interrupt(const std::exception_ptr& e) {
-  try {
-    std::rethrow_exception(e);
-  } catch (const KeyboardInterrupt&) {
-    return true;
-  } catch (const SystemExit&) {
-    return true;
-  } catch (...) {
-    return false;
-  }
-}
-
 bool is_os_error(const std::exception_ptr& e) {
   try {
     std::rethrow_exception(e);
@@ -442,27 +430,7 @@ void SocketTransport::write(std::string_view data) {
   // Python: _SelectorSocketTransport.write
   if (eof_) throw RuntimeError("Cannot call write() after write_eof()");
   if (data.empty()) return;
-  if (conn_lost_) {
-    if (conn_lost_ >= kLogThresholdForConnLostWrites) logger().warning("socket.send() raised exception.");
-    ++conn_lost_;
-    return;
-  }
-  if (!writing_) {
-    // Optimization: try to send now, buffer only the rest.
-    std::error_code error;
-    const std::size_t n = sock_->try_write(std::span<const std::string_view>(&data, 1), error);
-    if (error) {
-      fatal_error(os_error(error), "Fatal write error on socket transport");
-      return;
-    }
-    if (n == data.size()) return;
-    inflight_.assign(data.substr(n));
-    start_write();
-    if (!writing_) return;  // failed: fatal_error closed the transport
-  } else {
-    pending_.append(data);
-  }
-  maybe_pause_protocol();
+  send(std::span<const std::string_view>(&data, 1), data.size());
 }
 
 void SocketTransport::writelines(std::span<const std::string_view> list_of_data) {
@@ -471,14 +439,19 @@ void SocketTransport::writelines(std::span<const std::string_view> list_of_data)
   std::size_t total = 0;
   for (std::string_view d : list_of_data) total += d.size();
   if (total == 0) return;
+  send(list_of_data, total);
+}
+
+void SocketTransport::send(std::span<const std::string_view> buffers, std::size_t total) {
   if (conn_lost_) {
     if (conn_lost_ >= kLogThresholdForConnLostWrites) logger().warning("socket.send() raised exception.");
     ++conn_lost_;
     return;
   }
   if (!writing_) {
+    // Optimization: try to send now, buffer only the rest.
     std::error_code error;
-    std::size_t n = sock_->try_write(list_of_data, error);
+    std::size_t n = sock_->try_write(buffers, error);
     if (error) {
       fatal_error(os_error(error), "Fatal write error on socket transport");
       return;
@@ -486,7 +459,7 @@ void SocketTransport::writelines(std::span<const std::string_view> list_of_data)
     if (n == total) return;
     inflight_.clear();
     inflight_.reserve(total - n);
-    for (std::string_view d : list_of_data) {
+    for (std::string_view d : buffers) {
       if (n >= d.size()) {
         n -= d.size();
         continue;
@@ -495,9 +468,9 @@ void SocketTransport::writelines(std::span<const std::string_view> list_of_data)
       n = 0;
     }
     start_write();
-    if (!writing_) return;
+    if (!writing_) return;  // failed: fatal_error closed the transport
   } else {
-    for (std::string_view d : list_of_data) pending_.append(d);
+    for (std::string_view d : buffers) pending_.append(d);
   }
   maybe_pause_protocol();
 }

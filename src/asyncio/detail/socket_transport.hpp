@@ -125,6 +125,7 @@ class SocketTransport final : public Transport, private StreamSocketEvents, priv
   void handle_write_done();
   void start();
   void connection_made_step(std::optional<Future<void>> waiter);
+  void send(std::span<const std::string_view> buffers, std::size_t total);
   void start_write();
   void drop_read_state() noexcept;
   void release_chunk() noexcept;
