@@ -76,6 +76,7 @@ struct Result {
   double p50_us = 0;
   double p99_us = 0;
   double cpu_us_per_msg = 0;
+  double faults_per_msg = 0;
   std::uint64_t bytes_verified = 0;
   bool ok = false;
   std::string error;
@@ -148,7 +149,8 @@ void on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t*) {
   }
 }
 
-bool cpu_ticks(pid_t pid, long& ticks) {
+// The process's CPU time (user + system, clock ticks) and minor page faults.
+bool cpu_ticks(pid_t pid, long& ticks, long& faults) {
   std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
   std::string line;
   if (!std::getline(f, line)) return false;
@@ -157,6 +159,7 @@ bool cpu_ticks(pid_t pid, long& ticks) {
   std::string field;
   long utime = 0, stime = 0;
   for (int i = 3; i <= 15 && rest >> field; ++i) {
+    if (i == 10) faults = std::stol(field);
     if (i == 14) utime = std::stol(field);
     if (i == 15) stime = std::stol(field);
   }
@@ -254,7 +257,7 @@ Result run_load(const Server& server, std::size_t size, int nconns, int depth, d
   const std::uint64_t start = uv_hrtime();
   const std::uint64_t measure_at = start + static_cast<std::uint64_t>(warmup * 1e9);
   const std::uint64_t stop_at = measure_at + static_cast<std::uint64_t>(duration * 1e9);
-  long ticks0 = 0, ticks1 = 0;
+  long ticks0 = 0, ticks1 = 0, faults0 = 0, faults1 = 0;
   std::uint64_t t0 = 0, t1 = 0;
   uv_timer_t tick;
   uv_timer_init(&loop, &tick);
@@ -263,12 +266,12 @@ Result run_load(const Server& server, std::size_t size, int nconns, int depth, d
     uv_run(&loop, UV_RUN_ONCE);
     const std::uint64_t now = uv_hrtime();
     if (!r.measuring && t0 == 0 && now >= measure_at) {
-      cpu_ticks(server.pid, ticks0);
+      cpu_ticks(server.pid, ticks0, faults0);
       t0 = now;
       r.measuring = true;
     }
     if (r.measuring && now >= stop_at) {
-      cpu_ticks(server.pid, ticks1);
+      cpu_ticks(server.pid, ticks1, faults1);
       t1 = now;
       r.measuring = false;
       r.sending = false;
@@ -312,6 +315,7 @@ Result run_load(const Server& server, std::size_t size, int nconns, int depth, d
   }
   const double cpu_s = static_cast<double>(ticks1 - ticks0) / static_cast<double>(::sysconf(_SC_CLK_TCK));
   res.cpu_us_per_msg = r.measured_msgs ? cpu_s * 1e6 / static_cast<double>(r.measured_msgs) : 0;
+  res.faults_per_msg = r.measured_msgs ? static_cast<double>(faults1 - faults0) / static_cast<double>(r.measured_msgs) : 0;
   res.ok = true;
   return res;
 }
@@ -363,8 +367,8 @@ int main(int argc, char** argv) {
       {"protocol", {server, "--api", "protocol", "--host", "127.0.0.1", "--port", "0"}},
       {"streams", {server, "--api", "streams", "--host", "127.0.0.1", "--port", "0"}},
   };
-  std::printf("%-7s %-6s %-11s %10s %9s %9s %12s %7s\n", "size", "conns", "server", "msgs/s", "p50 us", "p99 us",
-              "cpu us/msg", "vs bare");
+  std::printf("%-7s %-6s %-11s %10s %9s %9s %12s %7s %11s\n", "size", "conns", "server", "msgs/s", "p50 us",
+              "p99 us", "cpu us/msg", "vs bare", "faults/msg");
   int failures = 0;
   for (long size : sizes) {
     for (long n : conns) {
@@ -394,8 +398,8 @@ int main(int argc, char** argv) {
         if (v.name == "bare-libuv") bare_cpu = r.cpu_us_per_msg;
         char ratio[16] = "";
         if (v.name != "bare-libuv" && bare_cpu > 0) std::snprintf(ratio, sizeof ratio, "%.2fx", r.cpu_us_per_msg / bare_cpu);
-        std::printf("%-7ld %-6ld %-11s %10.0f %9.0f %9.0f %12.2f %7s\n", size, n, v.name.c_str(), r.msgs_per_s,
-                    r.p50_us, r.p99_us, r.cpu_us_per_msg, ratio);
+        std::printf("%-7ld %-6ld %-11s %10.0f %9.0f %9.0f %12.2f %7s %11.2f\n", size, n, v.name.c_str(),
+                    r.msgs_per_s, r.p50_us, r.p99_us, r.cpu_us_per_msg, ratio, r.faults_per_msg);
         std::fflush(stdout);
       }
     }

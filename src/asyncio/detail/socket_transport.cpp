@@ -39,7 +39,7 @@ class ChunkPool {
   }
 
  private:
-  static constexpr std::size_t kKeep = 64;
+  static constexpr std::size_t kKeep = 1024;
   std::vector<char*> free_;
 };
 
