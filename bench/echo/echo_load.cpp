@@ -11,7 +11,7 @@
 //   echo_load --bare build/release/bench/bare_echo_server \
 //             --server build/release/examples/echo_server \
 //             [--sizes 1024,65536] [--conns 10,100] [--depth 1]
-//             [--duration 2] [--warmup 0.5] [--repeat 1]
+//             [--duration 1] [--warmup 0.3] [--repeat 1]
 //
 // Written against libuv directly (not the library under test), single
 // threaded. Linux (reads /proc).
@@ -334,7 +334,7 @@ int main(int argc, char** argv) {
   std::string bare, server;
   std::vector<long> sizes{1024, 65536}, conns{10, 100};
   int depth = 1, repeat = 1;
-  double duration = 2.0, warmup = 0.5;
+  double duration = 1.0, warmup = 0.3;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i];
     const std::string v = argv[i + 1];
@@ -353,7 +353,7 @@ int main(int argc, char** argv) {
   }
   if (bare.empty() || server.empty()) {
     std::fprintf(stderr, "usage: echo_load --bare PATH --server PATH [--sizes 1024,65536] [--conns 10,100] "
-                         "[--depth 1] [--duration 2] [--warmup 0.5] [--repeat 1]\n");
+                         "[--depth 1] [--duration 1] [--warmup 0.3] [--repeat 1]\n");
     return 2;
   }
   ::signal(SIGPIPE, SIG_IGN);

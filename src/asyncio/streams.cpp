@@ -19,13 +19,15 @@ class ByteBuffer {
   std::size_t size() const noexcept { return data_.size() - start_; }
   bool empty() const noexcept { return size() == 0; }
   std::string_view view() const noexcept { return std::string_view(data_).substr(start_); }
-  void append(std::string_view s) {
+  /// Appends; a fresh buffer is made room for `reserve` bytes at once, so
+  /// that the next chunks do not reallocate (and copy) it again.
+  void append(std::string_view s, std::size_t reserve) {
     if (empty()) {
-      data_.assign(s.data(), s.size());  // reuses the capacity
+      data_.clear();
       start_ = 0;
-    } else {
-      data_.append(s.data(), s.size());
+      if (data_.capacity() < s.size()) data_.reserve(std::max(s.size(), reserve));
     }
+    data_.append(s.data(), s.size());
   }
   /// Removes and returns the first `n` bytes (all of them if fewer).
   std::string take(std::size_t n) {
@@ -337,7 +339,7 @@ void StreamReader::feed_data(std::string_view data) const {
   // Python: StreamReader.feed_data
   if (s_->eof) throw RuntimeError("feed_data after feed_eof");
   if (data.empty()) return;
-  s_->buffer.append(data);
+  s_->buffer.append(data, std::min<std::size_t>(s_->limit, 64 * 1024));
   s_->wakeup_waiter(nullptr);
   if (s_->transport && !s_->paused && s_->buffer.size() > 2 * s_->limit) {
     s_->transport->pause_reading();
@@ -424,6 +426,7 @@ Coro<> drain_impl(std::shared_ptr<detail::StreamWriterState> w) {
   }
   std::shared_ptr<StreamReaderProtocol> protocol = w->protocol.lock();
   if (!protocol) throw OSError(std::make_error_code(std::errc::connection_reset), "Connection lost");
+  if (protocol->drain_ready()) co_return;  // the common case, without another coroutine
   co_await protocol->drain_helper();
 }
 

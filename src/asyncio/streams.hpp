@@ -212,6 +212,8 @@ class StreamReaderProtocol : public Protocol, public std::enable_shared_from_thi
   // ---- Library internals (Python: FlowControlMixin, _get_close_waiter) ----
   /// Waits while writing is paused. Python: FlowControlMixin._drain_helper
   [[nodiscard]] Coro<> drain_helper();
+  /// True if drain_helper() would return at once.
+  bool drain_ready() const noexcept { return !paused_ && !connection_lost_; }
   /// The future connection_lost() completes. Python: _get_close_waiter()
   Future<void> closed() const { return closed_; }
   EventLoop& loop() const noexcept { return *loop_; }
