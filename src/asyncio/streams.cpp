@@ -19,13 +19,15 @@ class ByteBuffer {
   std::size_t size() const noexcept { return data_.size() - start_; }
   bool empty() const noexcept { return size() == 0; }
   std::string_view view() const noexcept { return std::string_view(data_).substr(start_); }
-  /// Appends; a fresh buffer is made room for `reserve` bytes at once, so
-  /// that the next chunks do not reallocate (and copy) it again.
-  void append(std::string_view s, std::size_t reserve) {
+  /// Appends. A fresh buffer gets room for a second chunk like the first
+  /// (at most `cap` bytes), so that a message arriving in two pieces is not
+  /// reallocated and copied again; not more, as every byte of room is
+  /// handed out with the buffer (read() moves it to the caller).
+  void append(std::string_view s, std::size_t cap) {
     if (empty()) {
       data_.clear();
       start_ = 0;
-      if (data_.capacity() < s.size()) data_.reserve(std::max(s.size(), reserve));
+      if (data_.capacity() < s.size()) data_.reserve(std::max(s.size(), std::min(2 * s.size(), cap)));
     }
     data_.append(s.data(), s.size());
   }
