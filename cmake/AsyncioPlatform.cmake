@@ -33,7 +33,8 @@ set(ASYNCIO_PLATFORM_HAS_NETWORK 1)
 set(ASYNCIO_PLATFORM_HAS_SUBPROCESSES 1)
 if(ASYNCIO_BACKEND STREQUAL "uv")
   find_package(Libuv REQUIRED)
-  set(ASYNCIO_BACKEND_SOURCES ${PROJECT_SOURCE_DIR}/platform/uv/uv_backend.cpp)
+  set(ASYNCIO_BACKEND_SOURCES ${PROJECT_SOURCE_DIR}/platform/uv/uv_backend.cpp
+                              ${PROJECT_SOURCE_DIR}/platform/uv/uv_net.cpp)
   set(ASYNCIO_BACKEND_LIBRARIES Libuv::Libuv)
   # Python's sys.platform names.
   if(CMAKE_SYSTEM_NAME STREQUAL "Darwin")

@@ -114,3 +114,73 @@ TEST_CASE("creating and awaiting a task reuses pooled memory", "[alloc]") {
   CHECK(used == 0);
 #endif
 }
+
+namespace {
+
+// Echoes what it receives.
+struct AllocEcho : asyncio::Protocol {
+  std::shared_ptr<asyncio::Transport> t;
+  void connection_made(std::shared_ptr<asyncio::Transport> tr) override { t = std::move(tr); }
+  void data_received(std::string_view d) override { t->write(d); }
+  void connection_lost(std::exception_ptr) override { t.reset(); }
+};
+
+// Ping-pong: sends a message, waits for its echo, sends the next one;
+// counts the allocations between round `from` and the last round.
+struct AllocPinger : asyncio::Protocol {
+  std::shared_ptr<asyncio::Transport> t;
+  std::string message = std::string(1024, 'p');
+  std::size_t got = 0;
+  int rounds = 0;
+  int from = 50;
+  int last = 250;
+  long start = 0;
+  long used = -1;
+  asyncio::Future<void> done;
+  explicit AllocPinger(asyncio::EventLoop& loop) : done(loop.create_future()) {}
+  void connection_made(std::shared_ptr<asyncio::Transport> tr) override {
+    t = std::move(tr);
+    t->write(message);
+  }
+  void data_received(std::string_view d) override {
+    got += d.size();
+    if (got < message.size()) return;
+    got = 0;
+    if (++rounds == from) start = allocations();
+    if (rounds == last) {
+      used = allocations() - start;
+      t->close();
+      return;
+    }
+    t->write(message);
+  }
+  void connection_lost(std::exception_ptr) override {
+    t.reset();
+    done.set_result();
+  }
+};
+
+asyncio::Coro<long> ping_pong(asyncio::EventLoop& loop) {
+  auto echo_factory = [] { return std::make_shared<AllocEcho>(); };
+  auto server = co_await loop.create_server(echo_factory, "127.0.0.1", 0);
+  auto pinger_factory = [&loop] { return std::make_shared<AllocPinger>(loop); };
+  auto [transport, pinger] = co_await loop.create_connection(pinger_factory, "127.0.0.1",
+                                                             server->sockets()[0].getsockname().port);
+  co_await pinger->done;
+  server->close();
+  co_await server->wait_closed();
+  co_return pinger->used;
+}
+
+}  // namespace
+
+TEST_CASE("a protocol echo round trip over TCP allocates nothing once warm", "[alloc][net]") {
+  test::LoopFixture f;
+  const long used = f.loop->run_until_complete(ping_pong(*f.loop));
+#if defined(ASYNCIO_POOL_DISABLED)
+  WARN("pool disabled; allocations in 200 round trips: " << used);
+  CHECK(used >= 0);
+#else
+  CHECK(used == 0);
+#endif
+}

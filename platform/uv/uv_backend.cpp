@@ -1,5 +1,8 @@
 #include "uv_backend.hpp"
 
+#include <netdb.h>
+#include <signal.h>
+
 #include <cmath>
 #include <csignal>
 #include <string>
@@ -21,7 +24,25 @@ struct UvBackend::SignalWatch {
   EventLoop* loop;
 };
 
+namespace {
+void ignore_sigpipe() noexcept {
+  // Once per process: a write to a connection the peer closed must report
+  // EPIPE instead of killing the process (Python ignores SIGPIPE too). A
+  // handler the program installed is left alone.
+  static const bool done = [] {
+#if defined(SIGPIPE)
+    struct sigaction current {};
+    if (sigaction(SIGPIPE, nullptr, &current) == 0 && current.sa_handler == SIG_DFL) std::signal(SIGPIPE, SIG_IGN);
+#endif
+    return true;
+  }();
+  (void)done;
+}
+}  // namespace
+
 UvBackend::UvBackend() {
+  ignore_sigpipe();
+  detail::set_gai_strerror(&::gai_strerror);
   check(uv_loop_init(&uv_loop_), "uv_loop_init");
   check(uv_async_init(&uv_loop_, &wake_, [](uv_async_t*) {}), "uv_async_init");
   check(uv_timer_init(&uv_loop_, &poll_timer_), "uv_timer_init");
@@ -62,6 +83,7 @@ void UvBackend::close() {
   if (closed_) return;
   closed_ = true;
   while (!signals_.empty()) unwatch_signal(signals_.begin()->first);
+  detach_io_objects();
   // Close every handle still open (ours, and any an I/O object forgot),
   // then let libuv run the close callbacks before closing the loop.
   uv_walk(
@@ -73,6 +95,31 @@ void UvBackend::close() {
   while (uv_run(&uv_loop_, UV_RUN_NOWAIT) != 0) {
   }
   uv_loop_close(&uv_loop_);
+}
+
+void UvBackend::link(IoObject* object) noexcept {
+  object->io_prev = nullptr;
+  object->io_next = io_head_;
+  if (io_head_) io_head_->io_prev = object;
+  io_head_ = object;
+}
+
+void UvBackend::unlink(IoObject* object) noexcept {
+  if (object->io_prev)
+    object->io_prev->io_next = object->io_next;
+  else if (io_head_ == object)
+    io_head_ = object->io_next;
+  if (object->io_next) object->io_next->io_prev = object->io_prev;
+  object->io_prev = object->io_next = nullptr;
+}
+
+void UvBackend::detach_io_objects() noexcept {
+  // Objects unlink themselves when their handles finish closing, and a
+  // detach may close others (an owner letting go of its last socket): walk
+  // a snapshot, skipping nothing (detach() is idempotent).
+  std::vector<IoObject*> objects;
+  for (IoObject* o = io_head_; o != nullptr; o = o->io_next) objects.push_back(o);
+  for (IoObject* o : objects) o->detach();
 }
 
 std::string UvBackend::platform() const {

@@ -9,17 +9,43 @@
 //   uv_update_time() so a long run of callbacks cannot make it fire early.
 // - Timers, the ready queue and all ordering live in the portable loop;
 //   libuv only waits. Signals arrive through uv_signal_t, in the loop thread.
+// - Network I/O (uv_net.cpp): connected sockets are uv_tcp_t / uv_pipe_t
+//   streams; listening sockets are plain sockets watched with uv_poll_t and
+//   accepted by hand, so that EMFILE can pause accepting as CPython does
+//   (libuv's own accept drops the pending connections instead); DNS runs
+//   in libuv's thread pool (numeric hosts are resolved at once).
+// - Writing to a socket the peer closed must fail with EPIPE, not kill the
+//   process: the backend ignores SIGPIPE (as the Python interpreter does)
+//   unless the program installed its own handler.
 #pragma once
 
 #include <uv.h>
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "asyncio/backend.hpp"
 
 namespace asyncio::uv {
+
+class UvBackend;
+
+/// What the backend tracks to tear down when its loop closes: streams,
+/// listeners and requests in flight (an intrusive list).
+class IoObject {
+ public:
+  /// The backend is closing: stop, tell the owner (without touching the
+  /// closed loop's futures) and close.
+  virtual void detach() noexcept = 0;
+  IoObject* io_prev = nullptr;
+  IoObject* io_next = nullptr;
+
+ protected:
+  ~IoObject() = default;
+};
 
 class UvBackend final : public Backend {
  public:
@@ -35,13 +61,36 @@ class UvBackend final : public Backend {
 
   /// The libuv loop, for the I/O primitives built on it.
   uv_loop_t* uv_loop() noexcept { return &uv_loop_; }
+  /// The loop served (for futures).
+  EventLoop& event_loop() noexcept { return *event_loop_; }
+  /// True once close() started: completions must not touch futures.
+  bool is_closed() const noexcept { return closed_; }
+
+  // Network I/O (uv_net.cpp).
+  bool supports_network() const noexcept override { return true; }
+  Future<std::vector<AddrInfo>> getaddrinfo(const std::optional<std::string>& host,
+                                            const std::optional<std::string>& port, int family, int type, int proto,
+                                            int flags) override;
+  Future<NameInfo> getnameinfo(const SockAddr& address, int flags) override;
+  Future<StreamSocketPtr> sock_connect(const AddrInfo& remote, const SockAddr* local) override;
+  Future<StreamSocketPtr> sock_connect_unix(const std::string& path) override;
+  ListeningSocketPtr sock_listen(const AddrInfo& address, const ListenOptions& options) override;
+  ListeningSocketPtr sock_listen_unix(const std::string& path, const ListenOptions& options) override;
+  StreamSocketPtr sock_adopt(int fd, int family) override;
+  ListeningSocketPtr sock_adopt_listener(int fd, int family, const ListenOptions& options) override;
+
+  void link(IoObject* object) noexcept;
+  void unlink(IoObject* object) noexcept;
 
  private:
+  void detach_io_objects() noexcept;
+
   struct SignalWatch;
   uv_loop_t uv_loop_;
   uv_async_t wake_;
   uv_timer_t poll_timer_;
   std::map<int, std::unique_ptr<SignalWatch>> signals_;
+  IoObject* io_head_ = nullptr;
   bool closed_ = false;
 };
 

@@ -9,14 +9,143 @@
 // _write_to_self), and asyncio's "Extending" page.
 #pragma once
 
+#include <cstddef>
 #include <functional>
 #include <memory>
+#include <optional>
+#include <span>
 #include <string>
+#include <string_view>
+#include <system_error>
 #include <thread>
+#include <vector>
+
+#include "asyncio/sockets.hpp"
 
 namespace asyncio {
 
 class EventLoop;
+template <class T>
+class Future;
+
+// ---- Network I/O primitives (see Backend's network section) ----
+//
+// The portable core (transports, servers, create_connection's Happy
+// Eyeballs, streams) is written against these; a backend implements them on
+// its platform's sockets (platform/uv: libuv). Every event a backend
+// reports is delivered in the loop's thread, from inside Backend::poll();
+// the core turns each into a ready-queue entry, so protocol callbacks run in
+// the loop's callback phase in the order CPython would run them.
+
+/// What a stream socket reports to its owner (a transport). Called inside
+/// Backend::poll(), never re-entrantly from a StreamSocket method.
+class StreamSocketEvents {
+ public:
+  /// Where to read the next bytes into; an empty span declines (the data
+  /// stays in the kernel until the next poll). `size_hint` is the size the
+  /// backend would like.
+  virtual std::span<char> read_buffer(std::size_t size_hint) noexcept = 0;
+  /// `n` bytes arrived at the start of the span last given by read_buffer().
+  virtual void on_read(std::size_t n) noexcept = 0;
+  /// The peer shut its side down (end of stream); reading has stopped.
+  virtual void on_eof() noexcept = 0;
+  /// Reading failed (connection reset, ...); reading has stopped.
+  virtual void on_read_error(std::error_code error) noexcept = 0;
+  /// The write started by StreamSocket::write() finished (error: how it failed).
+  virtual void on_write_done(std::error_code error) noexcept = 0;
+  /// The backend is closing (its loop is closing): the socket is gone, no
+  /// event follows, and the owner must not use the socket any more.
+  virtual void on_detached() noexcept = 0;
+
+ protected:
+  ~StreamSocketEvents() = default;
+};
+
+/// A connected stream socket (TCP or Unix), owned through StreamSocketPtr.
+class StreamSocket {
+ public:
+  /// Routes events to `events` (nullptr: drop them).
+  virtual void set_events(StreamSocketEvents* events) noexcept = 0;
+  /// Starts (or keeps) reading. Idempotent.
+  virtual void start_reading() = 0;
+  /// Stops reading. Idempotent.
+  virtual void stop_reading() noexcept = 0;
+  /// Writes what the kernel takes now without blocking, from `buffers` in
+  /// order; returns the bytes written (0 if it would block). Precondition:
+  /// no write() in flight. On failure sets `error` and returns 0.
+  virtual std::size_t try_write(std::span<const std::string_view> buffers, std::error_code& error) noexcept = 0;
+  /// Writes all of `buffers` in the background; on_write_done() follows.
+  /// The bytes must stay valid and unchanged until then. One at a time.
+  virtual std::error_code write(std::span<const std::string_view> buffers) noexcept = 0;
+  /// The bytes of the write in flight not yet handed to the kernel.
+  virtual std::size_t write_queue_size() const noexcept = 0;
+  /// Shuts the sending side down once the write in flight is done.
+  virtual void shutdown() noexcept = 0;
+  /// Closes the socket: no event follows; the backend frees the object
+  /// when the platform is done with it. Called by StreamSocketPtr.
+  virtual void close() noexcept = 0;
+  /// What get_extra_info("socket"), ("sockname"), ("peername") report.
+  virtual const TransportSocket& info() const noexcept = 0;
+
+ protected:
+  ~StreamSocket() = default;
+};
+
+/// Closes (releases) a StreamSocket.
+struct StreamSocketCloser {
+  void operator()(StreamSocket* s) const noexcept { s->close(); }
+};
+using StreamSocketPtr = std::unique_ptr<StreamSocket, StreamSocketCloser>;
+
+/// What a listening socket reports to its owner (a server), inside poll().
+class ListeningSocketEvents {
+ public:
+  /// A connection was accepted.
+  virtual void on_accept(StreamSocketPtr connection) noexcept = 0;
+  /// accept() failed with `error`; accepting stopped until the next
+  /// ListeningSocket::start_accepting() (EMFILE and friends would otherwise
+  /// report readiness again at once).
+  virtual void on_accept_error(std::error_code error) noexcept = 0;
+  /// The backend is closing: as StreamSocketEvents::on_detached().
+  virtual void on_detached() noexcept = 0;
+
+ protected:
+  ~ListeningSocketEvents() = default;
+};
+
+/// How a server's sockets are set up. Python: create_server()'s arguments.
+struct ListenOptions {
+  int backlog = 100;
+  bool reuse_address = true;
+  bool reuse_port = false;
+  bool keep_alive = false;
+  /// AF_UNIX: remove the socket file on close (unless replaced meanwhile).
+  bool cleanup_socket = true;
+};
+
+/// A bound server socket, owned through ListeningSocketPtr.
+class ListeningSocket {
+ public:
+  /// Listens (the first time, with the backlog given at creation) and
+  /// reports accepted connections to `events`, accepting at most `backlog`
+  /// per readiness event (as CPython does). std::system_error if listen()
+  /// fails.
+  virtual void start_accepting(ListeningSocketEvents* events) = 0;
+  /// Stops reporting connections. Idempotent.
+  virtual void stop_accepting() noexcept = 0;
+  /// Closes the socket (and removes an AF_UNIX socket file if asked to).
+  virtual void close() noexcept = 0;
+  /// What Server::sockets() reports.
+  virtual const TransportSocket& info() const noexcept = 0;
+
+ protected:
+  ~ListeningSocket() = default;
+};
+
+struct ListeningSocketCloser {
+  void operator()(ListeningSocket* s) const noexcept { s->close(); }
+};
+using ListeningSocketPtr = std::unique_ptr<ListeningSocket, ListeningSocketCloser>;
 
 class Backend {
  public:
@@ -61,6 +190,55 @@ class Backend {
   /// raises NotImplementedError("<what> is not available on <platform>").
   /// A backend may override it (a host with its own thread pool, tests).
   virtual std::thread start_thread(const char* what, std::function<void()> body);
+
+  // ---- Network I/O ----
+  // The primitives below the loop's network methods. Each default raises
+  // NotImplementedError("<loop method> is not available on <platform()>"),
+  // naming the loop method it serves: platforms without sockets
+  // (WebAssembly) keep them. Futures returned are on the backend's loop;
+  // cancelling one abandons the operation (a connection made anyway is
+  // closed).
+
+  /// True if this backend implements the network primitives. The loop's
+  /// network methods raise NotImplementedError("<method> is not available
+  /// on <platform()>") at once when it is false (the default).
+  virtual bool supports_network() const noexcept { return false; }
+
+  /// Resolves `host`/`port` (std::nullopt: NULL) with the given hints;
+  /// fails with a std::system_error in gai_category(). The result may be
+  /// ready at once (numeric hosts). Serves loop.getaddrinfo().
+  virtual Future<std::vector<AddrInfo>> getaddrinfo(const std::optional<std::string>& host,
+                                                    const std::optional<std::string>& port, int family, int type,
+                                                    int proto, int flags);
+  /// Resolves an address back to names. Serves loop.getnameinfo().
+  virtual Future<NameInfo> getnameinfo(const SockAddr& address, int flags);
+  /// Opens a stream socket for `remote` (its family, type and proto),
+  /// binds it to `local` if given, and connects it to remote.sockaddr.
+  /// A failed bind raises at once (std::system_error naming `local`); a
+  /// failed connect fails the future (std::system_error naming the
+  /// address, "Connect call failed ..."). Serves loop.create_connection().
+  virtual Future<StreamSocketPtr> sock_connect(const AddrInfo& remote, const SockAddr* local);
+  /// Connects an AF_UNIX stream socket to `path` (an abstract name starts
+  /// with '\0'). Serves loop.create_unix_connection().
+  virtual Future<StreamSocketPtr> sock_connect_unix(const std::string& path);
+  /// Opens a socket for `address` (its family, type and proto), applies
+  /// `options` and binds it; listening starts with start_accepting().
+  /// nullptr if the socket cannot be created (an unsupported
+  /// family/type/proto combination); std::system_error if bind() fails.
+  /// Serves loop.create_server().
+  virtual ListeningSocketPtr sock_listen(const AddrInfo& address, const ListenOptions& options);
+  /// The same for an AF_UNIX path: a stale socket file is removed first
+  /// (Python's create_unix_server does); EADDRINUSE says "Address '<path>'
+  /// is already in use". Serves loop.create_unix_server().
+  virtual ListeningSocketPtr sock_listen_unix(const std::string& path, const ListenOptions& options);
+  /// Takes ownership of a connected stream socket descriptor. ValueError
+  /// (and the descriptor left alone) unless it is a SOCK_STREAM socket of
+  /// `family` (0: any family). Serves loop.connect_accepted_socket() and
+  /// the `sock` options of create_connection().
+  virtual StreamSocketPtr sock_adopt(int fd, int family);
+  /// Takes ownership of a bound (or listening) stream socket descriptor,
+  /// checked as sock_adopt() does. Serves create_server()'s `sock` option.
+  virtual ListeningSocketPtr sock_adopt_listener(int fd, int family, const ListenOptions& options);
 
  protected:
   /// The loop this backend serves (set by attach()).

@@ -47,6 +47,9 @@ class AnyTask;
 class AnyCoro;
 struct ExceptionContext;
 class Executor;
+class BaseProtocol;
+class Transport;
+class Server;
 
 namespace detail {
 class TaskBase;
@@ -60,6 +63,119 @@ struct TaskOptions {
   /// Run the coroutine's first step inside create_task() (Python 3.12+);
   /// std::nullopt uses the loop's task factory default (not eager).
   std::optional<bool> eager_start{};
+};
+
+/// Makes the protocol of a new connection: create_server() calls it once per
+/// accepted connection. Must return a Protocol or a BufferedProtocol.
+/// Python: the protocol_factory argument
+using ProtocolFactory = std::function<std::shared_ptr<BaseProtocol>()>;
+
+namespace detail {
+/// The std::shared_ptr<P> a protocol factory of type F returns.
+template <class F>
+using protocol_ptr = std::remove_cvref_t<std::invoke_result_t<F&>>;
+}  // namespace detail
+
+/// Options of getaddrinfo(): the hints. Python: its keyword arguments.
+struct AddrInfoOptions {
+  int family = 0;
+  int type = 0;
+  int proto = 0;
+  int flags = 0;
+};
+
+/// Options of create_connection(). Python: its keyword arguments.
+struct ConnectionOptions {
+  /// Reserved for TLS (not implemented: NotImplementedError when set).
+  std::shared_ptr<SSLContext> ssl{};
+  /// Address family to resolve the host for (0: any).
+  int family = 0;
+  int proto = 0;
+  /// getaddrinfo() flags.
+  int flags = 0;
+  /// An already connected socket descriptor to use instead of host/port;
+  /// the transport takes ownership. Divergence: a descriptor, not a
+  /// socket object.
+  std::optional<int> sock{};
+  /// (host, port) to bind the socket to before connecting.
+  std::optional<std::pair<std::string, int>> local_addr{};
+  /// TLS only (reserved).
+  std::optional<std::string> server_hostname{};
+  /// TLS only (reserved).
+  std::optional<double> ssl_handshake_timeout{};
+  /// TLS only (reserved).
+  std::optional<double> ssl_shutdown_timeout{};
+  /// Seconds to wait for a connection attempt before starting the next one
+  /// in parallel (Happy Eyeballs, RFC 8305; 0.25 is the RFC's value).
+  /// std::nullopt: attempts run one after another.
+  std::optional<double> happy_eyeballs_delay{};
+  /// Reorder addresses by family, this many of the first family first
+  /// (default 1 when happy_eyeballs_delay is given, else 0).
+  std::optional<int> interleave{};
+  /// Raise an ExceptionGroup with every attempt's error when all fail.
+  bool all_errors = false;
+};
+
+/// Options of create_server(). Python: its keyword arguments.
+struct ServerOptions {
+  /// Address family to resolve the hosts for (0: AF_UNSPEC).
+  int family = 0;
+  /// getaddrinfo() flags, added to AI_PASSIVE. Divergence: Python's default
+  /// is flags=AI_PASSIVE and passing flags replaces it.
+  int flags = 0;
+  /// An already bound socket descriptor to serve on instead of host/port;
+  /// the server takes ownership.
+  std::optional<int> sock{};
+  /// listen() backlog; also the most connections accepted per readiness.
+  int backlog = 100;
+  /// Reserved for TLS (not implemented: NotImplementedError when set).
+  std::shared_ptr<SSLContext> ssl{};
+  /// SO_REUSEADDR (default: true on Unix, as in Python).
+  std::optional<bool> reuse_address{};
+  /// SO_REUSEPORT.
+  std::optional<bool> reuse_port{};
+  /// SO_KEEPALIVE.
+  std::optional<bool> keep_alive{};
+  /// TLS only (reserved).
+  std::optional<double> ssl_handshake_timeout{};
+  /// TLS only (reserved).
+  std::optional<double> ssl_shutdown_timeout{};
+  /// Start accepting at once (else: Server::start_serving()).
+  bool start_serving = true;
+};
+
+/// Options of create_unix_connection(). Python: its keyword arguments.
+struct UnixConnectionOptions {
+  /// Reserved for TLS (not implemented: NotImplementedError when set).
+  std::shared_ptr<SSLContext> ssl{};
+  /// An already connected AF_UNIX socket descriptor instead of a path.
+  std::optional<int> sock{};
+  std::optional<std::string> server_hostname{};
+  std::optional<double> ssl_handshake_timeout{};
+  std::optional<double> ssl_shutdown_timeout{};
+};
+
+/// Options of create_unix_server(). Python: its keyword arguments.
+struct UnixServerOptions {
+  /// An already bound AF_UNIX socket descriptor instead of a path.
+  std::optional<int> sock{};
+  int backlog = 100;
+  /// Reserved for TLS (not implemented: NotImplementedError when set).
+  std::shared_ptr<SSLContext> ssl{};
+  std::optional<double> ssl_handshake_timeout{};
+  std::optional<double> ssl_shutdown_timeout{};
+  bool start_serving = true;
+  /// Remove the socket file when the server closes (unless it was
+  /// replaced meanwhile). Python 3.13+.
+  bool cleanup_socket = true;
+};
+
+/// Options of connect_accepted_socket(). Python: its keyword arguments.
+struct AcceptedSocketOptions {
+  /// Reserved for TLS (not implemented: NotImplementedError when set).
+  std::shared_ptr<SSLContext> ssl{};
+  std::optional<double> ssl_handshake_timeout{};
+  std::optional<double> ssl_shutdown_timeout{};
 };
 
 /// Receives what an exception handler would: the loop and the context.
@@ -261,6 +377,78 @@ class EventLoop : public std::enable_shared_from_this<EventLoop> {
   /// scheduled (then only I/O or call_soon_threadsafe(), which calls the
   /// backend's wake(), can bring work).
   std::optional<double> time_until_next_step() const noexcept;
+
+  // ---- Network (transports.hpp, server.hpp, base_events_net.cpp) ----
+  // Each raises NotImplementedError("<method> is not available on
+  // <platform>") at once on a backend without networking (WebAssembly).
+
+  /// Resolves `host` and `port` (std::nullopt: None) to socket addresses,
+  /// in a worker thread (numeric hosts at once). std::system_error in
+  /// gai_category() when resolution fails. Python: loop.getaddrinfo()
+  [[nodiscard]] Coro<std::vector<AddrInfo>> getaddrinfo(std::optional<std::string> host,
+                                                        std::optional<std::string> port, AddrInfoOptions options = {});
+  /// The same with a numeric port.
+  [[nodiscard]] Coro<std::vector<AddrInfo>> getaddrinfo(std::optional<std::string> host, int port,
+                                                        AddrInfoOptions options = {});
+  /// Resolves `sockaddr` to (host, service) names. Python: loop.getnameinfo()
+  [[nodiscard]] Coro<NameInfo> getnameinfo(SockAddr sockaddr, int flags = 0);
+
+  /// Opens a TCP connection to `host`:`port`, trying every address
+  /// getaddrinfo() gives (in parallel, staggered, with happy_eyeballs_delay)
+  /// and returns the transport and the protocol `protocol_factory` made.
+  /// Raises the connection error (std::system_error, "Connect call failed
+  /// ('127.0.0.1', 1): Connection refused"), the resolution error, an
+  /// ExceptionGroup with every error (all_errors), ValueError for
+  /// inconsistent arguments. Python: loop.create_connection()
+  template <class F>
+  [[nodiscard]] Coro<std::pair<std::shared_ptr<Transport>, detail::protocol_ptr<F>>> create_connection(
+      F protocol_factory, std::optional<std::string> host, std::optional<int> port, ConnectionOptions options = {});
+
+  /// Listens on `port` of `host` (std::nullopt or "": every interface, one
+  /// socket per address family; port 0: a free port per socket) and calls
+  /// `protocol_factory` for each connection. std::system_error if a bind
+  /// fails ("error while attempting to bind on address ...").
+  /// Python: loop.create_server()
+  [[nodiscard]] Coro<std::shared_ptr<Server>> create_server(ProtocolFactory protocol_factory,
+                                                            std::optional<std::string> host,
+                                                            std::optional<int> port, ServerOptions options = {});
+  /// Listens on several hosts. Python: create_server() with a host sequence
+  [[nodiscard]] Coro<std::shared_ptr<Server>> create_server(ProtocolFactory protocol_factory,
+                                                            std::vector<std::string> hosts, std::optional<int> port,
+                                                            ServerOptions options = {});
+
+  /// Connects to the AF_UNIX socket at `path` (Linux: a path starting with
+  /// '\0' is an abstract name). Python: loop.create_unix_connection()
+  /// Platforms: Unix
+  template <class F>
+  [[nodiscard]] Coro<std::pair<std::shared_ptr<Transport>, detail::protocol_ptr<F>>> create_unix_connection(
+      F protocol_factory, std::optional<std::string> path, UnixConnectionOptions options = {});
+  /// Listens on the AF_UNIX socket `path` (a stale socket file is replaced;
+  /// the file is removed when the server closes, unless cleanup_socket is
+  /// false). Python: loop.create_unix_server()  Platforms: Unix
+  [[nodiscard]] Coro<std::shared_ptr<Server>> create_unix_server(ProtocolFactory protocol_factory,
+                                                                 std::optional<std::string> path,
+                                                                 UnixServerOptions options = {});
+  /// Wraps an accepted connection's descriptor `sock` in a transport (the
+  /// transport owns it). Python: loop.connect_accepted_socket()
+  template <class F>
+  [[nodiscard]] Coro<std::pair<std::shared_ptr<Transport>, detail::protocol_ptr<F>>> connect_accepted_socket(
+      F protocol_factory, int sock, AcceptedSocketOptions options = {});
+
+  /// create_connection() with the protocol type erased (library use).
+  [[nodiscard]] Coro<std::pair<std::shared_ptr<Transport>, std::shared_ptr<BaseProtocol>>> create_connection_erased(
+      ProtocolFactory protocol_factory, std::optional<std::string> host, std::optional<int> port,
+      ConnectionOptions options);
+  /// create_unix_connection() with the protocol type erased (library use).
+  [[nodiscard]] Coro<std::pair<std::shared_ptr<Transport>, std::shared_ptr<BaseProtocol>>>
+  create_unix_connection_erased(ProtocolFactory protocol_factory, std::optional<std::string> path,
+                                UnixConnectionOptions options);
+  /// connect_accepted_socket() with the protocol type erased (library use).
+  [[nodiscard]] Coro<std::pair<std::shared_ptr<Transport>, std::shared_ptr<BaseProtocol>>>
+  connect_accepted_socket_erased(ProtocolFactory protocol_factory, int sock, AcceptedSocketOptions options);
+  /// NotImplementedError("<method> is not available on <platform>") unless
+  /// the backend supports networking (library use).
+  void check_network(const char* method) const;
 
   // ---- Platform ----
 

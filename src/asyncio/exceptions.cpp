@@ -26,9 +26,7 @@ std::string type_name(const std::type_info& type) {
   return name;
 }
 
-}  // namespace detail
-
-bool detail::is_interrupt(const std::exception_ptr& e) noexcept {
+bool is_interrupt(const std::exception_ptr& e) noexcept {
   try {
     std::rethrow_exception(e);
   } catch (const KeyboardInterrupt&) {
@@ -39,6 +37,8 @@ bool detail::is_interrupt(const std::exception_ptr& e) noexcept {
     return false;
   }
 }
+
+}  // namespace detail
 
 void raise_exception_group(std::string message, std::vector<std::exception_ptr> exceptions) {
   bool all_errors = true;

@@ -114,6 +114,24 @@ class TimeoutError : public std::system_error {
   std::string message_;
 };
 
+/// An operating-system error whose what() is exactly its message. Most OS
+/// errors are plain std::system_error ("message: strerror"); this one is for
+/// the errors Python raises with only a message ("getaddrinfo() returned
+/// empty list", "Multiple exceptions: ...", code 0), and for messages that
+/// already name the error. Python: OSError
+class OSError : public std::system_error {
+ public:
+  /// An error without an errno (code() is 0).
+  explicit OSError(const std::string& message)
+      : std::system_error(std::error_code(0, std::generic_category()), message), message_(message) {}
+  /// An error with a code and a message that already describes it.
+  OSError(std::error_code code, const std::string& message) : std::system_error(code, message), message_(message) {}
+  const char* what() const noexcept override { return message_.c_str(); }
+
+ private:
+  std::string message_;
+};
+
 /// The operation is not allowed in the object's current state.
 /// Python: asyncio.InvalidStateError
 class InvalidStateError : public std::runtime_error {
@@ -227,14 +245,15 @@ class ExceptionGroup : public BaseExceptionGroup, public std::runtime_error {
 /// ExceptionGroup when all are errors, BaseExceptionGroup otherwise.
 [[noreturn]] void raise_exception_group(std::string message, std::vector<std::exception_ptr> exceptions);
 
+namespace detail {
+/// True for KeyboardInterrupt and SystemExit, which callbacks let through
+/// where every other exception is reported (Python's
+/// `except (SystemExit, KeyboardInterrupt): raise`).
+bool is_interrupt(const std::exception_ptr& e) noexcept;
+}  // namespace detail
+
 /// "ValueError: bad value", "CancelledError", ...: the exception's type and
 /// message, for logs and reprs. Python: repr()/traceback's last line.
 std::string describe_exception(const std::exception_ptr& e);
-
-namespace detail {
-/// True for KeyboardInterrupt and SystemExit, the exceptions that escape
-/// the loop (Python: isinstance(exc, (KeyboardInterrupt, SystemExit))).
-bool is_interrupt(const std::exception_ptr& e) noexcept;
-}  // namespace detail
 
 }  // namespace asyncio

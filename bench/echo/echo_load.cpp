@@ -1,0 +1,408 @@
+// The echo benchmark's load generator and driver.
+//
+// For each message size and connection count it starts each echo server in
+// its own process (the bare libuv server, the library's protocol server
+// and its streams server), opens N connections, keeps `depth` messages in
+// flight on each for a warm-up and a measured window, checks every byte
+// that comes back, and reports messages per second, p50/p99 round-trip
+// latency, and the server's CPU time per message (user + system, from
+// /proc/<pid>/stat over the measured window).
+//
+//   echo_load --bare build/release/bench/bare_echo_server \
+//             --server build/release/examples/echo_server \
+//             [--sizes 1024,65536] [--conns 10,100] [--depth 1]
+//             [--duration 1] [--warmup 0.3] [--repeat 1]
+//
+// Written against libuv directly (not the library under test), single
+// threaded. Linux (reads /proc).
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+constexpr std::size_t kPattern = 1 << 20;
+constexpr std::size_t kReadBuf = 64 * 1024;
+std::vector<unsigned char> g_pattern;  // kPattern bytes, then repeated for windows
+
+void make_pattern(std::size_t max_window) {
+  g_pattern.resize(kPattern + max_window);
+  std::uint32_t x = 2463534242u;
+  for (std::size_t i = 0; i < kPattern; ++i) {
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    g_pattern[i] = static_cast<unsigned char>(x);
+  }
+  for (std::size_t i = kPattern; i < g_pattern.size(); ++i) g_pattern[i] = g_pattern[i - kPattern];
+}
+
+struct Run;
+
+struct Conn {
+  Run* run = nullptr;
+  uv_tcp_t tcp{};
+  uv_connect_t connect_req{};
+  std::vector<uv_write_t> write_reqs;
+  std::vector<std::uint64_t> send_times;  // ring, by message index % depth
+  std::size_t base = 0;                   // where in the pattern this connection's stream starts
+  std::uint64_t sent = 0;                 // messages sent
+  std::uint64_t completed = 0;            // messages fully echoed
+  std::uint64_t recv_offset = 0;          // bytes received
+  char buf[kReadBuf];
+  bool connected = false;
+  bool closed = false;
+};
+
+struct Result {
+  double msgs_per_s = 0;
+  double p50_us = 0;
+  double p99_us = 0;
+  double cpu_us_per_msg = 0;
+  double faults_per_msg = 0;
+  std::uint64_t bytes_verified = 0;
+  bool ok = false;
+  std::string error;
+};
+
+struct Run {
+  uv_loop_t* loop = nullptr;
+  std::size_t size = 0;
+  int depth = 1;
+  bool measuring = false;
+  bool sending = true;
+  std::uint64_t measured_msgs = 0;
+  std::vector<std::uint32_t> latencies_us;
+  std::vector<std::unique_ptr<Conn>> conns;
+  int connected = 0;
+  std::string error;
+  std::uint64_t mismatches = 0;
+};
+
+void on_close(uv_handle_t* h) { static_cast<Conn*>(h->data)->closed = true; }
+
+void send_message(Conn& c) {
+  Run& r = *c.run;
+  const std::uint64_t m = c.sent++;
+  const std::size_t start = (c.base + m * r.size) % kPattern;
+  c.send_times[m % static_cast<std::uint64_t>(r.depth)] = uv_hrtime();
+  uv_buf_t b = uv_buf_init(reinterpret_cast<char*>(&g_pattern[start]), static_cast<unsigned>(r.size));
+  const int n = uv_try_write(reinterpret_cast<uv_stream_t*>(&c.tcp), &b, 1);
+  if (n == static_cast<int>(r.size)) return;
+  const int written = n > 0 ? n : 0;
+  if (n < 0 && n != UV_EAGAIN) {
+    r.error = std::string("write: ") + uv_strerror(n);
+    return;
+  }
+  // The pattern memory is static: queue the rest without copying.
+  b = uv_buf_init(b.base + written, b.len - static_cast<unsigned>(written));
+  uv_write_t* req = &c.write_reqs[m % static_cast<std::uint64_t>(r.depth)];
+  req->data = &c;
+  uv_write(req, reinterpret_cast<uv_stream_t*>(&c.tcp), &b, 1, [](uv_write_t* w, int status) {
+    if (status < 0) static_cast<Conn*>(w->data)->run->error = std::string("write: ") + uv_strerror(status);
+  });
+}
+
+void on_alloc(uv_handle_t* h, std::size_t, uv_buf_t* buf) {
+  auto* c = static_cast<Conn*>(h->data);
+  *buf = uv_buf_init(c->buf, kReadBuf);
+}
+
+void on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t*) {
+  auto* c = static_cast<Conn*>(s->data);
+  Run& r = *c->run;
+  if (nread == 0) return;
+  if (nread < 0) {
+    if (r.error.empty()) r.error = std::string("read: ") + uv_strerror(static_cast<int>(nread));
+    return;
+  }
+  // Every byte is checked against what was sent at that stream offset.
+  const std::size_t at = (c->base + c->recv_offset) % kPattern;
+  if (std::memcmp(c->buf, &g_pattern[at], static_cast<std::size_t>(nread)) != 0) ++r.mismatches;
+  c->recv_offset += static_cast<std::uint64_t>(nread);
+  const std::uint64_t now = uv_hrtime();
+  while (c->completed < c->sent && c->recv_offset >= (c->completed + 1) * r.size) {
+    const std::uint64_t t0 = c->send_times[c->completed % static_cast<std::uint64_t>(r.depth)];
+    ++c->completed;
+    if (r.measuring) {
+      ++r.measured_msgs;
+      r.latencies_us.push_back(static_cast<std::uint32_t>((now - t0) / 1000));
+    }
+    if (r.sending) send_message(*c);
+  }
+}
+
+// The process's CPU time (user + system, clock ticks) and minor page faults.
+bool cpu_ticks(pid_t pid, long& ticks, long& faults) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(f, line)) return false;
+  const std::size_t close = line.rfind(')');
+  std::istringstream rest(line.substr(close + 2));
+  std::string field;
+  long utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && rest >> field; ++i) {
+    if (i == 10) faults = std::stol(field);
+    if (i == 14) utime = std::stol(field);
+    if (i == 15) stime = std::stol(field);
+  }
+  ticks = utime + stime;
+  return true;
+}
+
+struct Server {
+  pid_t pid = -1;
+  int port = 0;
+};
+
+Server start_server(const std::vector<std::string>& argv) {
+  int out[2];
+  if (::pipe(out) != 0) return {};
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::dup2(out[1], 1);
+    ::close(out[0]);
+    ::close(out[1]);
+    std::vector<char*> args;
+    for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    ::execv(args[0], args.data());
+    std::perror("execv");
+    std::_Exit(127);
+  }
+  ::close(out[1]);
+  // Read "listening on HOST:PORT" (wait at most 10 s).
+  std::string line;
+  char ch;
+  pollfd p{out[0], POLLIN, 0};
+  while (line.find('\n') == std::string::npos && ::poll(&p, 1, 10000) > 0 && ::read(out[0], &ch, 1) == 1) line += ch;
+  ::close(out[0]);
+  Server s;
+  s.pid = pid;
+  const std::size_t colon = line.rfind(':');
+  if (line.rfind("listening on ", 0) != 0 || colon == std::string::npos) {
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+    s.pid = -1;
+    return s;
+  }
+  s.port = std::atoi(line.c_str() + colon + 1);
+  return s;
+}
+
+void stop_server(Server& s) {
+  if (s.pid <= 0) return;
+  ::kill(s.pid, SIGTERM);
+  ::waitpid(s.pid, nullptr, 0);
+  s.pid = -1;
+}
+
+Result run_load(const Server& server, std::size_t size, int nconns, int depth, double warmup, double duration) {
+  Result res;
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  Run r;
+  r.loop = &loop;
+  r.size = size;
+  r.depth = depth;
+  sockaddr_in addr{};
+  uv_ip4_addr("127.0.0.1", server.port, &addr);
+  for (int i = 0; i < nconns; ++i) {
+    auto c = std::make_unique<Conn>();
+    c->run = &r;
+    c->write_reqs.resize(static_cast<std::size_t>(depth));
+    c->send_times.resize(static_cast<std::size_t>(depth));
+    c->base = (static_cast<std::size_t>(i) * 7919) % kPattern;
+    uv_tcp_init(&loop, &c->tcp);
+    c->tcp.data = c.get();
+    c->connect_req.data = c.get();
+    uv_tcp_connect(&c->connect_req, &c->tcp, reinterpret_cast<sockaddr*>(&addr), [](uv_connect_t* req, int status) {
+      auto* conn = static_cast<Conn*>(req->data);
+      if (status < 0) {
+        conn->run->error = std::string("connect: ") + uv_strerror(status);
+        return;
+      }
+      conn->connected = true;
+      ++conn->run->connected;
+      uv_tcp_nodelay(&conn->tcp, 1);
+      uv_read_start(reinterpret_cast<uv_stream_t*>(&conn->tcp), on_alloc, on_read);
+    });
+    r.conns.push_back(std::move(c));
+  }
+  while (r.connected < nconns && r.error.empty()) uv_run(&loop, UV_RUN_ONCE);
+  if (!r.error.empty()) {
+    res.error = r.error;
+    return res;
+  }
+  for (auto& c : r.conns)
+    for (int k = 0; k < depth; ++k) send_message(*c);
+
+  const std::uint64_t start = uv_hrtime();
+  const std::uint64_t measure_at = start + static_cast<std::uint64_t>(warmup * 1e9);
+  const std::uint64_t stop_at = measure_at + static_cast<std::uint64_t>(duration * 1e9);
+  long ticks0 = 0, ticks1 = 0, faults0 = 0, faults1 = 0;
+  std::uint64_t t0 = 0, t1 = 0;
+  uv_timer_t tick;
+  uv_timer_init(&loop, &tick);
+  uv_timer_start(&tick, [](uv_timer_t*) {}, 10, 10);  // wakes the loop to check the clock
+  while (r.error.empty()) {
+    uv_run(&loop, UV_RUN_ONCE);
+    const std::uint64_t now = uv_hrtime();
+    if (!r.measuring && t0 == 0 && now >= measure_at) {
+      cpu_ticks(server.pid, ticks0, faults0);
+      t0 = now;
+      r.measuring = true;
+    }
+    if (r.measuring && now >= stop_at) {
+      cpu_ticks(server.pid, ticks1, faults1);
+      t1 = now;
+      r.measuring = false;
+      r.sending = false;
+      break;
+    }
+  }
+  // Drain what is in flight, at most 10 s.
+  const std::uint64_t drain_until = uv_hrtime() + 10'000'000'000ull;
+  auto all_done = [&] {
+    for (auto& c : r.conns)
+      if (c->completed < c->sent) return false;
+    return true;
+  };
+  while (r.error.empty() && !all_done() && uv_hrtime() < drain_until) uv_run(&loop, UV_RUN_ONCE);
+  uv_timer_stop(&tick);
+  uv_close(reinterpret_cast<uv_handle_t*>(&tick), nullptr);
+  std::uint64_t sent_bytes = 0;
+  for (auto& c : r.conns) {
+    res.bytes_verified += c->recv_offset;
+    sent_bytes += c->sent * size;
+    uv_close(reinterpret_cast<uv_handle_t*>(&c->tcp), on_close);
+  }
+  uv_run(&loop, UV_RUN_DEFAULT);
+  uv_loop_close(&loop);
+
+  if (!r.error.empty()) {
+    res.error = r.error;
+    return res;
+  }
+  if (r.mismatches != 0 || res.bytes_verified != sent_bytes || !all_done()) {
+    res.error = "data check failed: " + std::to_string(r.mismatches) + " corrupt reads, " +
+                std::to_string(res.bytes_verified) + " of " + std::to_string(sent_bytes) + " bytes echoed";
+    return res;
+  }
+  const double secs = static_cast<double>(t1 - t0) / 1e9;
+  res.msgs_per_s = static_cast<double>(r.measured_msgs) / secs;
+  std::sort(r.latencies_us.begin(), r.latencies_us.end());
+  if (!r.latencies_us.empty()) {
+    res.p50_us = r.latencies_us[r.latencies_us.size() / 2];
+    res.p99_us = r.latencies_us[std::min(r.latencies_us.size() - 1, r.latencies_us.size() * 99 / 100)];
+  }
+  const double cpu_s = static_cast<double>(ticks1 - ticks0) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+  res.cpu_us_per_msg = r.measured_msgs ? cpu_s * 1e6 / static_cast<double>(r.measured_msgs) : 0;
+  res.faults_per_msg = r.measured_msgs ? static_cast<double>(faults1 - faults0) / static_cast<double>(r.measured_msgs) : 0;
+  res.ok = true;
+  return res;
+}
+
+std::vector<long> parse_list(const std::string& s) {
+  std::vector<long> out;
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, ',')) out.push_back(std::stol(item));
+  return out;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string bare, server;
+  std::vector<long> sizes{1024, 65536}, conns{10, 100};
+  int depth = 1, repeat = 1;
+  double duration = 1.0, warmup = 0.3;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string a = argv[i];
+    const std::string v = argv[i + 1];
+    if (a == "--bare") bare = v;
+    else if (a == "--server") server = v;
+    else if (a == "--sizes") sizes = parse_list(v);
+    else if (a == "--conns") conns = parse_list(v);
+    else if (a == "--depth") depth = std::atoi(v.c_str());
+    else if (a == "--duration") duration = std::atof(v.c_str());
+    else if (a == "--warmup") warmup = std::atof(v.c_str());
+    else if (a == "--repeat") repeat = std::atoi(v.c_str());
+    else {
+      std::fprintf(stderr, "unknown option %s\n", a.c_str());
+      return 2;
+    }
+  }
+  if (bare.empty() || server.empty()) {
+    std::fprintf(stderr, "usage: echo_load --bare PATH --server PATH [--sizes 1024,65536] [--conns 10,100] "
+                         "[--depth 1] [--duration 1] [--warmup 0.3] [--repeat 1]\n");
+    return 2;
+  }
+  ::signal(SIGPIPE, SIG_IGN);
+  make_pattern(static_cast<std::size_t>(*std::max_element(sizes.begin(), sizes.end())) + kReadBuf);
+  struct Variant {
+    std::string name;
+    std::vector<std::string> argv;
+  };
+  const std::vector<Variant> variants{
+      {"bare-libuv", {bare, "--host", "127.0.0.1", "--port", "0"}},
+      {"protocol", {server, "--api", "protocol", "--host", "127.0.0.1", "--port", "0"}},
+      {"streams", {server, "--api", "streams", "--host", "127.0.0.1", "--port", "0"}},
+  };
+  std::printf("%-7s %-6s %-11s %10s %9s %9s %12s %7s %11s\n", "size", "conns", "server", "msgs/s", "p50 us",
+              "p99 us", "cpu us/msg", "vs bare", "faults/msg");
+  int failures = 0;
+  for (long size : sizes) {
+    for (long n : conns) {
+      // Each server `repeat` times, interleaved; the median CPU per message.
+      std::map<std::string, std::vector<Result>> results;
+      for (int rep = 0; rep < repeat; ++rep) {
+        for (const Variant& v : variants) {
+          Server s = start_server(v.argv);
+          if (s.pid <= 0) {
+            std::fprintf(stderr, "could not start %s\n", v.name.c_str());
+            return 1;
+          }
+          results[v.name].push_back(run_load(s, static_cast<std::size_t>(size), static_cast<int>(n), depth, warmup, duration));
+          stop_server(s);
+        }
+      }
+      double bare_cpu = 0;
+      for (const Variant& v : variants) {
+        auto& rs = results[v.name];
+        std::sort(rs.begin(), rs.end(), [](const Result& a, const Result& b) { return a.cpu_us_per_msg < b.cpu_us_per_msg; });
+        const Result& r = rs[rs.size() / 2];
+        if (!r.ok) {
+          std::printf("%-7ld %-6ld %-11s FAILED: %s\n", size, n, v.name.c_str(), r.error.c_str());
+          ++failures;
+          continue;
+        }
+        if (v.name == "bare-libuv") bare_cpu = r.cpu_us_per_msg;
+        char ratio[16] = "";
+        if (v.name != "bare-libuv" && bare_cpu > 0) std::snprintf(ratio, sizeof ratio, "%.2fx", r.cpu_us_per_msg / bare_cpu);
+        std::printf("%-7ld %-6ld %-11s %10.0f %9.0f %9.0f %12.2f %7s %11.2f\n", size, n, v.name.c_str(),
+                    r.msgs_per_s, r.p50_us, r.p99_us, r.cpu_us_per_msg, ratio, r.faults_per_msg);
+        std::fflush(stdout);
+      }
+    }
+  }
+  return failures == 0 ? 0 : 1;
+}

@@ -1,0 +1,95 @@
+// An echo server, written twice: with a Protocol (the transports and
+// protocols API) and with streams (StreamReader/StreamWriter).
+//
+//   echo_server [--api protocol|streams] [--host 127.0.0.1] [--port 8888]
+//
+// Prints "listening on HOST:PORT" (port 0 picks a free one), then serves
+// until interrupted. bench/echo measures both against a bare libuv server.
+#include <asyncio/asyncio.hpp>
+
+#include <cstdlib>
+#include <iostream>
+#include <string>
+
+namespace {
+
+// The protocol version: every byte received is written back. When the
+// peer reads slower than it sends, the transport's write buffer fills up:
+// stop reading until it drains (flow control both ways).
+class EchoProtocol : public asyncio::Protocol {
+ public:
+  void connection_made(std::shared_ptr<asyncio::Transport> transport) override { transport_ = std::move(transport); }
+  void data_received(std::string_view data) override { transport_->write(data); }
+  void pause_writing() override { transport_->pause_reading(); }
+  void resume_writing() override { transport_->resume_reading(); }
+  void connection_lost(std::exception_ptr) override { transport_.reset(); }
+
+ private:
+  std::shared_ptr<asyncio::Transport> transport_;
+};
+
+// The streams version.
+asyncio::Coro<> handle_client(asyncio::StreamReader reader, asyncio::StreamWriter writer) {
+  try {
+    for (;;) {
+      std::string data = co_await reader.read(64 * 1024);
+      if (data.empty()) break;  // EOF
+      writer.write(data);
+      co_await writer.drain();
+    }
+  } catch (const std::system_error&) {
+    // The client reset the connection: nothing to answer.
+  }
+  writer.close();
+}
+
+asyncio::Coro<> serve(std::string api, std::string host, int port) {
+  asyncio::EventLoop& loop = asyncio::get_running_loop();
+  std::shared_ptr<asyncio::Server> server;
+  if (api == "protocol") {
+    asyncio::ServerOptions options;
+    options.backlog = 1024;
+    auto factory = [] { return std::make_shared<EchoProtocol>(); };
+    server = co_await loop.create_server(factory, host, port, options);
+  } else {
+    asyncio::StartServerOptions options;
+    options.backlog = 1024;
+    server = co_await asyncio::start_server(handle_client, host, port, options);
+  }
+  const asyncio::SockAddr where = server->sockets().at(0).getsockname();
+  std::cout << "listening on " << where.host << ":" << where.port << " (" << api << ")" << std::endl;
+  co_await server->serve_forever();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string api = "protocol";
+  std::string host = "127.0.0.1";
+  int port = 8888;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string arg = argv[i];
+    if (arg == "--api") {
+      api = argv[i + 1];
+    } else if (arg == "--host") {
+      host = argv[i + 1];
+    } else if (arg == "--port") {
+      port = std::atoi(argv[i + 1]);
+    } else {
+      std::cerr << "usage: echo_server [--api protocol|streams] [--host H] [--port P]\n";
+      return 2;
+    }
+  }
+  if (api != "protocol" && api != "streams") {
+    std::cerr << "--api must be protocol or streams\n";
+    return 2;
+  }
+  try {
+    asyncio::run(serve(api, host, port));
+  } catch (const asyncio::KeyboardInterrupt&) {
+    return 0;
+  } catch (const std::exception& e) {
+    std::cerr << "echo_server: " << e.what() << "\n";
+    return 1;
+  }
+}

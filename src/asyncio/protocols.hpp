@@ -1,0 +1,84 @@
+// Protocols: the callbacks a transport calls. Python: asyncio.protocols
+// (BaseProtocol, Protocol, BufferedProtocol).
+//
+//   class Echo : public asyncio::Protocol {
+//     std::shared_ptr<asyncio::Transport> transport_;
+//     void connection_made(std::shared_ptr<asyncio::Transport> t) override { transport_ = std::move(t); }
+//     void data_received(std::string_view data) override { transport_->write(data); }
+//   };
+//
+// Every callback runs in the loop's thread as a loop callback, in
+// CPython's order: connection_made, then data_received (or get_buffer and
+// buffer_updated) any number of times, at most one eof_received, and
+// exactly one connection_lost. An exception escaping a callback is a fatal
+// error for the connection: it is reported to the loop's exception handler
+// and the transport is closed (as CPython does).
+//
+// Divergence: connection_made() is declared by Protocol and BufferedProtocol
+// (not BaseProtocol) with the transport type they get, so implementations
+// need no downcast. Protocols are owned through std::shared_ptr: the
+// transport holds its protocol until connection_lost() has returned.
+#pragma once
+
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <span>
+#include <string_view>
+
+namespace asyncio {
+
+class Transport;
+
+/// The callbacks shared by every protocol. Python: asyncio.BaseProtocol
+class BaseProtocol {
+ public:
+  virtual ~BaseProtocol() = default;
+
+  /// The connection is closed: `exc` is null for a regular close (or EOF),
+  /// the error otherwise. Called exactly once per connection.
+  /// Python: BaseProtocol.connection_lost()
+  virtual void connection_lost(std::exception_ptr exc) { (void)exc; }
+  /// The transport's write buffer went above its high-water mark.
+  /// Python: BaseProtocol.pause_writing()
+  virtual void pause_writing() {}
+  /// The transport's write buffer drained to its low-water mark.
+  /// Python: BaseProtocol.resume_writing()
+  virtual void resume_writing() {}
+};
+
+/// A stream protocol receiving data as views of the transport's buffer.
+/// Python: asyncio.Protocol
+class Protocol : public BaseProtocol {
+ public:
+  /// The connection is made; `transport` stays valid as long as it is held.
+  /// Python: BaseProtocol.connection_made()
+  virtual void connection_made(std::shared_ptr<Transport> transport) { (void)transport; }
+  /// Bytes arrived (never empty). `data` is valid only during the call:
+  /// copy what must outlive it. Python: Protocol.data_received()
+  virtual void data_received(std::string_view data) { (void)data; }
+  /// The peer sent EOF. Return false (the default) to let the transport
+  /// close itself, true to keep the connection half-open and close it
+  /// later yourself. Python: Protocol.eof_received()
+  virtual bool eof_received() { return false; }
+};
+
+/// A stream protocol that provides the buffers the transport reads into,
+/// avoiding a copy. Python: asyncio.BufferedProtocol
+class BufferedProtocol : public BaseProtocol {
+ public:
+  /// Python: BaseProtocol.connection_made()
+  virtual void connection_made(std::shared_ptr<Transport> transport) { (void)transport; }
+  /// Returns the buffer to read the next bytes into (not empty: an empty
+  /// buffer is a fatal error). `sizehint` is -1 (any size). The buffer must
+  /// stay valid until buffer_updated() or connection_lost().
+  /// Python: BufferedProtocol.get_buffer()
+  virtual std::span<char> get_buffer(std::int64_t sizehint) = 0;
+  /// `nbytes` bytes were written at the start of the last buffer.
+  /// Python: BufferedProtocol.buffer_updated()
+  virtual void buffer_updated(std::size_t nbytes) = 0;
+  /// As Protocol::eof_received(). Python: BufferedProtocol.eof_received()
+  virtual bool eof_received() { return false; }
+};
+
+}  // namespace asyncio

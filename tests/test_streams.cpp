@@ -1,0 +1,716 @@
+// Streams: StreamReader semantics (pinned to CPython 3.13) and streams over
+// real loopback TCP and Unix sockets.
+#include <cstdint>
+#include <numeric>
+#include <random>
+
+#include "net_support.hpp"
+
+using asyncio::Coro;
+using asyncio::StreamReader;
+using asyncio::StreamWriter;
+using test::LoopFixture;
+
+namespace {
+
+// A transport that only counts pause_reading()/resume_reading() calls.
+struct FakeTransport final : asyncio::Transport {
+  int paused = 0;
+  int resumed = 0;
+  bool reading = true;
+  void close() override {}
+  bool is_closing() const override { return false; }
+  void set_protocol(std::shared_ptr<asyncio::BaseProtocol>) override {}
+  std::shared_ptr<asyncio::BaseProtocol> get_protocol() const override { return nullptr; }
+  bool is_reading() const override { return reading; }
+  void pause_reading() override {
+    ++paused;
+    reading = false;
+  }
+  void resume_reading() override {
+    ++resumed;
+    reading = true;
+  }
+  void write(std::string_view) override {}
+  void writelines(std::span<const std::string_view>) override {}
+  void write_eof() override {}
+  bool can_write_eof() const override { return true; }
+  void abort() override {}
+  std::size_t get_write_buffer_size() const override { return 0; }
+  std::pair<std::size_t, std::size_t> get_write_buffer_limits() const override { return {0, 0}; }
+  void set_write_buffer_limits(std::optional<std::int64_t>, std::optional<std::int64_t>) override {}
+};
+
+StreamReader reader_with(std::string data, bool eof = false, std::int64_t limit = asyncio::kDefaultLimit) {
+  StreamReader r(limit);
+  if (!data.empty()) r.feed_data(data);
+  if (eof) r.feed_eof();
+  return r;
+}
+
+// What awaiting `c` gives: "ok:<result>" or "<Type>:<message>".
+Coro<std::string> outcome(Coro<std::string> c) {
+  try {
+    std::string s = co_await std::move(c);
+    co_return "ok:" + s;
+  } catch (const asyncio::IncompleteReadError& e) {
+    co_return "IncompleteReadError:" + std::string(e.what()) + ":partial=" + e.partial();
+  } catch (const asyncio::LimitOverrunError& e) {
+    co_return "LimitOverrunError:" + std::string(e.what()) + ":consumed=" + std::to_string(e.consumed());
+  } catch (const asyncio::ValueError& e) {
+    co_return "ValueError:" + std::string(e.what());
+  } catch (const asyncio::RuntimeError& e) {
+    co_return "RuntimeError:" + std::string(e.what());
+  }
+}
+
+std::string buffered(const StreamReader& r) { return std::to_string(r.buffered()); }
+
+}  // namespace
+
+TEST_CASE("StreamReader read methods behave like CPython's", "[streams]") {
+  LoopFixture f;
+  test::run_net(f, []() -> Coro<> {
+    // Each line pinned with python3.13 (see the test source for the data).
+    {
+      auto r = reader_with("abcdef");
+      {
+        auto v26_ = co_await outcome(r.read(2));
+        CHECK(v26_ == "ok:ab");
+      }
+      CHECK(r.buffered() == 4);
+      {
+        auto v27_ = co_await outcome(r.read(0));
+        CHECK(v27_ == "ok:");
+      }
+      CHECK(r.buffered() == 4);
+    }
+    {
+      auto r = reader_with("abcdef", true);
+      {
+        auto v28_ = co_await outcome(r.read());
+        CHECK(v28_ == "ok:abcdef");
+      }
+      {
+        auto v29_ = co_await outcome(r.read(5));
+        CHECK(v29_ == "ok:");
+      }
+      CHECK(r.at_eof());
+    }
+    {
+      auto r = reader_with("ab\nc", false, 3);
+      {
+        auto v30_ = co_await outcome(r.readuntil("\n"));
+        CHECK(v30_ == "ok:ab\n");
+      }
+      CHECK(buffered(r) == "1");
+    }
+    {
+      auto r = reader_with("abc", true);
+      {
+        const bool v31_ = co_await outcome(r.readuntil("\n")) ==
+            "IncompleteReadError:3 bytes read on a total of undefined expected bytes:partial=abc";
+        CHECK(v31_);
+      }
+      CHECK(r.buffered() == 0);
+    }
+    {
+      auto r = reader_with("abc", true);
+      {
+        auto v32_ = co_await outcome(r.readline());
+        CHECK(v32_ == "ok:abc");
+      }
+      {
+        auto v33_ = co_await outcome(r.readline());
+        CHECK(v33_ == "ok:");
+      }
+    }
+    {
+      auto r = reader_with("abc", true);
+      {
+        const bool v34_ = co_await outcome(r.readexactly(5)) ==
+            "IncompleteReadError:3 bytes read on a total of 5 expected bytes:partial=abc";
+        CHECK(v34_);
+      }
+      CHECK(r.buffered() == 0);
+    }
+    {
+      auto r = reader_with("abc");
+      {
+        auto v35_ = co_await outcome(r.readexactly(-1));
+        CHECK(v35_ == "ValueError:readexactly size can not be less than zero");
+      }
+      {
+        auto v36_ = co_await outcome(r.readexactly(0));
+        CHECK(v36_ == "ok:");
+      }
+      {
+        auto v37_ = co_await outcome(r.readexactly(3));
+        CHECK(v37_ == "ok:abc");
+      }
+      {
+        auto v38_ = co_await outcome(r.readuntil(""));
+        CHECK(v38_ == "ValueError:Separator should be at least one-byte string");
+      }
+      {
+        const bool v39_ = co_await outcome(r.readuntil(std::vector<std::string>())) ==
+            "ValueError:Separator should contain at least one element";
+        CHECK(v39_);
+      }
+    }
+  }());
+}
+
+TEST_CASE("StreamReader limits raise LimitOverrunError keeping the data", "[streams]") {
+  LoopFixture f;
+  test::run_net(f, []() -> Coro<> {
+    {
+      auto r = reader_with("abcdefg", false, 3);
+      {
+        const bool v40_ = co_await outcome(r.readuntil("\n")) ==
+            "LimitOverrunError:Separator is not found, and chunk exceed the limit:consumed=7";
+        CHECK(v40_);
+      }
+      CHECK(r.buffered() == 7);  // kept
+    }
+    {
+      auto r = reader_with("abcdef\n", false, 3);
+      {
+        const bool v41_ = co_await outcome(r.readuntil("\n")) ==
+            "LimitOverrunError:Separator is found, but chunk is longer than limit:consumed=6";
+        CHECK(v41_);
+      }
+      CHECK(r.buffered() == 7);
+    }
+    {
+      auto r = reader_with("12345\n", false, 4);
+      {
+        const bool v42_ = co_await outcome(r.readuntil("\n", "45\n")) ==
+            "LimitOverrunError:Separator is found, but chunk is longer than limit:consumed=5";
+        CHECK(v42_);
+      }
+    }
+  }());
+}
+
+TEST_CASE("readline turns a limit overrun into ValueError and drops the line", "[streams]") {
+  LoopFixture f;
+  test::run_net(f, []() -> Coro<> {
+    {
+      auto r = reader_with("abcdef\n", false, 3);
+      {
+        auto v43_ = co_await outcome(r.readline());
+        CHECK(v43_ == "ValueError:Separator is found, but chunk is longer than limit");
+      }
+      CHECK(r.buffered() == 0);
+    }
+    {
+      auto r = reader_with("abcdef\nxy", false, 3);
+      {
+        auto v44_ = co_await outcome(r.readline());
+        CHECK(v44_ == "ValueError:Separator is found, but chunk is longer than limit");
+      }
+      CHECK(r.buffered() == 2);  // the rest after the separator stays
+    }
+    {
+      auto r = reader_with("abcdefg", false, 3);
+      {
+        auto v45_ = co_await outcome(r.readline());
+        CHECK(v45_ == "ValueError:Separator is not found, and chunk exceed the limit");
+      }
+      CHECK(r.buffered() == 0);  // no separator: the buffer is cleared
+    }
+  }());
+}
+
+TEST_CASE("readuntil with several separators returns the earliest and shortest match", "[streams]") {
+  LoopFixture f;
+  test::run_net(f, []() -> Coro<> {
+    {
+      auto r = reader_with("aXb");
+      {
+        auto v46_ = co_await outcome(r.readuntil("aXb", "X"));
+        CHECK(v46_ == "ok:aX");
+      }
+      CHECK(r.buffered() == 1);
+    }
+    {
+      auto r = reader_with("ab\ncd\r\n");
+      {
+        auto v47_ = co_await outcome(r.readuntil("\r\n", "\n"));
+        CHECK(v47_ == "ok:ab\n");
+      }
+      {
+        auto v48_ = co_await outcome(r.readuntil("\r\n", "\n"));
+        CHECK(v48_ == "ok:cd\r\n");
+      }
+    }
+    {
+      auto r = reader_with("abc\r\n");
+      std::vector<std::string> separators;  // a runtime list (Python: a tuple)
+      separators.push_back("\n");
+      separators.push_back("\r\n");
+      {
+        auto v49_ = co_await outcome(r.readuntil(separators));
+        CHECK(v49_ == "ok:abc\r\n");
+      }
+    }
+  }());
+}
+
+TEST_CASE("StreamReader construction and feeding errors", "[streams]") {
+  CHECK_THROWS_AS(StreamReader(0), asyncio::ValueError);
+  CHECK_THROWS_WITH(StreamReader(-5), "Limit cannot be <= 0");
+  StreamReader r;
+  r.feed_eof();
+  CHECK_THROWS_WITH(r.feed_data("x"), "feed_data after feed_eof");
+  CHECK(r.at_eof());
+  // Python: repr(StreamReader(limit=3)) after 2 bytes and EOF.
+  CHECK(reader_with("ab", true, 3).repr() == "<StreamReader 2 bytes eof limit=3>");
+  CHECK(StreamReader().repr() == "<StreamReader>");
+}
+
+TEST_CASE("Only one coroutine may wait for data at a time", "[streams]") {
+  LoopFixture f;
+  test::run_net(f, []() -> Coro<> {
+    StreamReader r;
+    auto first = asyncio::create_task(r.read(1));
+    co_await asyncio::sleep(0);
+    {
+      const bool v50_ = co_await outcome(r.read(1)) ==
+          "RuntimeError:read() called while another coroutine is already waiting for incoming data";
+      CHECK(v50_);
+    }
+    {
+      const bool v51_ = co_await outcome(r.readline()) ==
+          "RuntimeError:readuntil() called while another coroutine is already waiting for incoming data";
+      CHECK(v51_);
+    }
+    r.feed_data("z");
+    {
+      auto v52_ = co_await first;
+      CHECK(v52_ == "z");
+    }
+  }());
+}
+
+TEST_CASE("A waiting reader wakes on data on EOF and on set_exception", "[streams]") {
+  LoopFixture f;
+  test::run_net(f, []() -> Coro<> {
+    StreamReader r;
+    auto line = asyncio::create_task(r.readline());
+    co_await asyncio::sleep(0);
+    r.feed_data("par");
+    co_await asyncio::sleep(0);
+    CHECK_FALSE(line.done());
+    r.feed_data("tial\nrest");
+    {
+      auto v53_ = co_await line;
+      CHECK(v53_ == "partial\n");
+    }
+
+    auto exact = asyncio::create_task(r.readexactly(10));
+    co_await asyncio::sleep(0);
+    r.feed_eof();
+    co_await asyncio::sleep(0);
+    CHECK(exact.done());
+    CHECK_THROWS_AS(exact.result(), asyncio::IncompleteReadError);
+
+    StreamReader r2;
+    auto waiting = asyncio::create_task(r2.read(5));
+    co_await asyncio::sleep(0);
+    r2.set_exception(std::make_exception_ptr(std::system_error(ECONNRESET, std::generic_category(), "reset")));
+    {
+      const bool v54_ = co_await test::raises<std::system_error>(waiting);
+      CHECK(v54_);
+    }
+    // Later reads raise the stored exception first.
+    {
+      const bool v55_ = co_await test::raises<std::system_error>(r2.read(1));
+      CHECK(v55_);
+    }
+    CHECK(r2.exception());
+  }());
+}
+
+TEST_CASE("Cancelling a reader leaves the stream usable", "[streams]") {
+  LoopFixture f;
+  test::run_net(f, []() -> Coro<> {
+    StreamReader r;
+    auto waiting = asyncio::create_task(r.readexactly(4));
+    co_await asyncio::sleep(0);
+    waiting.cancel();
+    co_await asyncio::sleep(0);
+    CHECK(waiting.cancelled());
+    r.feed_data("data");
+    {
+      auto v56_ = co_await r.readexactly(4);
+      CHECK(v56_ == "data");
+    }
+  }());
+}
+
+TEST_CASE("The reader pauses its transport above twice the limit and resumes at the limit", "[streams]") {
+  LoopFixture f;
+  test::run_net(f, []() -> Coro<> {
+    auto t = std::make_shared<FakeTransport>();
+    StreamReader r(10);
+    r.set_transport(t);
+    CHECK_THROWS_WITH(r.set_transport(t), "Transport already set");
+    r.feed_data(std::string(20, 'a'));
+    CHECK(t->paused == 0);  // 20 is not above 2 * 10
+    r.feed_data("b");
+    CHECK(t->paused == 1);
+    {
+      auto v57_ = co_await r.read(5);
+      CHECK(v57_ == "aaaaa");
+    }
+    CHECK(t->resumed == 0);  // 16 > 10
+    {
+      auto v58_ = co_await r.read(6);
+      CHECK(v58_ == "aaaaaa");
+    }
+    CHECK(t->resumed == 1);  // 10 <= 10
+    // Waiting for data while paused resumes first (no deadlock).
+    r.feed_data(std::string(30, 'c'));
+    CHECK(t->paused == 2);
+    auto need_more = asyncio::create_task(r.readexactly(100));
+    co_await asyncio::sleep(0);
+    CHECK(t->resumed == 2);
+    need_more.cancel();
+    co_await asyncio::sleep(0);
+  }());
+}
+
+namespace {
+
+Coro<> echo_client_connected(StreamReader reader, StreamWriter writer) {
+  for (;;) {
+    std::string data = co_await reader.read(65536);
+    if (data.empty()) break;
+    writer.write(data);
+    co_await writer.drain();
+  }
+  writer.close();
+  co_await writer.wait_closed();
+}
+
+}  // namespace
+
+TEST_CASE("open_connection and start_server echo a message", "[streams][net]") {
+  LoopFixture f;
+  test::run_net(f, []() -> Coro<> {
+    auto server = co_await asyncio::start_server(echo_client_connected, "127.0.0.1", 0);
+    auto [reader, writer] = co_await asyncio::open_connection("127.0.0.1", test::port_of(server));
+    writer.write("hello\n");
+    co_await writer.drain();
+    {
+      auto v59_ = co_await reader.readline();
+      CHECK(v59_ == "hello\n");
+    }
+    const std::string_view parts[] = {"a", "b", "c\n"};
+    writer.writelines(parts);
+    {
+      auto v60_ = co_await reader.readline();
+      CHECK(v60_ == "abc\n");
+    }
+    auto peer = std::any_cast<asyncio::SockAddr>(writer.get_extra_info("peername"));
+    CHECK(peer.port == test::port_of(server));
+    CHECK(writer.transport() != nullptr);
+    CHECK_FALSE(writer.is_closing());
+    writer.close();
+    CHECK(writer.is_closing());
+    co_await writer.wait_closed();
+    server->close();
+    co_await server->wait_closed();
+  }());
+  CHECK(f.errors.empty());
+}
+
+TEST_CASE("Stream reads reassemble data sent in small chunks", "[streams][net]") {
+  LoopFixture f;
+  test::run_net(f, []() -> Coro<> {
+    auto send_in_pieces = [](StreamReader, StreamWriter writer) -> Coro<> {
+      const std::string message = "line one\nline two\r\nrecord|";
+      for (char c : message) {
+        writer.write(std::string_view(&c, 1));
+        co_await writer.drain();
+        co_await asyncio::sleep(0.001);
+      }
+      writer.write(std::string(100000, 'x'));
+      writer.write_eof();
+      co_await writer.drain();
+      writer.close();  // else the server's wait_closed() waits for this connection
+    };
+    auto server = co_await asyncio::start_server(send_in_pieces, "127.0.0.1", 0);
+    auto [reader, writer] = co_await asyncio::open_connection("127.0.0.1", test::port_of(server));
+    {
+      auto v61_ = co_await reader.readline();
+      CHECK(v61_ == "line one\n");
+    }
+    {
+      auto v62_ = co_await reader.readuntil("\r\n");
+      CHECK(v62_ == "line two\r\n");
+    }
+    {
+      auto v63_ = co_await reader.readuntil("|", "#");
+      CHECK(v63_ == "record|");
+    }
+    {
+      auto v64_ = co_await reader.readexactly(99999);
+      CHECK(v64_ == std::string(99999, 'x'));
+    }
+    {
+      auto v65_ = co_await reader.read();
+      CHECK(v65_ == "x");
+    }
+    CHECK(reader.at_eof());
+    writer.close();
+    co_await writer.wait_closed();
+    server->close();
+    co_await server->wait_closed();
+  }());
+  CHECK(f.errors.empty());
+}
+
+TEST_CASE("Half-close lets the server read to EOF and still answer", "[streams][net]") {
+  LoopFixture f;
+  test::run_net(f, []() -> Coro<> {
+    auto summer = [](StreamReader reader, StreamWriter writer) -> Coro<> {
+      std::string all = co_await reader.read();  // to EOF
+      CHECK(reader.at_eof());
+      writer.write("got " + std::to_string(all.size()) + " bytes");
+      writer.close();
+    };
+    auto server = co_await asyncio::start_server(summer, "127.0.0.1", 0);
+    auto [reader, writer] = co_await asyncio::open_connection("127.0.0.1", test::port_of(server));
+    CHECK(writer.can_write_eof());
+    writer.write(std::string(300000, 'q'));
+    writer.write_eof();
+    {
+      auto v66_ = co_await reader.read();
+      CHECK(v66_ == "got 300000 bytes");
+    }
+    CHECK(reader.at_eof());
+    writer.close();
+    co_await writer.wait_closed();
+    server->close();
+    co_await server->wait_closed();
+  }());
+  CHECK(f.errors.empty());
+}
+
+TEST_CASE("drain raises ConnectionResetError once the connection is lost", "[streams][net]") {
+  LoopFixture f;
+  test::run_net(f, []() -> Coro<> {
+    auto closer = [](StreamReader, StreamWriter writer) -> Coro<> {
+      writer.close();
+      co_return;
+    };
+    auto server = co_await asyncio::start_server(closer, "127.0.0.1", 0);
+    auto [reader, writer] = co_await asyncio::open_connection("127.0.0.1", test::port_of(server));
+    {
+      auto v67_ = co_await reader.read();
+      CHECK(v67_ == "");
+    }  // the server closed
+    bool raised = false;
+    for (int i = 0; i < 100 && !raised; ++i) {
+      try {
+        writer.write("data");
+        co_await writer.drain();
+      } catch (const std::system_error& e) {
+        raised = true;
+        // "Connection lost", or the reset/broken pipe the write ran into.
+        CHECK((e.code() == std::errc::connection_reset || e.code() == std::errc::broken_pipe));
+      }
+    }
+    CHECK(raised);
+    // wait_closed() raises the error the connection was lost with.
+    const int error = test::errno_of(co_await test::error_of(writer.wait_closed()));
+    CHECK((error == ECONNRESET || error == EPIPE));
+    server->close();
+    co_await server->wait_closed();
+  }());
+}
+
+TEST_CASE("Flow control with a slow reader keeps both buffers bounded", "[streams][net]") {
+  LoopFixture f;
+  constexpr std::size_t kTotal = 8 * 1024 * 1024;
+  constexpr std::size_t kChunk = 64 * 1024;
+  std::size_t max_reader_buffer = 0;
+  std::size_t max_writer_buffer = 0;
+  std::uint64_t received_sum = 0;
+  std::size_t received = 0;
+  test::run_net(
+      f,
+      [&]() -> Coro<> {
+        auto slow = [&](StreamReader reader, StreamWriter writer) -> Coro<> {
+          for (;;) {
+            max_reader_buffer = std::max(max_reader_buffer, reader.buffered());
+            std::string data = co_await reader.read(16 * 1024);
+            if (data.empty()) break;
+            received += data.size();
+            for (unsigned char c : data) received_sum += c;
+            co_await asyncio::sleep(0.0005);
+          }
+          writer.close();
+        };
+        auto server = co_await asyncio::start_server(slow, "127.0.0.1", 0);
+        auto [reader, writer] = co_await asyncio::open_connection("127.0.0.1", test::port_of(server));
+        std::string chunk(kChunk, '\0');
+        std::uint64_t sent_sum = 0;
+        for (std::size_t sent = 0; sent < kTotal; sent += kChunk) {
+          for (std::size_t i = 0; i < kChunk; ++i) chunk[i] = static_cast<char>((sent + i) * 7 % 251);
+          for (unsigned char c : chunk) sent_sum += c;
+          writer.write(chunk);
+          max_writer_buffer = std::max(max_writer_buffer, writer.transport()->get_write_buffer_size());
+          co_await writer.drain();
+        }
+        writer.write_eof();
+        {
+          auto v68_ = co_await reader.read();
+          CHECK(v68_ == "");
+        }
+        CHECK(received == kTotal);
+        CHECK(received_sum == sent_sum);
+        writer.close();
+        co_await writer.wait_closed();
+        server->close();
+        co_await server->wait_closed();
+      }(),
+      60);
+  // The writer pauses above 64 KiB; one chunk more can be in flight.
+  CHECK(max_writer_buffer <= 64 * 1024 + kChunk);
+  // The reader pauses its transport above 2 * limit; one read chunk more
+  // can arrive before the pause takes effect.
+  CHECK(max_reader_buffer <= 2 * 64 * 1024 + 64 * 1024);
+}
+
+TEST_CASE("An exception in client_connected_cb is reported and the connection closed", "[streams][net]") {
+  LoopFixture f;
+  test::run_net(f, []() -> Coro<> {
+    auto failing = [](StreamReader, StreamWriter) -> Coro<> {
+      co_await asyncio::sleep(0);
+      throw asyncio::ValueError("handler failed");
+    };
+    auto server = co_await asyncio::start_server(failing, "127.0.0.1", 0);
+    auto [reader, writer] = co_await asyncio::open_connection("127.0.0.1", test::port_of(server));
+    {
+      auto v69_ = co_await reader.read();
+      CHECK(v69_ == "");
+    }  // closed by the server
+    writer.close();
+    co_await writer.wait_closed();
+    server->close();
+    co_await server->wait_closed();
+  }());
+  REQUIRE(f.errors.size() == 1);
+  CHECK(f.errors[0].message == "Unhandled exception in client_connected_cb");
+  CHECK(test::message_of(f.errors[0].exception) == "handler failed");
+  CHECK(f.errors[0].get("transport") != nullptr);
+}
+
+TEST_CASE("A plain function can be the client_connected_cb", "[streams][net]") {
+  LoopFixture f;
+  test::run_net(f, []() -> Coro<> {
+    std::vector<StreamWriter> writers;
+    auto keep = [&](StreamReader, StreamWriter writer) {
+      writer.write("welcome\n");
+      writers.push_back(writer);
+    };
+    auto server = co_await asyncio::start_server(keep, "127.0.0.1", 0);
+    auto [reader, writer] = co_await asyncio::open_connection("127.0.0.1", test::port_of(server));
+    {
+      auto v70_ = co_await reader.readline();
+      CHECK(v70_ == "welcome\n");
+    }
+    REQUIRE(writers.size() == 1);
+    writers[0].close();
+    {
+      auto v71_ = co_await reader.read();
+      CHECK(v71_ == "");
+    }
+    writer.close();
+    co_await writer.wait_closed();
+    server->close();
+    co_await server->wait_closed();
+  }());
+  CHECK(f.errors.empty());
+}
+
+TEST_CASE("Unix streams echo over a socket file and an abstract name", "[streams][net]") {
+  LoopFixture f;
+  test::TempDir dir;
+  const std::string path = dir.file("echo.sock");
+  test::run_net(f, [](std::string socket_path) -> Coro<> {
+    std::vector<std::string> places;
+    places.push_back(socket_path);
+    places.push_back(std::string(1, '\0') + "asyncio-test-" + std::to_string(::getpid()));
+    for (const std::string& where : places) {
+      auto server = co_await asyncio::start_unix_server(echo_client_connected, where);
+      CHECK(server->sockets().at(0).getsockname().host == where);
+      auto [reader, writer] = co_await asyncio::open_unix_connection(where);
+      writer.write("over unix\n");
+      {
+        auto v72_ = co_await reader.readline();
+        CHECK(v72_ == "over unix\n");
+      }
+      writer.close();
+      co_await writer.wait_closed();
+      server->close();
+      co_await server->wait_closed();
+    }
+  }(path));
+  CHECK(f.errors.empty());
+}
+
+TEST_CASE("A thousand concurrent connections echo every byte", "[streams][net]") {
+  test::RaiseFileLimit limit;
+  if (test::RaiseFileLimit::current() < 2200) {
+    WARN("skipped: the open-files limit (" << test::RaiseFileLimit::current() << ") is below 2200");
+    return;
+  }
+  LoopFixture f;
+  constexpr int kClients = 1000;
+  int verified = 0;
+  std::size_t bytes = 0;
+  test::run_net(
+      f,
+      [&]() -> Coro<> {
+        asyncio::StartServerOptions options;
+        options.backlog = 2048;  // every connect fits: no SYN retry delays
+        auto server = co_await asyncio::start_server(echo_client_connected, "127.0.0.1", 0, options);
+        const int port = test::port_of(server);
+        auto client = [&](int id) -> Coro<> {
+          std::mt19937 rng(static_cast<std::uint32_t>(id));
+          std::string payload(1000 + static_cast<std::size_t>(rng() % 20000), '\0');
+          for (char& c : payload) c = static_cast<char>(rng());
+          const std::uint64_t sum = std::accumulate(payload.begin(), payload.end(), std::uint64_t{0},
+                                                    [](std::uint64_t a, char c) { return a * 31 + static_cast<unsigned char>(c); });
+          auto [reader, writer] = co_await asyncio::open_connection("127.0.0.1", port);
+          // Send in three writes, read back exactly.
+          const std::size_t third = payload.size() / 3;
+          writer.write(std::string_view(payload).substr(0, third));
+          writer.write(std::string_view(payload).substr(third, third));
+          writer.write(std::string_view(payload).substr(2 * third));
+          co_await writer.drain();
+          std::string echoed = co_await reader.readexactly(static_cast<std::int64_t>(payload.size()));
+          const std::uint64_t echoed_sum = std::accumulate(echoed.begin(), echoed.end(), std::uint64_t{0},
+                                                           [](std::uint64_t a, char c) { return a * 31 + static_cast<unsigned char>(c); });
+          if (echoed_sum == sum && echoed == payload) ++verified;
+          bytes += echoed.size();
+          writer.close();
+          co_await writer.wait_closed();
+        };
+        std::vector<asyncio::Task<>> tasks;
+        tasks.reserve(kClients);
+        for (int i = 0; i < kClients; ++i) tasks.push_back(asyncio::create_task(client(i)));
+        for (auto& t : tasks) co_await t;
+        server->close();
+        co_await server->wait_closed();
+      }(),
+      90);
+  CHECK(verified == kClients);
+  CHECK(bytes > 0);
+  CHECK(f.errors.empty());
+}
