@@ -2,6 +2,8 @@
 // method without an equivalent on a platform raises NotImplementedError
 // naming the method and the platform. Python: asyncio's "Platform Support"
 // page, and Pyodide's WebLoop for wasm32-emscripten.
+#include <sys/socket.h>
+
 #include <csignal>
 #include <functional>
 #include <memory>
@@ -25,26 +27,47 @@ class BareBackend final : public asyncio::Backend {
 };
 
 // One loop method that a platform may lack: its asyncio name, whether this
-// build's platform has what it needs, and a call that uses it.
+// build's platform has what it needs, whether a backend with only the
+// defaults (BareBackend) has it, and a call that uses it. Coroutine methods
+// raise when called, before anything is awaited.
 struct PlatformMethod {
   std::string method;
   bool available_here;
+  bool on_bare_backend;
   std::function<void(EventLoop&)> call;
 };
 
-// Extend this table as loop methods land (networking, pipes, subprocesses,
-// executors, add_reader/add_writer): one line each.
+std::shared_ptr<asyncio::BaseProtocol> make_protocol() { return std::make_shared<asyncio::Protocol>(); }
+
+// Every loop method that needs a platform facility: one line each (add
+// pipes, subprocesses and add_reader/add_writer as they land).
 std::vector<PlatformMethod> platform_methods() {
   namespace platform = asyncio::platform;
+  const bool sig = platform::has_signals, net = platform::has_network, thr = platform::has_threads;
   return {
-      {"add_signal_handler", platform::has_signals, [](EventLoop& loop) { loop.add_signal_handler(SIGINT, [] {}); }},
-      {"remove_signal_handler", platform::has_signals, [](EventLoop& loop) { loop.remove_signal_handler(SIGINT); }},
+      {"add_signal_handler", sig, false, [](EventLoop& loop) { loop.add_signal_handler(SIGINT, [] {}); }},
+      {"remove_signal_handler", sig, false, [](EventLoop& loop) { loop.remove_signal_handler(SIGINT); }},
+      {"getaddrinfo", net, false, [](EventLoop& loop) { (void)loop.getaddrinfo("localhost", 80); }},
+      {"getnameinfo", net, false,
+       [](EventLoop& loop) { (void)loop.getnameinfo(asyncio::SockAddr{.family = AF_INET, .host = "127.0.0.1"}); }},
+      {"create_connection", net, false,
+       [](EventLoop& loop) { (void)loop.create_connection(make_protocol, "127.0.0.1", 1); }},
+      {"create_server", net, false, [](EventLoop& loop) { (void)loop.create_server(make_protocol, "127.0.0.1", 0); }},
+      {"create_unix_connection", net, false,
+       [](EventLoop& loop) { (void)loop.create_unix_connection(make_protocol, "/nonexistent/socket"); }},
+      {"create_unix_server", net, false,
+       [](EventLoop& loop) { (void)loop.create_unix_server(make_protocol, "/nonexistent/socket"); }},
+      {"connect_accepted_socket", net, false,
+       [](EventLoop& loop) { (void)loop.connect_accepted_socket(make_protocol, -1); }},
+      // Threads are the build's, not the backend's: a bare backend starts
+      // std::threads where the platform has them.
+      {"run_in_executor", thr, thr, [](EventLoop& loop) { (void)loop.run_in_executor(nullptr, [] { return 1; }); }},
   };
 }
 
 void check_all_raise(EventLoop& loop, const std::string& platform_name, bool only_unavailable) {
   for (const PlatformMethod& m : platform_methods()) {
-    if (only_unavailable && m.available_here) continue;
+    if (only_unavailable ? m.available_here : m.on_bare_backend) continue;
     INFO("loop." << m.method << "() on " << platform_name);
     CHECK_THROWS_MATCHES(m.call(loop), asyncio::NotImplementedError,
                          Message(m.method + " is not available on " + platform_name));
@@ -75,6 +98,10 @@ TEST_CASE("loop methods this platform lacks raise NotImplementedError naming met
   if (asyncio::platform::has_signals) {
     CHECK_NOTHROW(loop->add_signal_handler(SIGUSR1, [] {}));
     CHECK(loop->remove_signal_handler(SIGUSR1));
+  }
+  if (asyncio::platform::has_network) {
+    CHECK_NOTHROW((void)loop->getaddrinfo("127.0.0.1", 80));
+    CHECK_NOTHROW((void)loop->create_server(make_protocol, "127.0.0.1", 0));
   }
   loop->close();
 }
