@@ -64,4 +64,11 @@ inline std::string message_of(const std::exception_ptr& e) {
   }
 }
 
+/// Sleeps `delay` seconds, then returns `v`: the trivial child task of the
+/// task and combinator tests.
+inline asyncio::Coro<int> value_after(double delay, int v) {
+  co_await asyncio::sleep(delay);
+  co_return v;
+}
+
 }  // namespace test

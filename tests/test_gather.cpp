@@ -13,13 +13,10 @@ using asyncio::Coro;
 using asyncio::Future;
 using asyncio::Task;
 using test::LoopFixture;
+using test::value_after;
 
 namespace {
 
-Coro<int> value_after(double delay, int v) {
-  co_await asyncio::sleep(delay);
-  co_return v;
-}
 
 Coro<> nothing_after(double delay) { co_await asyncio::sleep(delay); }
 

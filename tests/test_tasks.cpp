@@ -9,13 +9,10 @@ using namespace std::chrono_literals;
 using asyncio::Coro;
 using asyncio::Task;
 using test::LoopFixture;
+using test::value_after;
 
 namespace {
 
-Coro<int> value_after(double delay, int v) {
-  co_await asyncio::sleep(delay);
-  co_return v;
-}
 
 Coro<> record_steps(std::vector<std::string>& out, std::string name, int steps) {
   for (int i = 0; i < steps; ++i) {
