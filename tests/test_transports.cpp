@@ -569,14 +569,15 @@ TEST_CASE("connect_accepted_socket wraps a connected descriptor", "[transports][
     auto factory = [&loop] { return std::make_shared<RecordingProtocol>(loop); };
     auto [ta, pa] = co_await loop.connect_accepted_socket(factory, a);
     auto [tb, pb] = co_await loop.connect_accepted_socket(factory, b);
+    // Init-captures: clang 14 (Emscripten, WASI) cannot capture structured bindings.
     ta->write("ping");
     {
-      const bool v20_ = co_await test::wait_until([&] { return pb->received == "ping"; });
+      const bool v20_ = co_await test::wait_until([p = pb] { return p->received == "ping"; });
       REQUIRE(v20_);
     }
     tb->write("pong");
     {
-      const bool v21_ = co_await test::wait_until([&] { return pa->received == "pong"; });
+      const bool v21_ = co_await test::wait_until([p = pa] { return p->received == "pong"; });
       REQUIRE(v21_);
     }
     ta->close();
