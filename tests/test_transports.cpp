@@ -569,14 +569,17 @@ TEST_CASE("connect_accepted_socket wraps a connected descriptor", "[transports][
     auto factory = [&loop] { return std::make_shared<RecordingProtocol>(loop); };
     auto [ta, pa] = co_await loop.connect_accepted_socket(factory, a);
     auto [tb, pb] = co_await loop.connect_accepted_socket(factory, b);
+    // Init-captures: clang 14 (Emscripten) cannot capture structured
+    // bindings. Raw pointers: GCC 12 mishandles a temporary with a
+    // destructor (a lambda holding a shared_ptr) in a co_await expression.
     ta->write("ping");
     {
-      const bool v20_ = co_await test::wait_until([&] { return pb->received == "ping"; });
+      const bool v20_ = co_await test::wait_until([p = pb.get()] { return p->received == "ping"; });
       REQUIRE(v20_);
     }
     tb->write("pong");
     {
-      const bool v21_ = co_await test::wait_until([&] { return pa->received == "pong"; });
+      const bool v21_ = co_await test::wait_until([p = pa.get()] { return p->received == "pong"; });
       REQUIRE(v21_);
     }
     ta->close();

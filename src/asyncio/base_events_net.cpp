@@ -357,8 +357,8 @@ Coro<ConnectionPair> EventLoop::connect_accepted_socket_erased(ProtocolFactory p
 namespace {
 
 Coro<std::shared_ptr<Server>> serve(EventLoop* loop, std::vector<ListeningSocketPtr> sockets,
-                                    ProtocolFactory protocol_factory, int backlog, bool start_serving) {
-  std::shared_ptr<Server> server = Server::create(*loop, std::move(sockets), std::move(protocol_factory), backlog);
+                                    ProtocolFactory protocol_factory, bool start_serving) {
+  std::shared_ptr<Server> server = Server::create(*loop, std::move(sockets), std::move(protocol_factory));
   if (start_serving) {
     try {
       server->start_serving_now();
@@ -440,7 +440,7 @@ Coro<std::shared_ptr<Server>> create_server_impl(EventLoop* loop, ProtocolFactor
     if (!o.sock) throw ValueError("Neither host/port nor sock were specified");
     sockets.push_back(loop->backend().sock_adopt_listener(*o.sock, 0, lo));
   }
-  co_return co_await serve(loop, std::move(sockets), std::move(protocol_factory), o.backlog, o.start_serving);
+  co_return co_await serve(loop, std::move(sockets), std::move(protocol_factory), o.start_serving);
 }
 
 // Python: _UnixSelectorEventLoop.create_unix_server
@@ -458,7 +458,7 @@ Coro<std::shared_ptr<Server>> create_unix_server_impl(EventLoop* loop, ProtocolF
     if (!o.sock) throw ValueError("path was not specified, and no sock specified");
     sockets.push_back(loop->backend().sock_adopt_listener(*o.sock, detail::af_unix(), lo));
   }
-  co_return co_await serve(loop, std::move(sockets), std::move(protocol_factory), o.backlog, o.start_serving);
+  co_return co_await serve(loop, std::move(sockets), std::move(protocol_factory), o.start_serving);
 }
 
 }  // namespace

@@ -62,8 +62,8 @@ struct Server::Listener {
 };
 
 std::shared_ptr<Server> Server::create(EventLoop& loop, std::vector<ListeningSocketPtr> sockets,
-                                       ProtocolFactory protocol_factory, int backlog) {
-  auto server = std::make_shared<Server>(Private{}, loop, std::move(protocol_factory), backlog);
+                                       ProtocolFactory protocol_factory) {
+  auto server = std::make_shared<Server>(Private{}, loop, std::move(protocol_factory));
   server->listeners_.reserve(sockets.size());
   for (std::size_t i = 0; i < sockets.size(); ++i) {
     server->listeners_.push_back(
@@ -73,8 +73,8 @@ std::shared_ptr<Server> Server::create(EventLoop& loop, std::vector<ListeningSoc
   return server;
 }
 
-Server::Server(Private, EventLoop& loop, ProtocolFactory protocol_factory, int backlog)
-    : loop_(&loop), protocol_factory_(std::move(protocol_factory)), backlog_(backlog) {}
+Server::Server(Private, EventLoop& loop, ProtocolFactory protocol_factory)
+    : loop_(&loop), protocol_factory_(std::move(protocol_factory)) {}
 
 Server::~Server() {
   for (Listener& l : listeners_) {

@@ -68,9 +68,11 @@ class Server final : public AbstractServer, public std::enable_shared_from_this<
 
  public:
   /// Library use: the loop makes servers (create_server() and friends).
+  /// The backlog is the sockets' own (ListenOptions, given when they were
+  /// made): they listen with it when serving starts.
   static std::shared_ptr<Server> create(EventLoop& loop, std::vector<ListeningSocketPtr> sockets,
-                                        ProtocolFactory protocol_factory, int backlog);
-  Server(Private, EventLoop& loop, ProtocolFactory protocol_factory, int backlog);
+                                        ProtocolFactory protocol_factory);
+  Server(Private, EventLoop& loop, ProtocolFactory protocol_factory);
   ~Server() override;
 
   void close() override;
@@ -109,7 +111,6 @@ class Server final : public AbstractServer, public std::enable_shared_from_this<
 
   EventLoop* loop_;
   ProtocolFactory protocol_factory_;
-  int backlog_;
   std::vector<Listener> listeners_;
   bool closed_ = false;  // Python: self._sockets is None
   bool serving_ = false;

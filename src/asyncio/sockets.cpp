@@ -4,14 +4,22 @@
 #include <cerrno>
 #include <cstdio>
 
+#include "asyncio/platform.hpp"
+
 // The platform's address-family values, to tell the forms of SockAddr apart.
-// The only platform socket header of the portable core.
+// The only platform socket headers of the portable core. <sys/socket.h> is
+// POSIX and every target has one (wasi-libc and Emscripten's musl too: the
+// address types exist there even without sockets to use them on);
+// <netdb.h> only where there is a resolver: wasi-libc has none, and clang
+// would otherwise pick up the build machine's /usr/include/netdb.h.
 #if defined(_WIN32)
 #include <winsock2.h>
 #include <ws2tcpip.h>
 #else
-#include <netdb.h>
 #include <sys/socket.h>
+#if ASYNCIO_PLATFORM_HAS_NETWORK
+#include <netdb.h>
+#endif
 #endif
 
 namespace asyncio {
@@ -67,7 +75,15 @@ std::string str_repr(const std::string& s) {
 
 int sock_stream() noexcept { return SOCK_STREAM; }
 
-int ai_passive() noexcept { return AI_PASSIVE; }
+int ai_passive() noexcept {
+#if ASYNCIO_PLATFORM_HAS_NETWORK
+  return AI_PASSIVE;
+#else
+  // No resolver: the loop's network methods raise NotImplementedError before
+  // they build getaddrinfo() hints.
+  return 0;
+#endif
+}
 
 int af_unix() noexcept {
 #if defined(AF_UNIX)

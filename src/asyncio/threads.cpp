@@ -389,16 +389,20 @@ void TaskChainBase::discard() noexcept {
 namespace detail {
 
 // The one place the library starts a thread. Builds for a target without
-// threads (WebAssembly without pthreads, where std::thread compiles but
-// cannot start) say so with NotImplementedError, as Python does for what a
-// platform lacks (platform::has_threads, from the build's platform
-// description).
+// threads say so with NotImplementedError, as Python does for what a
+// platform lacks (ASYNCIO_PLATFORM_HAS_THREADS, from the build's platform
+// description): on Emscripten without pthreads std::thread compiles but
+// cannot start; single-threaded wasm32-wasi libc++ has no constructor
+// starting one at all.
 std::thread start_std_thread(const char* what, const std::string& platform_name, std::function<void()> body) {
-  if constexpr (!platform::has_threads) {
-    throw NotImplementedError(std::string(what) + " is not available on " + platform_name);
-  } else {
-    return std::thread(std::move(body));
-  }
+#if ASYNCIO_PLATFORM_HAS_THREADS
+  (void)what;
+  (void)platform_name;
+  return std::thread(std::move(body));
+#else
+  (void)body;
+  throw NotImplementedError(std::string(what) + " is not available on " + platform_name);
+#endif
 }
 
 }  // namespace detail

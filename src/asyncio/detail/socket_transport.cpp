@@ -560,7 +560,10 @@ void SocketTransport::fatal_error(std::exception_ptr exc, const char* message) {
     context.message = message;
     context.exception = exc;
     context.extra.emplace_back("transport", repr());
-    if (protocol_) context.extra.emplace_back("protocol", "<" + type_name(typeid(*protocol_)) + ">");
+    if (protocol_) {
+      const BaseProtocol& protocol = *protocol_;  // typeid of a plain reference: no call inside it
+      context.extra.emplace_back("protocol", "<" + type_name(typeid(protocol)) + ">");
+    }
     loop_->call_exception_handler(context);
   }
   force_close(exc);
