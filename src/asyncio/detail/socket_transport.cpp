@@ -3,6 +3,7 @@
 #include <typeinfo>
 
 #include <algorithm>
+#include <limits>
 #include <vector>
 
 #include "asyncio/detail/demangle.hpp"
@@ -625,7 +626,8 @@ std::pair<std::size_t, std::size_t> write_buffer_limits(std::optional<std::int64
   // Python: _FlowControlMixin._set_write_buffer_limits
   std::int64_t h = 0;
   if (!high) {
-    h = low ? 4 * *low : 64 * 1024;
+    constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max(), kMin = std::numeric_limits<std::int64_t>::min();
+    h = !low ? 64 * 1024 : *low > kMax / 4 ? kMax : *low < kMin / 4 ? kMin : 4 * *low;  // no overflow
   } else {
     h = *high;
   }
@@ -634,7 +636,15 @@ std::pair<std::size_t, std::size_t> write_buffer_limits(std::optional<std::int64
   if (!(h >= l && l >= 0)) {
     throw ValueError("high (" + std::to_string(h) + ") must be >= low (" + std::to_string(l) + ") must be >= 0");
   }
-  return {static_cast<std::size_t>(h), static_cast<std::size_t>(l)};
+  // Python's ints are unbounded; a 32-bit size_t is not: a limit above
+  // SIZE_MAX (set_write_buffer_limits(1 << 40) to turn flow control off)
+  // means "no limit", never a truncated small one.
+  const auto to_size = [](std::int64_t v) {
+    return static_cast<std::uint64_t>(v) > std::numeric_limits<std::size_t>::max()
+               ? std::numeric_limits<std::size_t>::max()
+               : static_cast<std::size_t>(v);
+  };
+  return {to_size(h), to_size(l)};
 }
 
 }  // namespace detail
