@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "asyncio/detail/net.hpp"
 #include "asyncio/exception_context.hpp"
 #include "asyncio/log.hpp"
 #include "asyncio/tasks.hpp"
@@ -182,7 +183,7 @@ Coro<std::string> read_impl(ReaderPtr r, std::int64_t n) {
     r->check_wait("read");
     co_await ReadWaiter(r.get());
   }
-  std::string data = r->buffer.take(static_cast<std::size_t>(n));
+  std::string data = r->buffer.take(size_or_max(n));
   r->maybe_resume_transport();
   co_return data;
 }
@@ -192,7 +193,7 @@ Coro<std::string> readexactly_impl(ReaderPtr r, std::int64_t n) {
   if (n < 0) throw ValueError("readexactly size can not be less than zero");
   if (r->exception) std::rethrow_exception(r->exception);
   if (n == 0) co_return std::string();
-  const auto want = static_cast<std::size_t>(n);
+  const std::size_t want = size_or_max(n);
   while (r->buffer.size() < want) {
     if (r->eof) {
       std::string incomplete = r->buffer.take(r->buffer.size());
@@ -320,7 +321,7 @@ class StreamWriterState {
 
 StreamReader::StreamReader(std::int64_t limit) {
   if (limit <= 0) throw ValueError("Limit cannot be <= 0");
-  s_ = std::make_shared<detail::StreamReaderState>(static_cast<std::size_t>(limit));
+  s_ = std::make_shared<detail::StreamReaderState>(detail::size_or_max(limit));
 }
 
 Coro<std::string> StreamReader::read(std::int64_t n) const { return detail::read_impl(s_, n); }

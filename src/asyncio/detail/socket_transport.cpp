@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "asyncio/detail/demangle.hpp"
+#include "asyncio/detail/net.hpp"
 #include "asyncio/exception_context.hpp"
 #include "asyncio/log.hpp"
 #include "asyncio/server.hpp"
@@ -636,15 +637,9 @@ std::pair<std::size_t, std::size_t> write_buffer_limits(std::optional<std::int64
   if (!(h >= l && l >= 0)) {
     throw ValueError("high (" + std::to_string(h) + ") must be >= low (" + std::to_string(l) + ") must be >= 0");
   }
-  // Python's ints are unbounded; a 32-bit size_t is not: a limit above
-  // SIZE_MAX (set_write_buffer_limits(1 << 40) to turn flow control off)
-  // means "no limit", never a truncated small one.
-  const auto to_size = [](std::int64_t v) {
-    return static_cast<std::uint64_t>(v) > std::numeric_limits<std::size_t>::max()
-               ? std::numeric_limits<std::size_t>::max()
-               : static_cast<std::size_t>(v);
-  };
-  return {to_size(h), to_size(l)};
+  // A limit above a 32-bit SIZE_MAX (set_write_buffer_limits(1 << 40) to
+  // turn flow control off) means "no limit", not a truncated small one.
+  return {size_or_max(h), size_or_max(l)};
 }
 
 }  // namespace detail
