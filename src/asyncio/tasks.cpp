@@ -92,10 +92,15 @@ bool TaskBase::cancel(std::optional<std::string> msg) {
   if (waiter_ != nullptr) {
     // Leave waiter_ set: it may be a task that swallows the cancellation and
     // has to be cancelled again later.
-    if (waiter_->cancel_waiter(*this, msg)) return true;
+    if (waiter_->cancel_waiter(*this, msg)) {
+      set_task_flag(kWakeCancels, true);
+      return true;
+    }
   }
   set_must_cancel(true);
-  set_cancel_message(std::move(msg));
+  // The first request's message stays with the CancelledError the wake-up
+  // already carries; a second one before the task runs only counts.
+  if (!task_flag(kWakeCancels)) set_cancel_message(std::move(msg));
   return true;
 }
 
@@ -131,8 +136,11 @@ void TaskBase::step() {
   if (done()) return;  // closed loops drop queued steps; nothing else queues a done task
   if (must_cancel()) {
     set_must_cancel(false);
-    deliver_ = Deliver::cancel;  // replaces a pending error, as Python does
+    // Python's __step: a wake-up that raises CancelledError keeps it (and
+    // its message); anything else is replaced by the task's CancelledError.
+    if (!task_flag(kWakeCancels)) deliver_ = Deliver::cancel;
   }
+  set_task_flag(kWakeCancels, false);
   waiter_ = nullptr;
   loop_->enter_task(this);
   add_ref();  // finishing may drop the loop's reference while we still run
@@ -221,7 +229,10 @@ void TaskBase::suspend_on(stdcoro::coroutine_handle<> h, Cancellable* waiter) {
     // Cancelled earlier in this step: pass it on to what we now wait for.
     std::optional<std::string> msg;
     if (const std::string* m = cancel_message()) msg = *m;
-    if (waiter->cancel_waiter(*this, std::move(msg))) set_must_cancel(false);
+    if (waiter->cancel_waiter(*this, std::move(msg))) {
+      set_must_cancel(false);
+      set_task_flag(kWakeCancels, true);
+    }
   }
 }
 
