@@ -98,7 +98,7 @@ void FutureBase::detach(TaskBase& task) noexcept { remove_done_callback(&task.wa
 
 void FutureBase::check_result() {
   if (state_ == State::cancelled) throw make_cancelled_error();
-  if (state_ != State::finished) throw InvalidStateError("Result is not ready.");
+  if (state_ != State::finished) throw InvalidStateError("Result is not set.");
   flags_ &= ~kLogTraceback;
   if (has_exception()) std::rethrow_exception(extras_->exception);
 }
