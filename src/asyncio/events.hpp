@@ -56,6 +56,10 @@ class TaskBase;
 class FutureBase;
 }  // namespace detail
 
+namespace testing {
+class VirtualClock;
+}  // namespace testing
+
 /// Options of create_task(). Python: the keyword arguments of create_task().
 struct TaskOptions {
   /// The task's name; "Task-<n>" when not given.
@@ -276,8 +280,11 @@ class EventLoop : public std::enable_shared_from_this<EventLoop> {
     return TimerHandle(add_timer(when, std::forward<F>(f), std::forward<Args>(args)...));
   }
 
-  /// The loop's monotonic clock, in seconds. Python: loop.time()
-  double time() const noexcept { return backend_->time(); }
+  /// The loop's monotonic clock, in seconds (a virtual-time loop's own
+  /// clock, see testing.hpp). Python: loop.time()
+  double time() const noexcept {
+    return virtual_now_ ? virtual_now_->load(std::memory_order_acquire) : backend_->time();
+  }
 
   // ---- Futures and tasks ----
 
@@ -515,12 +522,21 @@ class EventLoop : public std::enable_shared_from_this<EventLoop> {
   void check_runnable() const;
   [[noreturn]] static void throw_closed();
 
+  /// A result is due from another thread (an executor job, a DNS lookup):
+  /// a virtual clock must not jump ahead of it. Counted; release once each.
+  void hold_clock() noexcept { ++clock_holds_; }
+  void release_clock() noexcept { --clock_holds_; }
+  /// Makes a waiting poll return (any thread); nothing if the loop is closed.
+  void wake_threadsafe() noexcept;
+
   /// Iterations between non-blocking I/O checks while callbacks are ready.
   static constexpr int kPollInterval = 64;
 
  private:
+  friend class testing::VirtualClock;
   void schedule_timer(detail::HandleNode* node);
   void push_threadsafe(detail::HandleNode* node);
+  void wait_virtual(double timeout);  // testing.cpp
   void drain_threadsafe();
   void check_thread() const;
   void check_signal_handler_allowed(int sig) const;
@@ -551,6 +567,10 @@ class EventLoop : public std::enable_shared_from_this<EventLoop> {
   std::vector<std::pair<int, Handle>> signal_handlers_;
   std::shared_ptr<Executor> default_executor_;
   bool executor_shutdown_called_ = false;
+  // A virtual-time loop's clock (testing.hpp); time() reads virtual_now_.
+  std::shared_ptr<testing::VirtualClock> virtual_clock_;
+  const std::atomic<double>* virtual_now_ = nullptr;
+  std::size_t clock_holds_ = 0;
 
   // call_soon_threadsafe() inbox, drained by the loop thread.
   std::mutex inbox_mutex_;
@@ -621,6 +641,19 @@ inline TaskBase* current_task_base() noexcept {
 /// The running loop's current task; RuntimeError if there is none (an
 /// awaiter used outside a task).
 TaskBase& require_current_task(const char* what);
+
+/// Holds `loop`'s virtual clock while alive (EventLoop::hold_clock()): a
+/// local of a coroutine awaiting a result from another thread.
+class ClockHold {
+ public:
+  explicit ClockHold(EventLoop& loop) noexcept : loop_(&loop) { loop.hold_clock(); }
+  ClockHold(const ClockHold&) = delete;
+  ClockHold& operator=(const ClockHold&) = delete;
+  ~ClockHold() { loop_->release_clock(); }
+
+ private:
+  EventLoop* loop_;
+};
 }  // namespace detail
 
 }  // namespace asyncio

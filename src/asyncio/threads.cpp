@@ -265,6 +265,8 @@ void WrapChainBase::link(const std::shared_ptr<WrapChainBase>& chain, FutureBase
   // Python: _chain_future(source, destination)
   chain->dest_ = dest;
   chain->self_ = chain;
+  // A virtual clock waits for the other thread's result (released in transfer()).
+  chain->loop_.hold_clock();
   dest->add_done_callback(chain.get());  // _call_check_cancel
   std::shared_ptr<WrapChainBase> keep = chain;
   source.add_done_callback([keep](ConcurrentCore& src) {
@@ -285,6 +287,7 @@ void WrapChainBase::link(const std::shared_ptr<WrapChainBase>& chain, FutureBase
 
 void WrapChainBase::transfer(ConcurrentCore& source) {
   // Python: _copy_future_state(source, destination)
+  loop_.release_clock();
   FutureBase* dest = dest_;
   if (dest == nullptr || dest->cancelled()) return;
   if (dest->done()) return;
