@@ -250,22 +250,27 @@ TEST_CASE("closing the loop shuts the default executor down", "[threads]") {
 TEST_CASE("a job finishing after its loop was closed and destroyed is dropped", "[threads]") {
   auto gate = std::make_shared<Gate>();
   auto finished = std::make_shared<std::atomic<bool>>(false);
+  // The worker destroys the job (and so this token) only after completing
+  // its future, which runs the completion callbacks that find the loop
+  // gone: when `released` opens, they have run.
+  auto released = std::make_shared<Gate>();
+  std::shared_ptr<void> token(nullptr, [released](void*) { released->open(); });
   {
     auto loop = asyncio::new_event_loop();
-    auto body = [](std::shared_ptr<Gate> g, std::shared_ptr<std::atomic<bool>> done) -> Coro<> {
-      auto job = asyncio::get_running_loop().run_in_executor(nullptr, [g, done] {
+    auto body = [](std::shared_ptr<Gate> g, std::shared_ptr<std::atomic<bool>> done,
+                   std::shared_ptr<void> t) -> Coro<> {
+      auto job = asyncio::get_running_loop().run_in_executor(nullptr, [g, done, t] {
         g->wait();
         *done = true;
       });
       co_await asyncio::sleep(0);
     };
-    loop->run_until_complete(body(gate, finished));
+    loop->run_until_complete(body(gate, finished, std::move(token)));
     loop->close();  // the executor is shut down without waiting
   }
   gate->open();
-  for (int i = 0; i < 500 && !*finished; ++i) std::this_thread::sleep_for(1ms);
+  CHECK(released->wait());
   CHECK(*finished);
-  std::this_thread::sleep_for(20ms);  // the job's completion runs its callbacks
 }
 
 TEST_CASE("asyncio::run shuts the default executor down", "[threads]") {

@@ -82,11 +82,15 @@ void VirtualClock::install(EventLoop& loop, std::shared_ptr<VirtualClock> clock)
 
 VirtualClock* VirtualClock::of(EventLoop& loop) noexcept { return loop.virtual_clock_.get(); }
 
-std::shared_ptr<EventLoop> new_virtual_time_loop(VirtualClockOptions options) {
-  auto clock = std::make_shared<VirtualClock>(options);
-  auto loop = std::make_shared<EventLoop>(make_default_backend());
+std::shared_ptr<EventLoop> new_virtual_time_loop(std::unique_ptr<Backend> backend, VirtualClockOptions options) {
+  auto clock = std::make_shared<VirtualClock>(options);  // checks the options first
+  auto loop = std::make_shared<EventLoop>(std::move(backend));
   VirtualClock::install(*loop, std::move(clock));
   return loop;
+}
+
+std::shared_ptr<EventLoop> new_virtual_time_loop(VirtualClockOptions options) {
+  return new_virtual_time_loop(make_default_backend(), options);
 }
 
 std::function<std::shared_ptr<EventLoop>()> virtual_time_loop_factory(VirtualClockOptions options) {

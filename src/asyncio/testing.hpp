@@ -92,7 +92,7 @@ class VirtualClock {
 
  private:
   friend class asyncio::EventLoop;
-  friend std::shared_ptr<EventLoop> new_virtual_time_loop(VirtualClockOptions options);
+  friend std::shared_ptr<EventLoop> new_virtual_time_loop(std::unique_ptr<Backend> backend, VirtualClockOptions options);
   friend VirtualClock* virtual_clock(EventLoop& loop) noexcept;
   // Called by the loop when it is idle with its earliest timer `timeout`
   // seconds away (negative: no timer): waits for I/O and thread results as
@@ -113,6 +113,10 @@ class VirtualClock {
 /// A new event loop on the platform's default backend whose clock is a
 /// VirtualClock. Like new_event_loop(), the loop is not made current.
 std::shared_ptr<EventLoop> new_virtual_time_loop(VirtualClockOptions options = {});
+/// The same on a backend of the caller's (a fake or instrumented one): the
+/// loop's clock is virtual, whatever `backend->time()` says. ValueError if
+/// `backend` is null.
+std::shared_ptr<EventLoop> new_virtual_time_loop(std::unique_ptr<Backend> backend, VirtualClockOptions options = {});
 
 /// A loop factory for run() and Runner (RunOptions::loop_factory): every
 /// loop it makes has a virtual clock of its own.
