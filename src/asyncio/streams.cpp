@@ -116,7 +116,7 @@ class [[nodiscard]] ReadWaiter final : public Cancellable {
   }
 
   bool await_ready() const noexcept { return false; }
-  void await_suspend(stdcoro::coroutine_handle<> h) {
+  void await_suspend(detail::AsyncioHandle h) {
     task_ = &require_current_task("read from a stream");
     reader_->waiter = this;
     task_->suspend_on(h, this);

@@ -239,7 +239,7 @@ class [[nodiscard]] SleepAwaiter final : public Cancellable {
     if (std::isnan(delay_)) throw ValueError("Invalid delay: NaN (not a number)");
     return false;
   }
-  void await_suspend(stdcoro::coroutine_handle<> h) {
+  void await_suspend(detail::AsyncioHandle h) {
     task_ = &require_current_task("sleep");
     if (delay_ <= 0) {
       task_->suspend_yield(h);
