@@ -3,9 +3,9 @@
 // and the standard library pieces the platform supplies (compat/). Built and
 // run by the cortex-m3 preset only. Interrupts come from the board's CMSDK
 // timer 1 (IRQ 9), whose handler runs whatever the test put in g_on_irq.
-#include <asyncio/cortex_m.hpp>
 #include <cxxabi.h>
 
+#include <asyncio/cortex_m.hpp>
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>

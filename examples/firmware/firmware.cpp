@@ -50,7 +50,7 @@ double now() { return g_loop->time(); }
 // --- The sensors, simulated: deterministic values, as a test rig gives.
 
 int voltage_sample(int n) { return 3300 - 10 * ((n * 7) % 13); }  // millivolts
-int temperature_sample(int n) { return 215 + (n * 3) % 7; }          // tenths of a degree
+int temperature_sample(int n) { return 215 + (n * 3) % 7; }       // tenths of a degree
 
 // --- Interrupt handlers. Each does the least it can and hands the rest to
 // the loop with call_soon_threadsafe() (interrupt-safe on this platform).

@@ -12,8 +12,8 @@ namespace board {
 inline constexpr std::uint32_t kTimerHz = 25000000;
 
 struct ApbTimer {
-  volatile std::uint32_t ctrl;       // bit 0: enable, bit 3: interrupt enable
-  volatile std::uint32_t value;      // counts down to 0, then reloads
+  volatile std::uint32_t ctrl;   // bit 0: enable, bit 3: interrupt enable
+  volatile std::uint32_t value;  // counts down to 0, then reloads
   volatile std::uint32_t reload;
   volatile std::uint32_t intstatus;  // read: interrupt pending; write 1: clear
 };
@@ -40,12 +40,8 @@ inline void stop_timer(ApbTimer& t) {
 /// Acknowledges the timer's interrupt (in its handler).
 inline void clear_timer_interrupt(ApbTimer& t) { t.intstatus = 1; }
 
-inline void enable_irq(int irq) {
-  reinterpret_cast<volatile std::uint32_t*>(0xE000E100)[irq / 32] = 1u << (irq % 32);
-}
+inline void enable_irq(int irq) { reinterpret_cast<volatile std::uint32_t*>(0xE000E100)[irq / 32] = 1u << (irq % 32); }
 
-inline void disable_irq(int irq) {
-  reinterpret_cast<volatile std::uint32_t*>(0xE000E180)[irq / 32] = 1u << (irq % 32);
-}
+inline void disable_irq(int irq) { reinterpret_cast<volatile std::uint32_t*>(0xE000E180)[irq / 32] = 1u << (irq % 32); }
 
 }  // namespace board

@@ -32,9 +32,7 @@ void CortexMBackend::poll(double timeout) {
 
 void CortexMBackend::wake() noexcept { woken_.store(true, std::memory_order_release); }
 
-double CortexMBackend::time() const noexcept {
-  return static_cast<double>(cycles()) / static_cast<double>(core_hz());
-}
+double CortexMBackend::time() const noexcept { return static_cast<double>(cycles()) / static_cast<double>(core_hz()); }
 
 std::string CortexMBackend::platform() const { return std::string(asyncio::platform::name); }
 
