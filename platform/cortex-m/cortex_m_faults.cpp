@@ -69,7 +69,7 @@ extern "C" [[noreturn]] void asyncio_cortex_m_report_exception(const std::uint32
   out = put_hex(out, *cfsr);
   out = put_text(out, " bfar=");
   out = put_hex(out, *bfar);
-  out = put_text(out, " (cortex-m, bare metal)\n");
+  out = put_text(out, "\n");
   *out = '\0';
   asyncio::cortex_m::semihosting::write0(line);
   _exit(134);
