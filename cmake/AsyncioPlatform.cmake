@@ -3,6 +3,7 @@
 #   uv          native Linux/macOS/Windows and cross-compiled Linux (libuv)
 #   emscripten  wasm32-emscripten: the JavaScript event loop
 #   wasi        wasm32-wasi: a stub reporting that asyncio is unavailable
+#   cortex-m    bare-metal Cortex-M (no OS, newlib): platform/cortex-m
 #
 # A backend sets, for the asyncio target:
 #   ASYNCIO_BACKEND_SOURCES         its .cpp files
@@ -16,11 +17,13 @@ if(NOT ASYNCIO_BACKEND)
     set(ASYNCIO_BACKEND emscripten)
   elseif(CMAKE_SYSTEM_NAME STREQUAL "WASI")
     set(ASYNCIO_BACKEND wasi)
+  elseif(CMAKE_SYSTEM_NAME STREQUAL "Generic" AND CMAKE_SYSTEM_PROCESSOR MATCHES "^cortex-m")
+    set(ASYNCIO_BACKEND cortex-m)
   else()
     set(ASYNCIO_BACKEND uv)
   endif()
 endif()
-set(ASYNCIO_BACKEND "${ASYNCIO_BACKEND}" CACHE STRING "Backend: uv, emscripten or wasi")
+set(ASYNCIO_BACKEND "${ASYNCIO_BACKEND}" CACHE STRING "Backend: uv, emscripten, wasi or cortex-m")
 
 set(ASYNCIO_BACKEND_SOURCES "")
 set(ASYNCIO_BACKEND_LIBRARIES "")
@@ -31,6 +34,8 @@ set(ASYNCIO_PLATFORM_HAS_THREADS 1)
 set(ASYNCIO_PLATFORM_HAS_SIGNALS 1)
 set(ASYNCIO_PLATFORM_HAS_NETWORK 1)
 set(ASYNCIO_PLATFORM_HAS_SUBPROCESSES 1)
+# Tests only (tag [large-heap]): room for megabytes of heap.
+set(ASYNCIO_PLATFORM_HAS_LARGE_HEAP 1)
 if(ASYNCIO_BACKEND STREQUAL "uv")
   find_package(Libuv REQUIRED)
   set(ASYNCIO_BACKEND_SOURCES ${PROJECT_SOURCE_DIR}/platform/uv/uv_backend.cpp
@@ -46,6 +51,8 @@ if(ASYNCIO_BACKEND STREQUAL "uv")
   endif()
 elseif(ASYNCIO_BACKEND STREQUAL "emscripten" OR ASYNCIO_BACKEND STREQUAL "wasi")
   include(${PROJECT_SOURCE_DIR}/wasm/${ASYNCIO_BACKEND}/sources.cmake)
+elseif(ASYNCIO_BACKEND STREQUAL "cortex-m")
+  include(${PROJECT_SOURCE_DIR}/platform/cortex-m/sources.cmake)
 else()
   message(FATAL_ERROR "Unknown ASYNCIO_BACKEND '${ASYNCIO_BACKEND}'")
 endif()
