@@ -64,7 +64,7 @@ if(ASYNCIO_BACKEND STREQUAL "uv")
     list(APPEND ASYNCIO_BACKEND_SOURCES
       ${_uv}/uv_address.cpp ${_uv}/uv_dns.cpp ${_uv}/uv_listener.cpp ${_uv}/uv_stream.cpp ${_uv}/uv_tcp.cpp
       ${_uv}/uv_dns_${ASYNCIO_OS}.cpp ${_uv}/uv_listener_${ASYNCIO_OS}.cpp ${_uv}/uv_pipe_${ASYNCIO_OS}.cpp
-      ${_uv}/uv_socket_${ASYNCIO_OS}.cpp)
+      ${_uv}/uv_socket_${ASYNCIO_OS}.cpp ${_uv}/uv_stream_${ASYNCIO_OS}.cpp)
     if(CMAKE_SYSTEM_NAME MATCHES "^(Linux|Android)$")
       list(APPEND ASYNCIO_BACKEND_SOURCES ${_uv}/uv_linux.cpp)
     elseif(ASYNCIO_OS STREQUAL "posix")

@@ -539,6 +539,70 @@ TEST_CASE("A reset connection reports ECONNRESET to connection_lost", "[transpor
   CHECK(f.errors.empty());  // OS errors are expected: not reported (Python logs them in debug mode only)
 }
 
+// CPython 3.11 (checked with a script: a client sends "hello\npartial",
+// sets SO_LINGER {1, 0} and closes): data_received(b"hello\npartial"),
+// then connection_lost(ConnectionResetError(104)), and no eof_received().
+// libuv 1.44 reports such a reset as a clean end of stream (UV_EOF after a
+// short read and a hang-up): the backend asks the socket once more.
+TEST_CASE("Data then a reset is data_received then connection_lost(ECONNRESET), never eof_received",
+          "[transports][net]") {
+  LoopFixture f;
+  int resets = 0;
+  test::run_net(f, [](asyncio::EventLoop& loop, int& count) -> Coro<> {
+    auto rs = co_await recording_server(loop);
+    for (int run = 0; run < 20; ++run) {
+      const int fd = test::raw_connect(test::port_of(rs->server));
+      REQUIRE(fd >= 0);
+      REQUIRE(test::raw_send(fd, "hello\npartial"));
+      test::raw_reset(fd);
+      {
+        const bool ok = co_await test::wait_until([&] {
+          return rs->protocols.size() == static_cast<std::size_t>(run + 1) && rs->protocols.back()->lost.done();
+        });
+        REQUIRE(ok);
+      }
+      auto& p = *rs->protocols.back();
+      CHECK(p.received == "hello\npartial");
+      CHECK(test::condensed(p.events) == std::vector<std::string>{"made", "data", "lost:error"});
+      const int error = p.lost_error ? test::errno_of(p.lost_error) : 0;
+      CHECK(error == ECONNRESET);
+      if (error == ECONNRESET) ++count;
+    }
+    co_await shutdown(rs);
+  }(*f.loop, resets));
+  CHECK(resets == 20);
+  CHECK(f.errors.empty());  // Python logs resets in debug mode only
+}
+
+// CPython 3.11, the same client but shutdown(SHUT_WR) before the reset,
+// both arriving while the server's reading is paused: the FIN counts first,
+// so data_received, eof_received, connection_lost(None).
+TEST_CASE("A FIN before the reset is a clean end of stream, as CPython reads it", "[transports][net]") {
+  LoopFixture f;
+  test::run_net(f, [](asyncio::EventLoop& loop) -> Coro<> {
+    auto rs = co_await recording_server(loop);
+    const int fd = test::raw_connect(test::port_of(rs->server));
+    REQUIRE(fd >= 0);
+    {
+      const bool ok = co_await test::wait_until([&] { return !rs->protocols.empty(); });
+      REQUIRE(ok);
+    }
+    auto& p = *rs->protocols[0];
+    p.transport->pause_reading();
+    REQUIRE(test::raw_send(fd, "data"));
+    ::shutdown(fd, SHUT_WR);
+    co_await asyncio::sleep(0.05);
+    test::raw_reset(fd);
+    co_await asyncio::sleep(0.05);
+    p.transport->resume_reading();
+    co_await p.lost;
+    CHECK(p.received == "data");
+    CHECK(test::condensed(p.events) == std::vector<std::string>{"made", "data", "eof", "lost"});
+    co_await shutdown(rs);
+  }(*f.loop));
+  CHECK(f.errors.empty());
+}
+
 TEST_CASE("create_connection returns the transport and the protocol the factory made", "[transports][net]") {
   LoopFixture f;
   test::run_net(f, [](asyncio::EventLoop& loop) -> Coro<> {

@@ -4,6 +4,7 @@
 // the code has no #ifdef chains):
 //
 //   uv_dns_posix.cpp       resolver errors as socket.gaierror
+//   uv_stream_posix.cpp    the error a hang-up hid (a reset after data)
 //   uv_socket_posix.cpp    binding with CPython's socket options, socket
 //                          descriptions, adopting descriptors (sock_adopt,
 //                          sock_adopt_listener)
@@ -36,6 +37,13 @@ namespace os {
 /// raises: socket.gaierror (gai_category(), the platform's EAI_* value) for
 /// resolver errors, OSError otherwise. `what` names the call.
 std::exception_ptr resolution_error(int status, const std::string& what);
+
+/// The stream reported the end of the data. libuv infers it from a hang-up
+/// without a last read when a read came back short, so a reset that
+/// followed data (RST after the last bytes) looks like a clean end. Returns
+/// the error a further read gives (ECONNRESET), or no error for a real end
+/// of stream (the peer sent FIN), as CPython's next recv() would tell.
+std::error_code error_after_hangup(const uv_stream_t* stream) noexcept;
 
 /// Closes a socket no handle owns (one that could not be wrapped).
 void close_socket(uv_os_sock_t sock) noexcept;

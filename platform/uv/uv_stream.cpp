@@ -127,7 +127,12 @@ void UvStream::on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t*) {
   if (nread > 0) {
     events->on_read(static_cast<std::size_t>(nread));
   } else if (nread == UV_EOF) {
-    events->on_eof();
+    // Python reads once more after data and sees the reset; libuv may not.
+    const std::error_code error = os::error_after_hangup(s);
+    if (error)
+      events->on_read_error(error);
+    else
+      events->on_eof();
   } else {
     events->on_read_error(error_code(static_cast<int>(nread)));
   }

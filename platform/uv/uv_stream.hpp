@@ -9,7 +9,8 @@
 //   readiness; the bytes stay in the kernel.
 // - uv_try_write() fails with UV_EAGAIN while a uv_write() is queued; the
 //   transport only calls it when nothing is.
-// - libuv stops reading at EOF and on errors.
+// - libuv stops reading at EOF and on errors; a reset right after the last
+//   data reaches us as UV_EOF (see os::error_after_hangup()).
 #pragma once
 
 #include <uv.h>
