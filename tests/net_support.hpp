@@ -218,7 +218,7 @@ inline int raw_connect(int port) {
 /// Sends all of `data` on blocking socket `fd`.
 inline bool raw_send(int fd, std::string_view data) {
   while (!data.empty()) {
-    const ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
+    const ssize_t n = ::send(fd, data.data(), data.size(), 0);
     if (n <= 0) return false;
     data.remove_prefix(static_cast<std::size_t>(n));
   }
