@@ -434,14 +434,18 @@ TEST_CASE("Unix server errors name the path", "[server][net]") {
     CHECK(test::errno_of(e1) == ENAMETOOLONG);
     CHECK(test::message_of(e1).find("AF_UNIX path too long '/tmp/xxx") == 0);
     // An abstract name in use (Linux). Python: "Address '\x00...' is already in use".
-    const std::string name = std::string(1, '\0') + "asyncio-test-inuse-" + std::to_string(::getpid());
-    auto server = co_await loop.create_unix_server(c.factory(loop), name);
-    std::exception_ptr e2 = co_await test::error_of(loop.create_unix_server(c.factory(loop), name));
-    CHECK(test::errno_of(e2) == EADDRINUSE);
-    CHECK(test::message_of(e2) == "Address '\\x00asyncio-test-inuse-" + std::to_string(::getpid()) +
-                                      "' is already in use");
-    server->close();
-    co_await server->wait_closed();
+    if (asyncio::platform::name == "linux") {
+      const std::string name = std::string(1, '\0') + "asyncio-test-inuse-" + std::to_string(::getpid());
+      auto server = co_await loop.create_unix_server(c.factory(loop), name);
+      std::exception_ptr e2 = co_await test::error_of(loop.create_unix_server(c.factory(loop), name));
+      CHECK(test::errno_of(e2) == EADDRINUSE);
+      CHECK(test::message_of(e2) == "Address '\\x00asyncio-test-inuse-" + std::to_string(::getpid()) +
+                                        "' is already in use");
+      server->close();
+      co_await server->wait_closed();
+    } else {
+      WARN("the abstract-name case is skipped: Linux only");
+    }
     asyncio::UnixServerOptions neither;
     const std::string msg = co_await test::error_message(loop.create_unix_server(c.factory(loop), std::nullopt, neither));
     CHECK(msg == "path was not specified, and no sock specified");

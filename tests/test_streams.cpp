@@ -708,7 +708,11 @@ TEST_CASE("Unix streams echo over a socket file and an abstract name", "[streams
   test::run_net(f, [](std::string socket_path) -> Coro<> {
     std::vector<std::string> places;
     places.push_back(socket_path);
-    places.push_back(std::string(1, '\0') + "asyncio-test-" + std::to_string(::getpid()));
+    if (asyncio::platform::name == "linux") {  // abstract names are Linux's
+      places.push_back(std::string(1, '\0') + "asyncio-test-" + std::to_string(::getpid()));
+    } else {
+      WARN("the abstract-name case is skipped: Linux only");
+    }
     for (const std::string& where : places) {
       auto server = co_await asyncio::start_unix_server(echo_client_connected, where);
       CHECK(server->sockets().at(0).getsockname().host == where);
