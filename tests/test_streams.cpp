@@ -543,7 +543,7 @@ struct LineLog {
 };
 }  // namespace
 
-// CPython 3.11 (checked with a script): a client sends "hello\npartial",
+// CPython 3.11 (tests/conformance/reset_after_data.py): a client sends "hello\npartial",
 // sets SO_LINGER {1, 0} and closes. readline() returns b"hello\n", then
 // raises ConnectionResetError; "partial" is never returned as a last line.
 // With no data, the first readline() raises. 20 runs of each.

@@ -543,7 +543,7 @@ TEST_CASE("A reset connection reports ECONNRESET to connection_lost", "[transpor
   CHECK(f.errors.empty());  // OS errors are expected: not reported (Python logs them in debug mode only)
 }
 
-// CPython 3.11 (checked with a script: a client sends "hello\npartial",
+// CPython 3.11 (tests/conformance/reset_after_data.py: a client sends "hello\npartial",
 // sets SO_LINGER {1, 0} and closes): data_received(b"hello\npartial"),
 // then connection_lost(ConnectionResetError(104)), and no eof_received().
 // libuv 1.44 reports such a reset as a clean end of stream (UV_EOF after a
