@@ -360,6 +360,7 @@ TEST_CASE("Running out of file descriptors pauses accepting and retries", "[serv
         ::close(dummies.back());
         dummies.pop_back();
         auto client = co_await connect(loop, port);
+        client->transport->write("sent while the server could not accept");
         {
           const bool ok = co_await test::wait_until([&] { return !c.protocols.empty(); }, 0.3);
           CHECK_FALSE(ok);  // accept() failed with EMFILE
@@ -373,6 +374,15 @@ TEST_CASE("Running out of file descriptors pauses accepting and retries", "[serv
           REQUIRE(ok);
         }
         CHECK(loop.time() - t0 < 3.0);
+        // The connection that waited is the one served, its bytes intact:
+        // it was left queued (libuv's own accept path would have accepted
+        // and closed it, resetting the client).
+        {
+          const bool ok = co_await test::wait_until(
+              [&] { return c.protocols[0]->received == "sent while the server could not accept"; });
+          CHECK(ok);
+        }
+        CHECK(client->events == std::vector<std::string>{"made"});  // not reset
         client->transport->close();
         co_await client->lost;
         server->close();
