@@ -16,8 +16,9 @@
 //
 // Invariants:
 // - A HandleObject is created with new and frees itself (delete this) in
-//   the close callback of the last handle it owns, never elsewhere: owners
-//   (transports, servers) release it with close(), which is final.
+//   the close callback of the last handle it owns (at once, if it owns
+//   none when closed), never elsewhere: owners (transports, servers)
+//   release it with close(), which is final.
 // - handle->data points to the owning HandleObject for every owned handle;
 //   callbacks find their object with owner<T>(handle).
 // - Every HandleObject and Operation is on its backend's IoObject list from
