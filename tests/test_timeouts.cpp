@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "support.hpp"
+#include "asyncio/detail/loop_internals.hpp"
 
 using namespace std::chrono_literals;
 using asyncio::Coro;
@@ -123,7 +124,7 @@ TEST_CASE("a timeout that does not fire leaves no trace", "[timeouts]") {
     Timeout none_at = asyncio::timeout_at(std::nullopt);
     co_await none_at.async_with(sleep_for(0.01));
     CHECK_FALSE(none_at.expired());
-    CHECK(loop.scheduled_timer_count() == 0);
+    CHECK(asyncio::detail::internals(loop).scheduled_timer_count() == 0);
   };
   f.loop->run_until_complete(body());
 }
@@ -519,7 +520,7 @@ TEST_CASE("closing the loop while a task waits inside a timeout is safe", "[time
   auto body = []() -> Coro<> { co_await asyncio::timeout(100, sleep_for(100)); };
   auto task = f.loop->create_task(body());
   f.run_briefly();
-  CHECK(f.loop->scheduled_timer_count() == 2);
+  CHECK(asyncio::detail::internals(*f.loop).scheduled_timer_count() == 2);
   f.loop->close();  // destroys the pending task's frames
   CHECK(f.errors.size() == 1);  // "Task was destroyed but it is pending!"
 }

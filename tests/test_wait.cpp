@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "support.hpp"
+#include "asyncio/detail/loop_internals.hpp"
 
 using asyncio::Coro;
 using asyncio::Future;
@@ -262,7 +263,7 @@ TEST_CASE("an unused as_completed timeout does nothing", "[wait]") {
     coros.push_back(value_after(0.01, 7));
     int v = 0;
     for (Coro<int> next : asyncio::as_completed(std::move(coros), {.timeout = 0.5})) v = co_await next;
-    CHECK(asyncio::get_running_loop().scheduled_timer_count() == 0);
+    CHECK(asyncio::detail::internals(asyncio::get_running_loop()).scheduled_timer_count() == 0);
     co_return v;
   };
   CHECK(f.loop->run_until_complete(body()) == 7);

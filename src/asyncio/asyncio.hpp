@@ -23,6 +23,7 @@
 #include "asyncio/streams.hpp"
 #include "asyncio/taskgroups.hpp"
 #include "asyncio/testing.hpp"
+#include "asyncio/task_hooks.hpp"
 #include "asyncio/tasks.hpp"
 #include "asyncio/threads.hpp"
 #include "asyncio/timeouts.hpp"

@@ -10,6 +10,7 @@
 #include "asyncio/exception_context.hpp"
 #include "asyncio/log.hpp"
 #include "asyncio/tasks.hpp"
+#include "asyncio/detail/loop_internals.hpp"
 
 namespace asyncio {
 
@@ -90,7 +91,7 @@ void report_callback_error(HandleNode& node) {
   node.loop()->call_exception_handler(context);
 }
 
-void note_timer_cancelled(EventLoop* loop) noexcept { loop->note_timer_cancelled(); }
+void note_timer_cancelled(EventLoop* loop) noexcept { detail::internals(*loop).note_timer_cancelled(); }
 
 }  // namespace detail
 

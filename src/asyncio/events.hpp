@@ -54,6 +54,9 @@ class Server;
 namespace detail {
 class TaskBase;
 class FutureBase;
+class LoopInternals;
+class ClockHold;
+inline TaskBase* current_task_base() noexcept;
 }  // namespace detail
 
 namespace testing {
@@ -453,16 +456,21 @@ class EventLoop : public std::enable_shared_from_this<EventLoop> {
   /// connect_accepted_socket() with the protocol type erased (library use).
   [[nodiscard]] Coro<std::pair<std::shared_ptr<Transport>, std::shared_ptr<BaseProtocol>>>
   connect_accepted_socket_erased(ProtocolFactory protocol_factory, int sock, AcceptedSocketOptions options);
-  /// NotImplementedError("<method> is not available on <platform>") unless
-  /// the backend supports networking (library use).
-  void check_network(const char* method) const;
 
   // ---- Platform ----
 
   /// The backend this loop waits for I/O with.
   Backend& backend() noexcept { return *backend_; }
 
-  // ---- Library internals (not part of the asyncio API) ----
+ private:
+  // The library's scheduler hooks (tasks, futures, timeouts, backends) reach
+  // these through detail::internals(loop) (detail/loop_internals.hpp): they
+  // are not part of the asyncio API. Third-party task implementations use
+  // the documented hooks of task_hooks.hpp instead.
+  friend class detail::LoopInternals;
+  friend class detail::ClockHold;
+  friend detail::TaskBase* detail::current_task_base() noexcept;
+  friend class testing::VirtualClock;
 
   /// Runs one iteration (BaseEventLoop._run_once), waiting for I/O at most
   /// `max_wait` seconds (negative: as long as the loop has nothing else to
@@ -532,8 +540,9 @@ class EventLoop : public std::enable_shared_from_this<EventLoop> {
   /// Iterations between non-blocking I/O checks while callbacks are ready.
   static constexpr int kPollInterval = 64;
 
- private:
-  friend class testing::VirtualClock;
+  /// NotImplementedError("<method> is not available on <platform>") unless
+  /// the backend supports networking (library use).
+  void check_network(const char* method) const;
   void schedule_timer(detail::HandleNode* node);
   void push_threadsafe(detail::HandleNode* node);
   void wait_virtual(double timeout);  // testing.cpp

@@ -6,6 +6,7 @@
 #include "asyncio/detail/repr.hpp"
 #include "asyncio/exception_context.hpp"
 #include "asyncio/log.hpp"
+#include "asyncio/detail/loop_internals.hpp"
 
 namespace asyncio::detail {
 
@@ -144,7 +145,7 @@ void FutureBase::schedule_callbacks() {
       n->discard();
       n = next;
     }
-    EventLoop::throw_closed();
+    detail::LoopInternals::throw_closed();
   }
   while (n) {
     DoneCallback* next = n->next();

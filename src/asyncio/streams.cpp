@@ -6,6 +6,7 @@
 #include "asyncio/exception_context.hpp"
 #include "asyncio/log.hpp"
 #include "asyncio/tasks.hpp"
+#include "asyncio/detail/loop_internals.hpp"
 
 namespace asyncio {
 
@@ -570,7 +571,7 @@ Coro<> StreamReaderProtocol::drain_helper() { return do_drain_helper(shared_from
 namespace {
 
 void check_network(const char* method) {
-  if (EventLoop* loop = _get_running_loop()) loop->check_network(method);
+  if (EventLoop* loop = _get_running_loop()) detail::internals(*loop).check_network(method);
 }
 
 Coro<std::pair<StreamReader, StreamWriter>> open_connection_impl(std::optional<std::string> host,

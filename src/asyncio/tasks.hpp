@@ -23,6 +23,7 @@
 #include "asyncio/detail/task_base.hpp"
 #include "asyncio/events.hpp"
 #include "asyncio/futures.hpp"
+#include "asyncio/detail/loop_internals.hpp"
 
 namespace asyncio {
 
@@ -246,7 +247,7 @@ class [[nodiscard]] SleepAwaiter final : public Cancellable {
       return;
     }
     EventLoop& loop = *task_->loop();
-    timer_ = loop.add_timer(loop.time() + delay_, [this] { on_timer(); });
+    timer_ = detail::internals(loop).add_timer(loop.time() + delay_, [this] { on_timer(); });
     task_->suspend_on(h, this);
   }
   T await_resume() {

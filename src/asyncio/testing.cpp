@@ -5,6 +5,7 @@
 #include <string>
 
 #include "asyncio/exceptions.hpp"
+#include "asyncio/detail/loop_internals.hpp"
 
 namespace asyncio {
 
@@ -37,7 +38,7 @@ void VirtualClock::advance(double seconds) {
   while (!now_.compare_exchange_weak(now, now + seconds, std::memory_order_acq_rel)) {
   }
   // A loop waiting (in another thread) must see the timers now due.
-  if (loop_ != nullptr && detail::tls_running_loop != loop_) loop_->wake_threadsafe();
+  if (loop_ != nullptr && detail::tls_running_loop != loop_) detail::internals(*loop_).wake_threadsafe();
 }
 
 void VirtualClock::set_autojump_threshold(double seconds) {
@@ -70,7 +71,7 @@ void VirtualClock::idle(EventLoop& loop, double timeout) {
   }
   // Straight to the earliest timer (at most the loop's 24 h poll cap).
   double target = time() + timeout;
-  if (std::optional<double> deadline = loop.next_deadline(); deadline && *deadline <= target) target = *deadline;
+  if (std::optional<double> deadline = detail::internals(loop).next_deadline(); deadline && *deadline <= target) target = *deadline;
   jump_to(target);
 }
 
