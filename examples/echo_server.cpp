@@ -4,7 +4,9 @@
 //   echo_server [--api protocol|streams] [--host 127.0.0.1] [--port 8888]
 //
 // Prints "listening on HOST:PORT" (port 0 picks a free one), then serves
-// until interrupted. bench/echo measures both against a bare libuv server.
+// until interrupted: the first Ctrl-C closes the server and every client
+// connection, and the program exits. bench/echo measures both against a
+// bare libuv server.
 #include <asyncio/asyncio.hpp>
 
 #include <cstdlib>
@@ -58,7 +60,22 @@ asyncio::Coro<> serve(std::string api, std::string host, int port) {
   }
   const asyncio::SockAddr where = server->sockets().at(0).getsockname();
   std::cout << "listening on " << where.host << ":" << where.port << " (" << api << ")" << std::endl;
-  co_await server->serve_forever();
+  // Not serve_forever(): cancelled (Ctrl-C), it closes the server and then
+  // waits for the clients to leave, as Python 3.12.1+ does. A server that
+  // should stop at once closes its clients itself.
+  asyncio::Event stopped;
+  std::exception_ptr cancelled;
+  try {
+    co_await stopped.wait();
+  } catch (const asyncio::CancelledError&) {
+    cancelled = std::current_exception();  // C++ cannot co_await in a handler
+  }
+  std::cout << "closing " << server->sockets().size() << " socket(s) and the clients" << std::endl;
+  server->close();
+  server->close_clients();
+  auto closing = server->wait_closed();
+  co_await std::move(closing);
+  if (cancelled) std::rethrow_exception(cancelled);
 }
 
 }  // namespace

@@ -7,6 +7,8 @@ set(_needs_threads "to_thread|run_in_executor|run_coroutine_threadsafe|std::thre
 file(GLOB asyncio_doc_pages CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/docs/*.md)
 foreach(page IN LISTS asyncio_doc_pages)
   get_filename_component(page_name ${page} NAME_WE)
+  # Re-extract the examples when a page changes (file(READ) alone would not).
+  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${page})
   file(READ ${page} text)
   # CMake lists split on ';': protect the code's semicolons while splitting.
   string(REPLACE ";" "@SEMICOLON@" text "${text}")

@@ -22,6 +22,8 @@
 #include "asyncio/staggered.hpp"
 #include "asyncio/streams.hpp"
 #include "asyncio/taskgroups.hpp"
+#include "asyncio/testing.hpp"
+#include "asyncio/task_hooks.hpp"
 #include "asyncio/tasks.hpp"
 #include "asyncio/threads.hpp"
 #include "asyncio/timeouts.hpp"

@@ -123,6 +123,7 @@ Coro<std::vector<AddrInfo>> resolve(EventLoop* loop, std::optional<std::string> 
                                     AddrInfoOptions o) {
   const double t0 = loop->get_debug() ? loop->time() : 0.0;
   Future<std::vector<AddrInfo>> f = loop->backend().getaddrinfo(host, port, o.family, o.type, o.proto, o.flags);
+  detail::ClockHold hold(*loop);  // the lookup runs in another thread
   if (!loop->get_debug()) co_return co_await std::move(f);
   std::vector<AddrInfo> infos = co_await std::move(f);
   const double dt = (loop->time() - t0) * 1000.0;
@@ -145,7 +146,9 @@ Coro<std::vector<AddrInfo>> resolve_port(EventLoop* loop, std::optional<std::str
 }
 
 Coro<NameInfo> resolve_name(EventLoop* loop, SockAddr sockaddr, int flags) {
-  co_return co_await loop->backend().getnameinfo(sockaddr, flags);
+  Future<NameInfo> f = loop->backend().getnameinfo(sockaddr, flags);
+  detail::ClockHold hold(*loop);  // the lookup runs in another thread
+  co_return co_await std::move(f);
 }
 
 // Python: BaseEventLoop._ensure_resolved with type=SOCK_STREAM.

@@ -54,7 +54,14 @@ class Server;
 namespace detail {
 class TaskBase;
 class FutureBase;
+class LoopInternals;
+class ClockHold;
+inline TaskBase* current_task_base() noexcept;
 }  // namespace detail
+
+namespace testing {
+class VirtualClock;
+}  // namespace testing
 
 /// Options of create_task(). Python: the keyword arguments of create_task().
 struct TaskOptions {
@@ -276,8 +283,11 @@ class EventLoop : public std::enable_shared_from_this<EventLoop> {
     return TimerHandle(add_timer(when, std::forward<F>(f), std::forward<Args>(args)...));
   }
 
-  /// The loop's monotonic clock, in seconds. Python: loop.time()
-  double time() const noexcept { return backend_->time(); }
+  /// The loop's monotonic clock, in seconds (a virtual-time loop's own
+  /// clock, see testing.hpp). Python: loop.time()
+  double time() const noexcept {
+    return virtual_now_ ? virtual_now_->load(std::memory_order_acquire) : backend_->time();
+  }
 
   // ---- Futures and tasks ----
 
@@ -446,16 +456,21 @@ class EventLoop : public std::enable_shared_from_this<EventLoop> {
   /// connect_accepted_socket() with the protocol type erased (library use).
   [[nodiscard]] Coro<std::pair<std::shared_ptr<Transport>, std::shared_ptr<BaseProtocol>>>
   connect_accepted_socket_erased(ProtocolFactory protocol_factory, int sock, AcceptedSocketOptions options);
-  /// NotImplementedError("<method> is not available on <platform>") unless
-  /// the backend supports networking (library use).
-  void check_network(const char* method) const;
 
   // ---- Platform ----
 
   /// The backend this loop waits for I/O with.
   Backend& backend() noexcept { return *backend_; }
 
-  // ---- Library internals (not part of the asyncio API) ----
+ private:
+  // The library's scheduler hooks (tasks, futures, timeouts, backends) reach
+  // these through detail::internals(loop) (detail/loop_internals.hpp): they
+  // are not part of the asyncio API. Third-party task implementations use
+  // the documented hooks of task_hooks.hpp instead.
+  friend class detail::LoopInternals;
+  friend class detail::ClockHold;
+  friend detail::TaskBase* detail::current_task_base() noexcept;
+  friend class testing::VirtualClock;
 
   /// Runs one iteration (BaseEventLoop._run_once), waiting for I/O at most
   /// `max_wait` seconds (negative: as long as the loop has nothing else to
@@ -515,12 +530,22 @@ class EventLoop : public std::enable_shared_from_this<EventLoop> {
   void check_runnable() const;
   [[noreturn]] static void throw_closed();
 
+  /// A result is due from another thread (an executor job, a DNS lookup):
+  /// a virtual clock must not jump ahead of it. Counted; release once each.
+  void hold_clock() noexcept { ++clock_holds_; }
+  void release_clock() noexcept { --clock_holds_; }
+  /// Makes a waiting poll return (any thread); nothing if the loop is closed.
+  void wake_threadsafe() noexcept;
+
   /// Iterations between non-blocking I/O checks while callbacks are ready.
   static constexpr int kPollInterval = 64;
 
- private:
+  /// NotImplementedError("<method> is not available on <platform>") unless
+  /// the backend supports networking (library use).
+  void check_network(const char* method) const;
   void schedule_timer(detail::HandleNode* node);
   void push_threadsafe(detail::HandleNode* node);
+  void wait_virtual(double timeout);  // testing.cpp
   void drain_threadsafe();
   void check_thread() const;
   void check_signal_handler_allowed(int sig) const;
@@ -551,6 +576,10 @@ class EventLoop : public std::enable_shared_from_this<EventLoop> {
   std::vector<std::pair<int, Handle>> signal_handlers_;
   std::shared_ptr<Executor> default_executor_;
   bool executor_shutdown_called_ = false;
+  // A virtual-time loop's clock (testing.hpp); time() reads virtual_now_.
+  std::shared_ptr<testing::VirtualClock> virtual_clock_;
+  const std::atomic<double>* virtual_now_ = nullptr;
+  std::size_t clock_holds_ = 0;
 
   // call_soon_threadsafe() inbox, drained by the loop thread.
   std::mutex inbox_mutex_;
@@ -621,6 +650,19 @@ inline TaskBase* current_task_base() noexcept {
 /// The running loop's current task; RuntimeError if there is none (an
 /// awaiter used outside a task).
 TaskBase& require_current_task(const char* what);
+
+/// Holds `loop`'s virtual clock while alive (EventLoop::hold_clock()): a
+/// local of a coroutine awaiting a result from another thread.
+class ClockHold {
+ public:
+  explicit ClockHold(EventLoop& loop) noexcept : loop_(&loop) { loop.hold_clock(); }
+  ClockHold(const ClockHold&) = delete;
+  ClockHold& operator=(const ClockHold&) = delete;
+  ~ClockHold() { loop_->release_clock(); }
+
+ private:
+  EventLoop* loop_;
+};
 }  // namespace detail
 
 }  // namespace asyncio

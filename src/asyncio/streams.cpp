@@ -6,6 +6,7 @@
 #include "asyncio/exception_context.hpp"
 #include "asyncio/log.hpp"
 #include "asyncio/tasks.hpp"
+#include "asyncio/detail/loop_internals.hpp"
 
 namespace asyncio {
 
@@ -116,7 +117,7 @@ class [[nodiscard]] ReadWaiter final : public Cancellable {
   }
 
   bool await_ready() const noexcept { return false; }
-  void await_suspend(stdcoro::coroutine_handle<> h) {
+  void await_suspend(detail::AsyncioHandle h) {
     task_ = &require_current_task("read from a stream");
     reader_->waiter = this;
     task_->suspend_on(h, this);
@@ -570,7 +571,7 @@ Coro<> StreamReaderProtocol::drain_helper() { return do_drain_helper(shared_from
 namespace {
 
 void check_network(const char* method) {
-  if (EventLoop* loop = _get_running_loop()) loop->check_network(method);
+  if (EventLoop* loop = _get_running_loop()) detail::internals(*loop).check_network(method);
 }
 
 Coro<std::pair<StreamReader, StreamWriter>> open_connection_impl(std::optional<std::string> host,

@@ -11,6 +11,7 @@
 #include "asyncio/exception_context.hpp"
 #include "asyncio/log.hpp"
 #include "asyncio/server.hpp"
+#include "asyncio/detail/loop_internals.hpp"
 
 namespace asyncio::detail {
 
@@ -242,7 +243,7 @@ void SocketTransport::on_detached() noexcept {
 void SocketTransport::schedule() noexcept {
   if (queued_) return;
   try {
-    loop_->push_runnable(this);
+    detail::internals(*loop_).push_runnable(this);
     queued_ = true;
   } catch (...) {
     // The loop is closed: nothing will run any more.
