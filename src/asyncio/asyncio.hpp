@@ -21,6 +21,7 @@
 #include "asyncio/sockets.hpp"
 #include "asyncio/staggered.hpp"
 #include "asyncio/streams.hpp"
+#include "asyncio/subprocess.hpp"
 #include "asyncio/taskgroups.hpp"
 #include "asyncio/tasks.hpp"
 #include "asyncio/threads.hpp"
