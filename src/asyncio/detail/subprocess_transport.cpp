@@ -233,6 +233,10 @@ void SubprocessTransportImpl::on_detached() noexcept {
   }
   pending_calls_.reset();
   exit_waiters_.clear();
+  // The protocol may hold this transport (a Process's protocol does): let
+  // go of it, so that neither outlives the closed loop.
+  std::shared_ptr<SubprocessProtocol> protocol = std::move(protocol_);
+  protocol.reset();
   std::shared_ptr<SubprocessTransportImpl> self = std::move(self_);
 }
 
