@@ -20,9 +20,9 @@ run() {
   out="$("$@")"
   set -- $out
   if [ "$1" = spawn ]; then
-    printf '%-10s %-16s %10s %12s %13.1f us\n' "$impl" "spawn $2 $3" "$4" "$5" "$(echo "$5 * 1000000 / $2" | bc -l)"
+    printf '%-10s %-16s %10s %12s %13.1f us\n' "$impl" "spawn $2 $3" "$4" "$5" "$(awk -v c="$5" -v n="$2" 'BEGIN { print c * 1000000 / n }')"
   else
-    printf '%-10s %-16s %10s %12s %11.0f MB/s\n' "$impl" "cat $2" "$3" "$4" "$(echo "$2 / $3 / 1000000" | bc -l)"
+    printf '%-10s %-16s %10s %12s %11.0f MB/s\n' "$impl" "cat $2" "$3" "$4" "$(awk -v b="$2" -v t="$3" 'BEGIN { print b / t / 1000000 }')"
   fi
 }
 for mode in "spawn $n 1" "spawn $n 50" "cat $bytes"; do
