@@ -77,6 +77,12 @@ if(ASYNCIO_BACKEND STREQUAL "uv")
       list(APPEND ASYNCIO_BACKEND_SOURCES ${_uv}/uv_bsd.cpp)
     endif()
   endif()
+  # Child processes and pipes (uv_process_t, uv_pipe_t); the per-OS file
+  # spawns and opens pipes (POSIX so far: no uv_process_win.cpp yet).
+  list(APPEND ASYNCIO_BACKEND_SOURCES ${_uv}/uv_process.cpp ${_uv}/uv_process_${ASYNCIO_OS}.cpp)
+  if(NOT ASYNCIO_OS STREQUAL "posix")
+    set(ASYNCIO_PLATFORM_HAS_SUBPROCESSES 0)
+  endif()
 elseif(ASYNCIO_BACKEND STREQUAL "emscripten" OR ASYNCIO_BACKEND STREQUAL "wasi")
   include(${PROJECT_SOURCE_DIR}/wasm/${ASYNCIO_BACKEND}/sources.cmake)
 elseif(ASYNCIO_BACKEND STREQUAL "cortex-m")

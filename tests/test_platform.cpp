@@ -38,12 +38,17 @@ struct PlatformMethod {
 };
 
 std::shared_ptr<asyncio::BaseProtocol> make_protocol() { return std::make_shared<asyncio::Protocol>(); }
+std::shared_ptr<asyncio::Protocol> make_plain_protocol() { return std::make_shared<asyncio::Protocol>(); }
+std::shared_ptr<asyncio::SubprocessProtocol> make_subprocess_protocol() {
+  return std::make_shared<asyncio::SubprocessProtocol>();
+}
 
 // Every loop method that needs a platform facility: one line each (add
-// pipes, subprocesses and add_reader/add_writer as they land).
+// add_reader/add_writer as they land).
 std::vector<PlatformMethod> platform_methods() {
   namespace platform = asyncio::platform;
   const bool sig = platform::has_signals, net = platform::has_network, thr = platform::has_threads;
+  const bool sub = platform::has_subprocesses;
   return {
       {"add_signal_handler", sig, false, [](EventLoop& loop) { loop.add_signal_handler(SIGINT, [] {}); }},
       {"remove_signal_handler", sig, false, [](EventLoop& loop) { loop.remove_signal_handler(SIGINT); }},
@@ -59,6 +64,13 @@ std::vector<PlatformMethod> platform_methods() {
        [](EventLoop& loop) { (void)loop.create_unix_server(make_protocol, "/nonexistent/socket"); }},
       {"connect_accepted_socket", net, false,
        [](EventLoop& loop) { (void)loop.connect_accepted_socket(make_protocol, -1); }},
+      {"connect_read_pipe", sub, false, [](EventLoop& loop) { (void)loop.connect_read_pipe(make_plain_protocol, 0); }},
+      {"connect_write_pipe", sub, false,
+       [](EventLoop& loop) { (void)loop.connect_write_pipe(make_plain_protocol, 1); }},
+      {"subprocess_exec", sub, false,
+       [](EventLoop& loop) { (void)loop.subprocess_exec(make_subprocess_protocol, {"true"}); }},
+      {"subprocess_shell", sub, false,
+       [](EventLoop& loop) { (void)loop.subprocess_shell(make_subprocess_protocol, "true"); }},
       // Threads are the build's, not the backend's: a bare backend starts
       // std::threads where the platform has them.
       {"run_in_executor", thr, thr, [](EventLoop& loop) { (void)loop.run_in_executor(nullptr, [] { return 1; }); }},
@@ -104,6 +116,20 @@ TEST_CASE("loop methods this platform lacks raise NotImplementedError naming met
     CHECK_NOTHROW((void)loop->create_server(make_protocol, "127.0.0.1", 0));
   }
   loop->close();
+}
+
+TEST_CASE("create_subprocess_exec/shell raise NotImplementedError naming themselves without child processes",
+          "[platform]") {
+  EventLoop loop(std::make_unique<BareBackend>());
+  auto body = []() -> asyncio::Coro<void> {
+    CHECK_THROWS_MATCHES((void)asyncio::create_subprocess_exec("true"), asyncio::NotImplementedError,
+                         Message("create_subprocess_exec is not available on bare-test-platform"));
+    CHECK_THROWS_MATCHES((void)asyncio::create_subprocess_shell("true"), asyncio::NotImplementedError,
+                         Message("create_subprocess_shell is not available on bare-test-platform"));
+    co_return;
+  };
+  loop.run_until_complete(body());
+  loop.close();
 }
 
 TEST_CASE("a failed add_signal_handler leaves no handler behind", "[platform]") {

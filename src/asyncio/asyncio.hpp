@@ -21,6 +21,7 @@
 #include "asyncio/sockets.hpp"
 #include "asyncio/staggered.hpp"
 #include "asyncio/streams.hpp"
+#include "asyncio/subprocess.hpp"
 #include "asyncio/taskgroups.hpp"
 #include "asyncio/testing.hpp"
 #include "asyncio/task_hooks.hpp"

@@ -49,6 +49,9 @@ struct ExceptionContext;
 class Executor;
 class BaseProtocol;
 class Transport;
+class ReadTransport;
+class WriteTransport;
+class SubprocessTransport;
 class Server;
 
 namespace detail {
@@ -183,6 +186,51 @@ struct AcceptedSocketOptions {
   std::shared_ptr<SSLContext> ssl{};
   std::optional<double> ssl_handshake_timeout{};
   std::optional<double> ssl_shutdown_timeout{};
+};
+
+/// How a child's standard stream is connected: asyncio::subprocess::PIPE,
+/// DEVNULL, STDOUT (stderr only), a descriptor of the parent (an int), or
+/// Stdio{} to inherit the parent's (Python: None).
+/// Python: the stdin/stdout/stderr arguments of subprocess_exec()
+struct Stdio {
+  using Kind = Backend::ChildStdio::Kind;
+  Kind kind = Kind::inherit;
+  int fd = -1;
+
+  constexpr Stdio() = default;
+  constexpr explicit Stdio(Kind k) : kind(k) {}
+  /// The parent's descriptor `descriptor`, which the child inherits.
+  constexpr Stdio(int descriptor) : kind(Kind::fd), fd(descriptor) {}  // NOLINT(google-explicit-constructor)
+  friend constexpr bool operator==(const Stdio&, const Stdio&) = default;
+};
+
+namespace subprocess {
+/// A new pipe to the child. Python: asyncio.subprocess.PIPE
+inline constexpr Stdio PIPE{Stdio::Kind::pipe};
+/// stderr only: to wherever stdout goes. Python: asyncio.subprocess.STDOUT
+inline constexpr Stdio STDOUT{Stdio::Kind::stdout_};
+/// /dev/null. Python: asyncio.subprocess.DEVNULL
+inline constexpr Stdio DEVNULL{Stdio::Kind::devnull};
+}  // namespace subprocess
+
+/// Options of subprocess_exec() and subprocess_shell(). Python: their
+/// keyword arguments (subprocess.Popen's). Divergence: std_in/std_out/
+/// std_err, since stdin/stdout/stderr are C macros; close_fds is not offered
+/// (libuv cannot close inherited descriptors: see docs/subprocess.md).
+struct SubprocessOptions {
+  Stdio std_in = subprocess::PIPE;
+  Stdio std_out = subprocess::PIPE;
+  Stdio std_err = subprocess::PIPE;
+  /// The child's working directory.
+  std::optional<std::string> cwd{};
+  /// The child's whole environment; std::nullopt inherits the parent's.
+  std::optional<std::vector<std::pair<std::string, std::string>>> env{};
+  /// The program to run instead of args[0] (args[0] is still its argv[0]).
+  std::optional<std::string> executable{};
+  /// Descriptors the child keeps, under the same numbers.
+  std::vector<int> pass_fds{};
+  /// Run the child in a new session (setsid()).
+  bool start_new_session = false;
 };
 
 /// Receives what an exception handler would: the loop and the context.
@@ -456,6 +504,46 @@ class EventLoop : public std::enable_shared_from_this<EventLoop> {
   /// connect_accepted_socket() with the protocol type erased (library use).
   [[nodiscard]] Coro<std::pair<std::shared_ptr<Transport>, std::shared_ptr<BaseProtocol>>>
   connect_accepted_socket_erased(ProtocolFactory protocol_factory, int sock, AcceptedSocketOptions options);
+
+  // ---- Pipes and subprocesses (subprocess.hpp, base_events_subprocess.cpp) ----
+  // Each raises NotImplementedError("<method> is not available on
+  // <platform>") at once where there are no child processes (WebAssembly,
+  // bare metal).
+
+  /// Wraps the read end of a pipe (or FIFO, socket, character device such as
+  /// a pty) `pipe`, which the transport then owns, in a read transport
+  /// feeding a Protocol. ValueError for a regular file.
+  /// Python: loop.connect_read_pipe()  Platforms: POSIX
+  template <class F>
+  [[nodiscard]] Coro<std::pair<std::shared_ptr<ReadTransport>, detail::protocol_ptr<F>>> connect_read_pipe(
+      F protocol_factory, int pipe);
+  /// Wraps the write end `pipe` in a write transport (flow control as the
+  /// socket transports). Python: loop.connect_write_pipe()  Platforms: POSIX
+  template <class F>
+  [[nodiscard]] Coro<std::pair<std::shared_ptr<WriteTransport>, detail::protocol_ptr<F>>> connect_write_pipe(
+      F protocol_factory, int pipe);
+  /// Runs program args[0] with `args`; the protocol (a SubprocessProtocol)
+  /// gets the pipes' data. std::system_error naming the program if it
+  /// cannot start; ValueError for empty args or bad stdio.
+  /// Python: loop.subprocess_exec()
+  template <class F>
+  [[nodiscard]] Coro<std::pair<std::shared_ptr<SubprocessTransport>, detail::protocol_ptr<F>>> subprocess_exec(
+      F protocol_factory, std::vector<std::string> args, SubprocessOptions options = {});
+  /// Runs `cmd` with /bin/sh -c. Python: loop.subprocess_shell()
+  template <class F>
+  [[nodiscard]] Coro<std::pair<std::shared_ptr<SubprocessTransport>, detail::protocol_ptr<F>>> subprocess_shell(
+      F protocol_factory, std::string cmd, SubprocessOptions options = {});
+  /// The erased forms (library use).
+  [[nodiscard]] Coro<std::pair<std::shared_ptr<ReadTransport>, std::shared_ptr<BaseProtocol>>>
+  connect_read_pipe_erased(std::function<std::shared_ptr<BaseProtocol>()> protocol_factory, int pipe);
+  [[nodiscard]] Coro<std::pair<std::shared_ptr<WriteTransport>, std::shared_ptr<BaseProtocol>>>
+  connect_write_pipe_erased(std::function<std::shared_ptr<BaseProtocol>()> protocol_factory, int pipe);
+  [[nodiscard]] Coro<std::pair<std::shared_ptr<SubprocessTransport>, std::shared_ptr<BaseProtocol>>>
+  subprocess_exec_erased(std::function<std::shared_ptr<BaseProtocol>()> protocol_factory,
+                         std::vector<std::string> args, SubprocessOptions options, bool shell);
+  /// NotImplementedError("<method> is not available on <platform>") unless
+  /// the backend has child processes and pipes (library use).
+  void check_subprocesses(const char* method) const;
 
   // ---- Platform ----
 

@@ -29,6 +29,7 @@
 namespace asyncio {
 
 class Transport;
+class SubprocessTransport;
 
 /// The callbacks shared by every protocol. Python: asyncio.BaseProtocol
 class BaseProtocol {
@@ -79,6 +80,35 @@ class BufferedProtocol : public BaseProtocol {
   virtual void buffer_updated(std::size_t nbytes) = 0;
   /// As Protocol::eof_received(). Python: BufferedProtocol.eof_received()
   virtual bool eof_received() { return false; }
+};
+
+/// The callbacks of a child process's transport: its pipes' data and end,
+/// and the child's exit. Python: asyncio.SubprocessProtocol
+///
+/// Order (CPython's): connection_made; then pipe_data_received and
+/// pipe_connection_lost for each pipe and process_exited, interleaved as
+/// they happen (process_exited may come before the pipes close); then
+/// connection_lost, once the child exited and every pipe closed.
+class SubprocessProtocol : public BaseProtocol {
+ public:
+  /// The child started and its pipes are connected.
+  /// Python: BaseProtocol.connection_made()
+  virtual void connection_made(std::shared_ptr<SubprocessTransport> transport) { (void)transport; }
+  /// The child wrote `data` to its stdout (fd 1) or stderr (fd 2). `data`
+  /// is valid only during the call. Python: SubprocessProtocol.pipe_data_received()
+  virtual void pipe_data_received(int fd, std::string_view data) {
+    (void)fd;
+    (void)data;
+  }
+  /// Pipe `fd` (0, 1 or 2) closed; `exc` is the error, or null.
+  /// Python: SubprocessProtocol.pipe_connection_lost()
+  virtual void pipe_connection_lost(int fd, std::exception_ptr exc) {
+    (void)fd;
+    (void)exc;
+  }
+  /// The child exited (get_returncode() tells how).
+  /// Python: SubprocessProtocol.process_exited()
+  virtual void process_exited() {}
 };
 
 }  // namespace asyncio
