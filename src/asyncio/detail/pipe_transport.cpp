@@ -5,6 +5,7 @@
 #include "asyncio/detail/demangle.hpp"
 #include "asyncio/exception_context.hpp"
 #include "asyncio/log.hpp"
+#include "asyncio/detail/loop_internals.hpp"
 
 namespace asyncio::detail {
 
@@ -105,7 +106,7 @@ std::string PipeTransportBase::repr_with(const char* kind) const {
 void PipeTransportBase::schedule() noexcept {
   if (queued_) return;
   try {
-    loop_->push_runnable(this);
+    detail::internals(*loop_).push_runnable(this);
     queued_ = true;
   } catch (...) {
   }
