@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "asyncio/sockets.hpp"
+#include "asyncio/backend_io.hpp"
 
 namespace asyncio {
 
@@ -239,6 +240,20 @@ class Backend {
   /// Takes ownership of a bound (or listening) stream socket descriptor,
   /// checked as sock_adopt() does. Serves create_server()'s `sock` option.
   virtual ListeningSocketPtr sock_adopt_listener(int fd, int family, const ListenOptions& options);
+
+  // ---- Descriptors and datagrams (backend_io.hpp) ----
+  /// Starts watching descriptor `fd`, reporting to `events` the readiness
+  /// FdWatch::update() asks for. std::system_error if the platform refuses
+  /// the descriptor (EBADF, EPERM for a regular file). Serves add_reader(),
+  /// add_writer(), the sock_* coroutines and sendfile(). The default raises
+  /// NotImplementedError("add_reader is not available on <platform()>").
+  virtual FdWatchPtr watch_fd(int fd, FdWatchEvents* events);
+  /// Takes ownership of datagram socket `fd` (SOCK_DGRAM of `family`,
+  /// bound and/or connected already, non-blocking: the core checks).
+  /// std::system_error if it cannot be wrapped (the descriptor is closed).
+  /// Serves create_datagram_endpoint(); the default raises
+  /// NotImplementedError naming it.
+  virtual DatagramSocketPtr datagram_adopt(int fd, int family, int proto);
 
  protected:
   /// The loop this backend serves (set by attach()).
