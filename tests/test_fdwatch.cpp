@@ -122,6 +122,15 @@ TEST_CASE("add_reader refuses bad descriptors as CPython does", "[fdwatch][net]"
     CHECK(e.code() == std::errc::operation_not_permitted);
   }
   ::close(file);
+  // /dev/null cannot be polled either (libuv alone would abort here).
+  const int null_fd = ::open("/dev/null", O_RDONLY);
+  try {
+    f.loop->add_reader(null_fd, [] {});
+    FAIL("no exception");
+  } catch (const std::system_error& e) {
+    CHECK(e.code() == std::errc::operation_not_permitted);
+  }
+  ::close(null_fd);
   // The loop keeps running.
   f.loop->call_soon(f.record("ran"));
   f.run_briefly();

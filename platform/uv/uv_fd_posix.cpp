@@ -1,13 +1,6 @@
-// Descriptors the program owns, on POSIX: what a descriptor must be for the
-// libuv backend to watch it (uv_poll.cpp), and what uv_udp.cpp cannot say
-// portably (AF_UNIX datagram addresses, socket options).
-//
-// Facts about these platforms:
-// - Linux's epoll refuses regular files and directories (EPERM), which
-//   CPython's selector reports as PermissionError from add_reader(); libuv
-//   would abort inside uv_run() instead. macOS's kqueue accepts them (always
-//   readable), which the check below refuses too, for the same behaviour
-//   everywhere: "add_reader() cannot be used to monitor file I/O".
+// What uv_udp.cpp cannot say portably, on POSIX: AF_UNIX datagram
+// addresses, socket options. (Whether a descriptor can be watched at all is
+// the poller's business: uv_linux.cpp / uv_bsd.cpp.)
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -20,14 +13,6 @@
 #include "uv_posix.hpp"
 
 namespace asyncio::uv::os {
-
-void check_pollable(int fd) {
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) throw std::system_error(posix::errno_code(errno), "fstat");
-  if (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) {
-    throw std::system_error(posix::errno_code(EPERM), "cannot watch a regular file or directory");
-  }
-}
 
 void datagram_opened(int fd) noexcept {
   const int off = 0;

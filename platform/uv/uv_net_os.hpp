@@ -47,7 +47,7 @@ std::error_code error_after_hangup(const uv_stream_t* stream) noexcept;
 
 /// std::system_error unless descriptor `fd` can be watched for readiness
 /// (EBADF if closed; EPERM for a regular file or directory, as epoll says).
-/// uv_poll_posix.cpp.
+/// uv_linux.cpp (asks epoll), uv_bsd.cpp.
 void check_pollable(int fd);
 
 /// A datagram socket was adopted by a uv_udp_t: undo what libuv set that

@@ -5,9 +5,9 @@
 // - One uv_poll_t per descriptor and loop: uv_poll_init() fails with
 //   UV_EEXIST for a descriptor another handle of the loop already watches.
 // - uv_poll_init() switches the descriptor to non-blocking mode.
-// - epoll (Linux) refuses regular files and directories with EPERM, and
-//   libuv 1.44 aborts the process if that happens inside uv_run(): the
-//   descriptor is checked first (os::check_pollable()).
+// - epoll (Linux) refuses regular files, directories and /dev/null with
+//   EPERM, and libuv 1.44 aborts the process if that happens inside
+//   uv_run(): the descriptor is checked first (os::check_pollable()).
 // - An error or hang-up is reported as status < 0 or with both events set;
 //   CPython's selector reports both events then, and the callbacks find the
 //   error by trying (recv() returns it).
@@ -36,11 +36,13 @@ class UvPoll final : public FdWatch, public HandleObject {
   }
 
   void update(bool readable, bool writable) override {
+    // Stop first: libuv then re-adds the descriptor to epoll instead of
+    // modifying it, which also works after the program closed it and got
+    // the same number back (a modify would fail with ENOENT, and libuv 1.44
+    // aborts on that). Registrations change rarely: per operation, not per event.
+    uv_poll_stop(&poll_);
     const int events = (readable ? UV_READABLE : 0) | (writable ? UV_WRITABLE : 0);
-    if (events == 0) {
-      uv_poll_stop(&poll_);
-      return;
-    }
+    if (events == 0) return;
     check(uv_poll_start(&poll_, events, &UvPoll::on_poll), "uv_poll_start");
   }
 
