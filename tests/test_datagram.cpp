@@ -412,3 +412,51 @@ TEST_CASE("100,000 datagrams through a UDP echo with 64 in flight, each checked,
       }(*f.loop),
       110.0);
 }
+
+TEST_CASE("allow_broadcast with remote_addr sends there without connecting (test_create_datagram_endpoint_sockopts)",
+          "[datagram][net]") {
+  // Python: with allow_broadcast the socket gets SO_BROADCAST and is not
+  // connected; remote_addr becomes the transport's default address.
+  LoopFixture f;
+  test::run_net(f, [](asyncio::EventLoop& loop) -> Coro<> {
+    DatagramEndpointOptions so{.local_addr = HostPort("127.0.0.1", 0)};
+    auto s = endpoint(loop, so);
+    auto [server, sp] = co_await std::move(s);
+    const SockAddr saddr = sockname(server);
+    DatagramEndpointOptions co{.remote_addr = HostPort("127.0.0.1", saddr.port), .allow_broadcast = true};
+    auto c = endpoint(loop, co);
+    auto [client, cp] = co_await std::move(c);
+    CHECK_FALSE(client->get_extra_info("peername").has_value());
+    const auto info = std::any_cast<asyncio::TransportSocket>(client->get_extra_info("socket"));
+    int on = 0;
+    socklen_t len = sizeof on;
+    ::getsockopt(info.fileno(), SOL_SOCKET, SO_BROADCAST, &on, &len);
+    CHECK(on != 0);
+    client->sendto("to the default address");
+    auto pred = [&] { return !sp->datagrams.empty(); };
+    auto waiting = test::wait_until(pred);
+    const bool ok = co_await std::move(waiting);
+    REQUIRE(ok);
+    CHECK(sp->datagrams[0].first == "to the default address");
+    client->close();
+    server->close();
+    co_await asyncio::sleep(0);
+  }(*f.loop));
+}
+
+TEST_CASE("reuse_port lets two endpoints bind one port (test_create_datagram_endpoint_reuse_port)",
+          "[datagram][net]") {
+  LoopFixture f;
+  test::run_net(f, [](asyncio::EventLoop& loop) -> Coro<> {
+    DatagramEndpointOptions o1{.local_addr = HostPort("127.0.0.1", 0), .reuse_port = true};
+    auto a = endpoint(loop, o1);
+    auto [first, fp] = co_await std::move(a);
+    DatagramEndpointOptions o2{.local_addr = HostPort("127.0.0.1", sockname(first).port), .reuse_port = true};
+    auto b = endpoint(loop, o2);
+    auto [second, sp] = co_await std::move(b);
+    CHECK(sockname(second).port == sockname(first).port);
+    first->close();
+    second->close();
+    co_await asyncio::sleep(0);
+  }(*f.loop));
+}

@@ -277,3 +277,32 @@ TEST_CASE("Socket mirrors Python's socket object", "[sock_lowlevel][net]") {
   t.close();
   CHECK(t.fileno() == -1);
 }
+
+TEST_CASE("sock_recv returns empty at end of stream; sock_sendall to a closed peer raises (test_sock_client_ops)",
+          "[sock_lowlevel][net]") {
+  LoopFixture f;
+  test::run_net(f, [](asyncio::EventLoop& loop) -> Coro<> {
+    auto [a, b] = asyncio::socketpair();
+    a.setblocking(false);
+    b.close();
+    auto r = loop.sock_recv(a, 10);
+    const std::string got = co_await std::move(r);
+    CHECK(got.empty());
+    const std::string big(1 << 20, 'x');
+    auto sending = test::error_of(loop.sock_sendall(a, big));
+    std::exception_ptr e = co_await std::move(sending);
+    REQUIRE(e);
+    CHECK(test::errno_of(e) == EPIPE);
+  }(*f.loop));
+}
+
+TEST_CASE("sock_accept on a socket that does not listen raises EINVAL", "[sock_lowlevel][net]") {
+  LoopFixture f;
+  test::run_net(f, [](asyncio::EventLoop& loop) -> Coro<> {
+    Socket s(AF_INET, SOCK_STREAM);
+    s.setblocking(false);
+    auto accepting = test::error_of(loop.sock_accept(s));
+    std::exception_ptr e = co_await std::move(accepting);
+    CHECK(test::errno_of(e) == EINVAL);
+  }(*f.loop));
+}
