@@ -19,6 +19,7 @@
 //   per OS (uv_fd_posix.cpp).
 #include <uv.h>
 
+#include <cstring>
 #include <string>
 #include <system_error>
 
@@ -60,16 +61,10 @@ class UvUdp final : public DatagramSocket, public HandleObject {
   }
 
   bool try_send(std::string_view data, const SockAddr* to, std::error_code& error) noexcept override {
-    sockaddr_storage ss{};
     const sockaddr* addr = nullptr;
     if (to != nullptr) {
-      try {
-        os::datagram_address(*to, ss);
-      } catch (const std::system_error& e) {
-        error = e.code();
-        return false;
-      }
-      addr = reinterpret_cast<const sockaddr*>(&ss);
+      addr = destination(*to, error);
+      if (addr == nullptr) return false;
     }
     uv_buf_t buf = uv_buf_init(const_cast<char*>(data.data()), static_cast<unsigned>(data.size()));
     const int rc = uv_udp_try_send(&udp_, &buf, 1, addr);
@@ -120,6 +115,41 @@ class UvUdp final : public DatagramSocket, public HandleObject {
     if (events_) std::exchange(events_, nullptr)->on_detached();
   }
 
+  // The sockaddr for `to`, converted once per destination: a server
+  // answering its peers converts each address again only when it changes.
+  const sockaddr* destination(const SockAddr& to, std::error_code& error) noexcept {
+    if (!(last_to_ok_ && to == last_to_)) {
+      last_to_ok_ = false;
+      try {
+        os::datagram_address(to, last_to_raw_);
+        last_to_ = to;
+      } catch (const std::system_error& e) {
+        error = e.code();
+        return nullptr;
+      } catch (...) {
+        error = std::make_error_code(std::errc::not_enough_memory);
+        return nullptr;
+      }
+      last_to_ok_ = true;
+    }
+    return reinterpret_cast<const sockaddr*>(&last_to_raw_);
+  }
+
+  // The SockAddr of a sender, decoded once per sender in a row.
+  const SockAddr& sender(const sockaddr* addr) {
+    const std::size_t len = addr->sa_family == AF_INET    ? sizeof(sockaddr_in)
+                            : addr->sa_family == AF_INET6 ? sizeof(sockaddr_in6)
+                                                          : 0;
+    if (len != 0 && last_from_len_ == len && std::memcmp(&last_from_raw_, addr, len) == 0) return last_from_;
+    last_from_len_ = 0;
+    last_from_ = os::datagram_peer(addr);
+    if (len != 0) {
+      std::memcpy(&last_from_raw_, addr, len);
+      last_from_len_ = len;
+    }
+    return last_from_;
+  }
+
   static void on_alloc(uv_handle_t* h, std::size_t suggested, uv_buf_t* buf) {
     auto* self = owner<UvUdp>(h);
     std::span<char> span = self->events_ ? self->events_->recv_buffer(suggested) : std::span<char>();
@@ -134,12 +164,13 @@ class UvUdp final : public DatagramSocket, public HandleObject {
       return;
     }
     if (addr == nullptr) return;  // nothing more to read
-    SockAddr from;
+    static const SockAddr unknown{};
+    const SockAddr* from = &unknown;
     try {
-      from = os::datagram_peer(addr);
+      from = &self->sender(addr);
     } catch (...) {
     }
-    self->events_->on_datagram(static_cast<std::size_t>(nread), from);
+    self->events_->on_datagram(static_cast<std::size_t>(nread), *from);
   }
 
   static void on_send(uv_udp_send_t* req, int status) {
@@ -153,6 +184,12 @@ class UvUdp final : public DatagramSocket, public HandleObject {
 
   uv_udp_t udp_{};
   DatagramSocketEvents* events_ = nullptr;
+  SockAddr last_to_;
+  sockaddr_storage last_to_raw_{};
+  bool last_to_ok_ = false;
+  SockAddr last_from_;
+  sockaddr_storage last_from_raw_{};
+  std::size_t last_from_len_ = 0;
   TransportSocket info_;
   bool reading_ = false;
 };
