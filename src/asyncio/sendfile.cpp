@@ -81,6 +81,15 @@ Coro<std::size_t> sendfile_native(EventLoop* loop, Socket* sock, int file, std::
       }
       if (*sent == 0) break;  // end of file
       total_sent += *sent;
+      const std::size_t expected = count ? *count : static_cast<std::size_t>(fsize);
+      if (*sent < blocksize && total_sent < expected) {
+        // A short count: the socket buffer is full (or the file ended, which
+        // the next call reports). Wait for room instead of asking again
+        // only to hear EAGAIN.
+        if (!wait) wait.emplace(*loop, sock->fileno(), false);
+        Future<void> ready = wait->next();
+        co_await ready;
+      }
     }
   } catch (...) {
     update_filepos(file, offset + static_cast<std::int64_t>(total_sent), total_sent);
