@@ -352,3 +352,54 @@ TEST_CASE("loop.sendfile fails when the peer closes in the middle (test_sendfile
     co_await std::move(closing);
   }(*f.loop, &file), 60.0);
 }
+
+TEST_CASE("sock_sendall before and after sock_sendfile keep their order (test_sock_sendfile_mix_with_regular_send)",
+          "[sendfile][net]") {
+  LoopFixture f;
+  const std::string data = make_data();
+  DataFile file(data);
+  test::run_net(f, [](asyncio::EventLoop& loop, const std::string* d, DataFile* df) -> Coro<> {
+    auto making = sock_pair(loop);
+    SockPair p = co_await std::move(making);
+    auto reader = loop.create_task(read_all(loop, &p.server));
+    auto before = loop.sock_sendall(p.client, "before ");
+    co_await std::move(before);
+    auto sending = loop.sock_sendfile(p.client, df->fd);
+    const std::size_t sent = co_await std::move(sending);
+    auto after = loop.sock_sendall(p.client, " after");
+    co_await std::move(after);
+    p.client.close();
+    std::string got = co_await reader;
+    CHECK(sent == d->size());
+    CHECK(got == "before " + *d + " after");
+  }(*f.loop, &data, &file));
+}
+
+TEST_CASE("A cancelled sock_sendfile leaves the file position after what was sent (test_sock_sendfile_cancel)",
+          "[sendfile][net]") {
+  // Python: _sock_sendfile_native_impl updates the position when the future
+  // is cancelled, so file.tell() says how much the peer gets.
+  LoopFixture f;
+  std::string data;
+  for (int i = 0; i < 10; ++i) data += make_data();
+  DataFile file(data);
+  test::run_net(f, [](asyncio::EventLoop& loop, const std::string* d, DataFile* df) -> Coro<> {
+    auto making = sock_pair(loop);
+    SockPair p = co_await std::move(making);
+    auto task = loop.create_task(loop.sock_sendfile(p.client, df->fd));
+    co_await asyncio::sleep(0.05);  // the peer does not read: the kernel's buffers fill
+    REQUIRE_FALSE(task.done());
+    task.cancel();
+    auto raising = test::raises<asyncio::CancelledError>(task);
+    const bool cancelled = co_await std::move(raising);
+    CHECK(cancelled);
+    const long long pos = df->tell();
+    CHECK(pos > 0);
+    CHECK(pos < static_cast<long long>(d->size()));
+    p.client.close();
+    auto reading = read_all(loop, &p.server);
+    std::string got = co_await std::move(reading);
+    CHECK(static_cast<long long>(got.size()) == pos);
+    CHECK(got == d->substr(0, got.size()));
+  }(*f.loop, &data, &file), 60.0);
+}
