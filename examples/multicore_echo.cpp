@@ -140,8 +140,10 @@ int main(int argc, char** argv) {
     return 0;
   }
   for (auto& w : pool) {
-    asyncio::Future<void> stop = *w->stop;
-    w->loop->call_soon_threadsafe([stop]() mutable { stop.set_result(); });
+    // Futures belong to their loop's thread (even copying one there): the
+    // callback reaches the worker's future from inside the worker's loop.
+    Worker* raw = w.get();
+    w->loop->call_soon_threadsafe([raw] { raw->stop->set_result(); });
   }
   for (auto& w : pool) w->thread.join();
   return status;
