@@ -330,7 +330,7 @@ TEST_CASE("Flow control pauses above the high-water mark and resumes once draine
   CHECK(f.errors.empty());
 }
 
-TEST_CASE("abort drops buffered datagrams; sendto after close is dropped", "[datagram][net]") {
+TEST_CASE("abort drops buffered datagrams, and sendto after close is dropped", "[datagram][net]") {
   LoopFixture f;
   test::run_net(f, [](asyncio::EventLoop& loop) -> Coro<> {
     // UDP over loopback never says EAGAIN (the receiver drops instead);

@@ -56,7 +56,7 @@ TEST_CASE("add_reader calls back while readable, remove_reader reports whether o
   CHECK(f.errors.empty());
 }
 
-TEST_CASE("add_writer calls back while writable; re-adding replaces the callback", "[fdwatch][net]") {
+TEST_CASE("add_writer calls back while writable, and re-adding replaces the callback", "[fdwatch][net]") {
   // Python: test_add_writer; _add_writer cancels the handle it replaces.
   LoopFixture f;
   auto [a, b] = asyncio::socketpair();

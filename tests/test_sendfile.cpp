@@ -284,7 +284,7 @@ TEST_CASE("loop.sendfile falls back to writes for a non-regular file, or raises 
   CHECK(f.errors.empty());
 }
 
-TEST_CASE("loop.sendfile refuses a closing transport; write() is refused while it runs "
+TEST_CASE("loop.sendfile refuses a closing transport, and write() is refused while it runs "
           "(test_sendfile_for_closing_transp, test_sendfile_prevents_bare_write)",
           "[sendfile][net]") {
   LoopFixture f;

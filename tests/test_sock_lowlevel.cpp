@@ -278,7 +278,7 @@ TEST_CASE("Socket mirrors Python's socket object", "[sock_lowlevel][net]") {
   CHECK(t.fileno() == -1);
 }
 
-TEST_CASE("sock_recv returns empty at end of stream; sock_sendall to a closed peer raises (test_sock_client_ops)",
+TEST_CASE("sock_recv returns empty at end of stream, and sock_sendall to a closed peer raises (test_sock_client_ops)",
           "[sock_lowlevel][net]") {
   LoopFixture f;
   test::run_net(f, [](asyncio::EventLoop& loop) -> Coro<> {

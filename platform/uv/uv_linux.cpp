@@ -13,6 +13,7 @@
 //   directories, /dev/null: EPERM), which CPython's selector reports as
 //   PermissionError from add_reader(); libuv 1.44 aborts inside uv_run()
 //   instead. os::check_pollable() asks a private epoll set first.
+#include <fcntl.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -45,6 +46,9 @@ bool is_abstract_unix_name(const std::string& path) noexcept { return !path.empt
 namespace asyncio::uv::os {
 
 void check_pollable(int fd) {
+  // A closed descriptor is EBADF, as the kernel's epoll_ctl() says (qemu-user's
+  // says EINVAL): ask the descriptor itself first.
+  if (::fcntl(fd, F_GETFD) < 0) throw std::system_error(posix::errno_code(errno), "cannot watch descriptor " + std::to_string(fd));
   // One epoll set per thread (loops are per thread), kept for the thread's life.
   thread_local const int probe = ::epoll_create1(EPOLL_CLOEXEC);
   epoll_event ev{};
