@@ -2,7 +2,7 @@
 # is compiled and run as a test, so the documentation's examples keep working.
 # An example that needs what this platform lacks (sockets, threads) is still
 # compiled, and registered as a disabled "(skipped: needs X ...)" test.
-set(_needs_net "open_connection|start_server|open_unix_connection|start_unix_server|create_connection|create_server|create_unix_|getaddrinfo|getnameinfo|connect_accepted_socket")
+set(_needs_net "open_connection|start_server|open_unix_connection|start_unix_server|create_connection|create_server|create_unix_|getaddrinfo|getnameinfo|connect_accepted_socket|create_datagram_endpoint|add_reader|add_writer|sock_|sendfile|asyncio::Socket")
 set(_needs_subprocess "create_subprocess_|subprocess_exec|subprocess_shell|connect_read_pipe|connect_write_pipe")
 set(_needs_threads "to_thread|run_in_executor|run_coroutine_threadsafe|std::thread|ThreadPoolExecutor|set_default_executor")
 file(GLOB asyncio_doc_pages CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/docs/*.md)

@@ -71,6 +71,31 @@ std::vector<PlatformMethod> platform_methods() {
        [](EventLoop& loop) { (void)loop.subprocess_exec(make_subprocess_protocol, {"true"}); }},
       {"subprocess_shell", sub, false,
        [](EventLoop& loop) { (void)loop.subprocess_shell(make_subprocess_protocol, "true"); }},
+      // Descriptors, sockets, datagrams and sendfile (issue 13).
+      {"add_reader", net, false, [](EventLoop& loop) { loop.add_reader(0, [] {}); }},
+      {"remove_reader", net, false, [](EventLoop& loop) { (void)loop.remove_reader(0); }},
+      {"add_writer", net, false, [](EventLoop& loop) { loop.add_writer(1, [] {}); }},
+      {"remove_writer", net, false, [](EventLoop& loop) { (void)loop.remove_writer(1); }},
+      {"sock_recv", net, false, [](EventLoop& loop) { asyncio::Socket s; (void)loop.sock_recv(s, 1); }},
+      {"sock_recv_into", net, false,
+       [](EventLoop& loop) { asyncio::Socket s; char b[1]; (void)loop.sock_recv_into(s, std::span<char>(b, 1)); }},
+      {"sock_recvfrom", net, false, [](EventLoop& loop) { asyncio::Socket s; (void)loop.sock_recvfrom(s, 1); }},
+      {"sock_recvfrom_into", net, false,
+       [](EventLoop& loop) { asyncio::Socket s; char b[1]; (void)loop.sock_recvfrom_into(s, std::span<char>(b, 1)); }},
+      {"sock_sendall", net, false, [](EventLoop& loop) { asyncio::Socket s; (void)loop.sock_sendall(s, "x"); }},
+      {"sock_sendto", net, false,
+       [](EventLoop& loop) { asyncio::Socket s; (void)loop.sock_sendto(s, "x", asyncio::SockAddr{}); }},
+      {"sock_connect", net, false,
+       [](EventLoop& loop) { asyncio::Socket s; (void)loop.sock_connect(s, asyncio::SockAddr{}); }},
+      {"sock_accept", net, false, [](EventLoop& loop) { asyncio::Socket s; (void)loop.sock_accept(s); }},
+      {"sock_sendfile", net, false, [](EventLoop& loop) { asyncio::Socket s; (void)loop.sock_sendfile(s, 0); }},
+      {"sendfile", net, false, [](EventLoop& loop) { (void)loop.sendfile(nullptr, 0); }},
+      {"create_datagram_endpoint", net, false,
+       [](EventLoop& loop) {
+         (void)loop.create_datagram_endpoint([] { return std::make_shared<asyncio::DatagramProtocol>(); });
+       }},
+      // Sockets themselves are the build's (asyncio::Socket), not the backend's.
+      {"socket", net, net, [](EventLoop&) { asyncio::Socket s(AF_INET, SOCK_DGRAM); }},
       // Threads are the build's, not the backend's: a bare backend starts
       // std::threads where the platform has them.
       {"run_in_executor", thr, thr, [](EventLoop& loop) { (void)loop.run_in_executor(nullptr, [] { return 1; }); }},

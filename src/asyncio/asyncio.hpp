@@ -18,6 +18,7 @@
 #include "asyncio/queues.hpp"
 #include "asyncio/runners.hpp"
 #include "asyncio/server.hpp"
+#include "asyncio/socket.hpp"
 #include "asyncio/sockets.hpp"
 #include "asyncio/staggered.hpp"
 #include "asyncio/streams.hpp"

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "asyncio/sockets.hpp"
+#include "asyncio/backend_io.hpp"
 
 namespace asyncio {
 
@@ -334,6 +335,19 @@ class Backend {
   /// (reported as on_eof()). ValueError (fd left alone) for other files.
   /// Serves loop.connect_read_pipe() and loop.connect_write_pipe().
   virtual StreamSocketPtr pipe_open(int fd, bool writable);
+  // ---- Descriptors and datagrams (backend_io.hpp) ----
+  /// Starts watching descriptor `fd`, reporting to `events` the readiness
+  /// FdWatch::update() asks for. std::system_error if the platform refuses
+  /// the descriptor (EBADF, EPERM for a regular file). Serves add_reader(),
+  /// add_writer(), the sock_* coroutines and sendfile(). The default raises
+  /// NotImplementedError("add_reader is not available on <platform()>").
+  virtual FdWatchPtr watch_fd(int fd, FdWatchEvents* events);
+  /// Takes ownership of datagram socket `fd` (SOCK_DGRAM of `family`,
+  /// bound and/or connected already, non-blocking: the core checks).
+  /// std::system_error if it cannot be wrapped (the descriptor is closed).
+  /// Serves create_datagram_endpoint(); the default raises
+  /// NotImplementedError naming it.
+  virtual DatagramSocketPtr datagram_adopt(int fd, int family, int proto);
 
  protected:
   /// The loop this backend serves (set by attach()).

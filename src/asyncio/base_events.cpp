@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "asyncio/detail/fd_table.hpp"
 #include "asyncio/detail/loop_registry.hpp"
 #include "asyncio/detail/repr.hpp"
 #include "asyncio/events.hpp"
@@ -216,6 +217,7 @@ void EventLoop::close() {
   timers_.clear();
   timer_cancelled_count_ = 0;
   shutdown_default_executor_nowait();
+  close_fd_table();
   backend_->close();
 }
 

@@ -53,6 +53,10 @@ class ReadTransport;
 class WriteTransport;
 class SubprocessTransport;
 class Server;
+class Socket;
+class BaseTransport;
+class DatagramTransport;
+class DatagramProtocol;
 
 namespace detail {
 class TaskBase;
@@ -60,6 +64,7 @@ class FutureBase;
 class LoopInternals;
 class ClockHold;
 inline TaskBase* current_task_base() noexcept;
+class FdTable;
 }  // namespace detail
 
 namespace testing {
@@ -231,6 +236,35 @@ struct SubprocessOptions {
   std::vector<int> pass_fds{};
   /// Run the child in a new session (setsid()).
   bool start_new_session = false;
+/// Makes the protocol of a datagram endpoint. Python: the protocol_factory
+/// argument of create_datagram_endpoint()
+using DatagramProtocolFactory = std::function<std::shared_ptr<DatagramProtocol>()>;
+
+/// Options of create_datagram_endpoint(). Python: its keyword arguments.
+/// Divergence: an AF_UNIX endpoint's addresses are local_path/remote_path
+/// (Python passes a str as local_addr/remote_addr); reuse_address, removed
+/// in Python 3.11, does not exist.
+struct DatagramEndpointOptions {
+  /// (host, port) to bind to (AF_INET, AF_INET6).
+  std::optional<std::pair<std::string, int>> local_addr{};
+  /// (host, port) to connect to: sendto() then needs no address.
+  std::optional<std::pair<std::string, int>> remote_addr{};
+  /// AF_UNIX: the socket file to bind to (a stale socket file is removed first).
+  std::optional<std::string> local_path{};
+  /// AF_UNIX: the socket to connect to.
+  std::optional<std::string> remote_path{};
+  /// Address family (0: from the addresses).
+  int family = 0;
+  int proto = 0;
+  /// getaddrinfo() flags.
+  int flags = 0;
+  /// SO_REUSEPORT (ValueError where the platform lacks it).
+  std::optional<bool> reuse_port{};
+  /// SO_BROADCAST; with remote_addr the socket is not connected.
+  std::optional<bool> allow_broadcast{};
+  /// An existing SOCK_DGRAM socket descriptor to use (the transport takes
+  /// ownership); no other option may be given with it.
+  std::optional<int> sock{};
 };
 
 /// Receives what an exception handler would: the loop and the context.
@@ -545,6 +579,108 @@ class EventLoop : public std::enable_shared_from_this<EventLoop> {
   /// the backend has child processes and pipes (library use).
   void check_subprocesses(const char* method) const;
 
+  // ---- Watching file descriptors (fd_watch.cpp) ----
+  // Each raises NotImplementedError("<method> is not available on
+  // <platform>") on a backend without descriptors (WebAssembly).
+
+  /// Calls `f(args...)`, as a loop callback, whenever `fd` is readable, until
+  /// remove_reader(fd); replaces (cancels) the reader already registered for
+  /// `fd`. ValueError for a negative fd; RuntimeError if a transport of this
+  /// loop uses `fd` ("File descriptor 7 is used by transport ...") or the
+  /// loop is closed; std::system_error if the OS refuses it (EBADF; EPERM
+  /// for a regular file, which cannot be polled). Python: loop.add_reader()
+  /// Divergence: libuv switches `fd` to non-blocking mode.
+  template <class F, class... Args>
+  void add_reader(int fd, F&& f, Args&&... args) {
+    (void)add_fd_callback(fd, true, Handle(detail::make_handle<detail::HandleNode::Kind::soon>(
+                                        this, std::forward<F>(f), std::forward<Args>(args)...)));
+  }
+  /// Stops watching `fd` for reading; true if a reader was registered
+  /// (false on a closed loop). RuntimeError as add_reader(). Python: loop.remove_reader()
+  bool remove_reader(int fd);
+  /// As add_reader(), for writability. Python: loop.add_writer()
+  template <class F, class... Args>
+  void add_writer(int fd, F&& f, Args&&... args) {
+    (void)add_fd_callback(fd, false, Handle(detail::make_handle<detail::HandleNode::Kind::soon>(
+                                         this, std::forward<F>(f), std::forward<Args>(args)...)));
+  }
+  /// As remove_reader(), for writing. Python: loop.remove_writer()
+  bool remove_writer(int fd);
+
+  // ---- Low-level socket operations (sock_lowlevel.cpp, sendfile.cpp) ----
+  // `sock` must be non-blocking (ValueError "the socket must be
+  // non-blocking" otherwise) and must outlive the operation. Divergence:
+  // CPython checks the blocking mode only in debug mode; a blocking socket
+  // would stall the loop, so it is checked always (the mode is cached).
+
+  /// Receives up to `nbytes` ("" at end of stream). Python: loop.sock_recv()
+  [[nodiscard]] Coro<std::string> sock_recv(Socket& sock, std::size_t nbytes);
+  /// Receives into `buf`; returns the byte count. Python: loop.sock_recv_into()
+  [[nodiscard]] Coro<std::size_t> sock_recv_into(Socket& sock, std::span<char> buf);
+  /// Receives one datagram of at most `bufsize` bytes and its sender.
+  /// Python: loop.sock_recvfrom()
+  [[nodiscard]] Coro<std::pair<std::string, SockAddr>> sock_recvfrom(Socket& sock, std::size_t bufsize);
+  /// Receives one datagram into `buf` (at most `nbytes`; 0: all of it).
+  /// ValueError if nbytes exceeds the buffer. Python: loop.sock_recvfrom_into()
+  [[nodiscard]] Coro<std::pair<std::size_t, SockAddr>> sock_recvfrom_into(Socket& sock, std::span<char> buf,
+                                                                           std::size_t nbytes = 0);
+  /// Sends all of `data` (kept alive by the caller until done); on error
+  /// there is no telling how much was sent. Python: loop.sock_sendall()
+  [[nodiscard]] Coro<void> sock_sendall(Socket& sock, std::string_view data);
+  /// Sends one datagram to `address`; returns the bytes sent. Python: loop.sock_sendto()
+  [[nodiscard]] Coro<std::size_t> sock_sendto(Socket& sock, std::string_view data, SockAddr address);
+  /// Connects to `address`, resolving a host name for AF_INET/AF_INET6
+  /// sockets first. std::system_error "Connect call failed ..." on failure.
+  /// Python: loop.sock_connect()
+  [[nodiscard]] Coro<void> sock_connect(Socket& sock, SockAddr address);
+  /// Accepts a connection on listening `sock`: the new socket (non-blocking)
+  /// and the peer's address. Python: loop.sock_accept()
+  [[nodiscard]] Coro<std::pair<Socket, SockAddr>> sock_accept(Socket& sock);
+  /// Sends `count` bytes (std::nullopt: to the end) of the open file
+  /// descriptor `file` from `offset`, with the kernel's sendfile(2) when it
+  /// can, else (fallback) by reading and sending; returns the bytes sent
+  /// and leaves the file position after them. SendfileNotAvailableError if
+  /// zero-copy is impossible and fallback is false; ValueError for a
+  /// non-SOCK_STREAM socket, a negative offset or a zero count.
+  /// Python: loop.sock_sendfile()  Divergence: `file` is a descriptor.
+  [[nodiscard]] Coro<std::size_t> sock_sendfile(Socket& sock, int file, std::int64_t offset = 0,
+                                                std::optional<std::size_t> count = std::nullopt, bool fallback = true);
+  /// The same over a transport (TCP or Unix stream): waits for its write
+  /// buffer to drain, pauses reading meanwhile, and respects flow control
+  /// on the fallback path. RuntimeError if the transport is closing or is
+  /// not a socket transport. Python: loop.sendfile()
+  [[nodiscard]] Coro<std::size_t> sendfile(std::shared_ptr<Transport> transport, int file, std::int64_t offset = 0,
+                                           std::optional<std::size_t> count = std::nullopt, bool fallback = true);
+
+  // ---- Datagrams (datagram_transport.cpp) ----
+
+  /// Opens a datagram endpoint (UDP over IPv4/IPv6, or AF_UNIX datagrams)
+  /// and returns its transport and the protocol `protocol_factory` made.
+  /// ValueError/TypeError for inconsistent options (CPython's messages),
+  /// std::system_error when binding or connecting fails.
+  /// Python: loop.create_datagram_endpoint()
+  template <class F>
+  [[nodiscard]] Coro<std::pair<std::shared_ptr<DatagramTransport>, detail::protocol_ptr<F>>> create_datagram_endpoint(
+      F protocol_factory, DatagramEndpointOptions options = {});
+  /// create_datagram_endpoint() with the protocol type erased (library use).
+  [[nodiscard]] Coro<std::pair<std::shared_ptr<DatagramTransport>, std::shared_ptr<DatagramProtocol>>>
+  create_datagram_endpoint_erased(DatagramProtocolFactory protocol_factory, DatagramEndpointOptions options);
+
+  /// Library use: watch `fd` with callback handle `handle` (read or write);
+  /// returns the handle. Checks as add_reader() does.
+  Handle add_fd_callback(int fd, bool read, Handle handle);
+  /// Library use: remove_reader()/remove_writer() without the transport check.
+  bool remove_fd_callback(int fd, bool read);
+  /// Library use: transports record the descriptor they own, so that
+  /// add_reader() and friends refuse it (Python: loop._transports).
+  void register_transport_fd(int fd, const BaseTransport* transport);
+  void unregister_transport_fd(int fd, const BaseTransport* transport) noexcept;
+  /// Library use: RuntimeError if a transport that is not closing uses `fd`.
+  void ensure_fd_no_transport(int fd) const;
+  /// Library use: queues an existing handle (an I/O callback) to run in
+  /// this iteration's callback phase, as _process_events does.
+  void push_handle(const Handle& handle);
+
   // ---- Platform ----
 
   /// The backend this loop waits for I/O with.
@@ -668,6 +804,9 @@ class EventLoop : public std::enable_shared_from_this<EventLoop> {
   std::shared_ptr<testing::VirtualClock> virtual_clock_;
   const std::atomic<double>* virtual_now_ = nullptr;
   std::size_t clock_holds_ = 0;
+  // add_reader()/add_writer() registrations and transports' descriptors (fd_watch.cpp).
+  std::unique_ptr<detail::FdTable> fd_table_;
+  void close_fd_table() noexcept;
 
   // call_soon_threadsafe() inbox, drained by the loop thread.
   std::mutex inbox_mutex_;

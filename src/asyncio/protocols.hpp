@@ -30,6 +30,8 @@ namespace asyncio {
 
 class Transport;
 class SubprocessTransport;
+class DatagramTransport;
+struct SockAddr;
 
 /// The callbacks shared by every protocol. Python: asyncio.BaseProtocol
 class BaseProtocol {
@@ -109,6 +111,22 @@ class SubprocessProtocol : public BaseProtocol {
   /// The child exited (get_returncode() tells how).
   /// Python: SubprocessProtocol.process_exited()
   virtual void process_exited() {}
+/// The protocol of a datagram endpoint (UDP, AF_UNIX datagrams).
+/// Python: asyncio.DatagramProtocol
+class DatagramProtocol : public BaseProtocol {
+ public:
+  /// The endpoint is ready. Python: BaseProtocol.connection_made()
+  virtual void connection_made(std::shared_ptr<DatagramTransport> transport) { (void)transport; }
+  /// A datagram (possibly empty) arrived from `addr`. `data` is valid only
+  /// during the call. Python: DatagramProtocol.datagram_received()
+  virtual void datagram_received(std::string_view data, const SockAddr& addr) {
+    (void)data;
+    (void)addr;
+  }
+  /// A send or receive failed with `exc` (a std::system_error: ICMP port
+  /// unreachable on a connected endpoint is ECONNREFUSED); the endpoint
+  /// stays open. Python: DatagramProtocol.error_received()
+  virtual void error_received(std::exception_ptr exc) { (void)exc; }
 };
 
 }  // namespace asyncio

@@ -147,6 +147,28 @@ class SubprocessTransport : public virtual BaseTransport {
   /// Closes the pipes and kills the child if it still runs; the child's exit
   /// is still reported. Python: SubprocessTransport.close()
   void close() override = 0;
+/// The transport of a datagram endpoint. Flow control is CPython's: each
+/// datagram the kernel does not take at once is buffered (counted with 8
+/// bytes of header) and the protocol paused above the high-water mark.
+/// Python: asyncio.DatagramTransport (_SelectorDatagramTransport)
+class DatagramTransport : public virtual BaseTransport {
+ public:
+  /// Sends `data` as one datagram (empty ones too) to `addr`, or, for an
+  /// endpoint made with remote_addr, to its peer (addr must then be
+  /// std::nullopt or that address: ValueError "Invalid address: must be
+  /// None or ..."). Errors go to the protocol's error_received(), not to
+  /// the caller. Python: DatagramTransport.sendto()
+  virtual void sendto(std::string_view data, std::optional<SockAddr> addr = std::nullopt) = 0;
+  /// Closes at once, dropping buffered datagrams; connection_lost(nullptr)
+  /// follows. Python: DatagramTransport.abort()
+  virtual void abort() = 0;
+  /// Bytes buffered (with 8 bytes per datagram). Python: get_write_buffer_size()
+  virtual std::size_t get_write_buffer_size() const = 0;
+  /// Python: get_write_buffer_limits() → (low, high)
+  virtual std::pair<std::size_t, std::size_t> get_write_buffer_limits() const = 0;
+  /// As WriteTransport::set_write_buffer_limits(). Python: set_write_buffer_limits()
+  virtual void set_write_buffer_limits(std::optional<std::int64_t> high = std::nullopt,
+                                       std::optional<std::int64_t> low = std::nullopt) = 0;
 };
 
 namespace detail {
@@ -162,6 +184,15 @@ Coro<std::pair<std::shared_ptr<Transport>, Ptr>> typed_connection(
     Coro<std::pair<std::shared_ptr<Transport>, std::shared_ptr<BaseProtocol>>> erased) {
   auto result = co_await std::move(erased);
   co_return std::pair<std::shared_ptr<Transport>, Ptr>(
+      std::move(result.first), std::static_pointer_cast<typename Ptr::element_type>(std::move(result.second)));
+}
+
+/// Awaits an erased datagram endpoint coroutine and casts its protocol back.
+template <class Ptr>
+Coro<std::pair<std::shared_ptr<DatagramTransport>, Ptr>> typed_datagram_endpoint(
+    Coro<std::pair<std::shared_ptr<DatagramTransport>, std::shared_ptr<DatagramProtocol>>> erased) {
+  auto result = co_await std::move(erased);
+  co_return std::pair<std::shared_ptr<DatagramTransport>, Ptr>(
       std::move(result.first), std::static_pointer_cast<typename Ptr::element_type>(std::move(result.second)));
 }
 
@@ -267,6 +298,17 @@ Coro<std::pair<std::shared_ptr<Transport>, detail::protocol_ptr<F>>> EventLoop::
   check_network("connect_accepted_socket");
   return detail::typed_connection<detail::protocol_ptr<F>>(
       connect_accepted_socket_erased(ProtocolFactory(std::move(protocol_factory)), sock, std::move(options)));
+}
+
+template <class F>
+Coro<std::pair<std::shared_ptr<DatagramTransport>, detail::protocol_ptr<F>>> EventLoop::create_datagram_endpoint(
+    F protocol_factory, DatagramEndpointOptions options) {
+  using Ptr = detail::protocol_ptr<F>;
+  static_assert(std::is_base_of_v<DatagramProtocol, typename Ptr::element_type>,
+                "a datagram protocol factory makes a DatagramProtocol");
+  check_network("create_datagram_endpoint");
+  return detail::typed_datagram_endpoint<Ptr>(
+      create_datagram_endpoint_erased(DatagramProtocolFactory(std::move(protocol_factory)), std::move(options)));
 }
 
 }  // namespace asyncio

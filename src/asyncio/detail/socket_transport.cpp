@@ -81,6 +81,7 @@ std::shared_ptr<SocketTransport> SocketTransport::create(EventLoop& loop, Stream
   }
   t->self_ = t;
   t->sock_->set_events(t.get());
+  loop.register_transport_fd(info.fileno(), t.get());
   if (server) {
     t->server_ = std::move(server);
     t->server_->attach(t.get());
@@ -223,6 +224,7 @@ void SocketTransport::on_detached() noexcept {
   // The loop is closing with the connection open. Python leaves such a
   // transport to the garbage collector (which warns "unclosed transport");
   // here it lets go of everything, calling no protocol callback.
+  if (sock_) loop_->unregister_transport_fd(sock_->info().fileno(), this);
   (void)sock_.release();  // the backend frees it
   closing_ = true;
   if (conn_lost_ == 0) conn_lost_ = 1;
@@ -432,6 +434,7 @@ void SocketTransport::maybe_resume_protocol() {
 void SocketTransport::write(std::string_view data) {
   // Python: _SelectorSocketTransport.write
   if (eof_) throw RuntimeError("Cannot call write() after write_eof()");
+  if (empty_waiter_) throw RuntimeError("unable to write; sendfile is in progress");
   if (data.empty()) return;
   send(std::span<const std::string_view>(&data, 1), data.size());
 }
@@ -439,6 +442,7 @@ void SocketTransport::write(std::string_view data) {
 void SocketTransport::writelines(std::span<const std::string_view> list_of_data) {
   // Python: _SelectorSocketTransport.writelines (one gathered send).
   if (eof_) throw RuntimeError("Cannot call writelines() after write_eof()");
+  if (empty_waiter_) throw RuntimeError("unable to writelines; sendfile is in progress");
   std::size_t total = 0;
   for (std::string_view d : list_of_data) total += d.size();
   if (total == 0) return;
@@ -510,6 +514,7 @@ void SocketTransport::handle_write_done() {
     if (conn_lost_) return;
   }
   maybe_resume_protocol();  // may write more
+  if (!writing_ && empty_waiter_ && !empty_waiter_->done()) empty_waiter_->set_result();
   if (!writing_ && !conn_lost_) {
     if (closing_) {
       call_connection_lost(nullptr);
@@ -582,6 +587,7 @@ void SocketTransport::call_connection_lost(std::exception_ptr exc) {
       t->closing_ = true;
       t->drop_read_state();
       t->pending_.clear();
+      if (t->sock_) t->loop_->unregister_transport_fd(t->sock_->info().fileno(), t);
       t->sock_.reset();
       std::shared_ptr<BaseProtocol> protocol = std::move(t->protocol_);
       t->proto_ = nullptr;
@@ -598,7 +604,21 @@ void SocketTransport::call_connection_lost(std::exception_ptr exc) {
     protocol_connected_ = false;
     protocol_->connection_lost(exc);
   }
+  // Python: _SelectorSocketTransport._call_connection_lost
+  if (empty_waiter_ && !empty_waiter_->done()) {
+    empty_waiter_->set_exception(std::make_exception_ptr(OSError("Connection is closed by peer")));
+  }
 }
+
+Future<void> SocketTransport::make_empty_waiter() {
+  // Python: _SelectorSocketTransport._make_empty_waiter
+  if (empty_waiter_) throw RuntimeError("Empty waiter is already set");
+  empty_waiter_.emplace(loop_->create_future());
+  if (!writing_) empty_waiter_->set_result();
+  return *empty_waiter_;
+}
+
+int SocketTransport::socket_fd() const noexcept { return sock_ ? sock_->info().fileno() : -1; }
 
 void SocketTransport::release_self() noexcept {
   if (queued_ || running_) {

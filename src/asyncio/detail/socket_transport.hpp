@@ -96,6 +96,17 @@ class SocketTransport final : public Transport, private StreamSocketEvents, priv
   /// The loop the transport belongs to.
   EventLoop& loop() const noexcept { return *loop_; }
 
+  // sendfile() (library use). Python: _make_empty_waiter,
+  // _reset_empty_waiter, _protocol_paused, _sock.fileno().
+  /// A future done once the write buffer is empty (failing with ENOTCONN
+  /// "Connection is closed by peer" if the connection is lost first);
+  /// write() raises RuntimeError until reset_empty_waiter().
+  Future<void> make_empty_waiter();
+  void reset_empty_waiter() noexcept { empty_waiter_.reset(); }
+  bool protocol_paused() const noexcept { return protocol_paused_; }
+  /// The socket's descriptor (-1 once closed).
+  int socket_fd() const noexcept;
+
  private:
   enum : unsigned {
     kRead = 1,            // bytes wait in the read buffer
@@ -170,6 +181,7 @@ class SocketTransport final : public Transport, private StreamSocketEvents, priv
   bool queued_ = false;
   bool running_ = false;
   bool release_deferred_ = false;
+  std::optional<Future<void>> empty_waiter_;  // set while sendfile() runs
 };
 
 }  // namespace asyncio::detail
