@@ -335,6 +335,7 @@ class Backend {
   /// (reported as on_eof()). ValueError (fd left alone) for other files.
   /// Serves loop.connect_read_pipe() and loop.connect_write_pipe().
   virtual StreamSocketPtr pipe_open(int fd, bool writable);
+
   // ---- Descriptors and datagrams (backend_io.hpp) ----
   /// Starts watching descriptor `fd`, reporting to `events` the readiness
   /// FdWatch::update() asks for. std::system_error if the platform refuses

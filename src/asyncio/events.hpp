@@ -236,6 +236,8 @@ struct SubprocessOptions {
   std::vector<int> pass_fds{};
   /// Run the child in a new session (setsid()).
   bool start_new_session = false;
+};
+
 /// Makes the protocol of a datagram endpoint. Python: the protocol_factory
 /// argument of create_datagram_endpoint()
 using DatagramProtocolFactory = std::function<std::shared_ptr<DatagramProtocol>()>;

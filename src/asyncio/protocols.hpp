@@ -111,6 +111,8 @@ class SubprocessProtocol : public BaseProtocol {
   /// The child exited (get_returncode() tells how).
   /// Python: SubprocessProtocol.process_exited()
   virtual void process_exited() {}
+};
+
 /// The protocol of a datagram endpoint (UDP, AF_UNIX datagrams).
 /// Python: asyncio.DatagramProtocol
 class DatagramProtocol : public BaseProtocol {

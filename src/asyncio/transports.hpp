@@ -147,6 +147,8 @@ class SubprocessTransport : public virtual BaseTransport {
   /// Closes the pipes and kills the child if it still runs; the child's exit
   /// is still reported. Python: SubprocessTransport.close()
   void close() override = 0;
+};
+
 /// The transport of a datagram endpoint. Flow control is CPython's: each
 /// datagram the kernel does not take at once is buffered (counted with 8
 /// bytes of header) and the protocol paused above the high-water mark.
