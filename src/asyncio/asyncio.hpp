@@ -19,6 +19,7 @@
 #include "asyncio/runners.hpp"
 #include "asyncio/server.hpp"
 #include "asyncio/sockets.hpp"
+#include "asyncio/ssl.hpp"
 #include "asyncio/staggered.hpp"
 #include "asyncio/streams.hpp"
 #include "asyncio/taskgroups.hpp"
