@@ -153,6 +153,13 @@ class OnDataProto : public asyncio::Protocol {
 
 std::string repeat(char c, std::size_t n) { return std::string(n, c); }
 
+// Printable bytes that differ along the stream.
+std::string pattern_text(std::size_t n) {
+  std::string s(n, ' ');
+  for (std::size_t i = 0; i < n; ++i) s[i] = static_cast<char>('a' + (i * 7 + i / 13) % 26);
+  return s;
+}
+
 // Python: TestSSL.wait_closed: wait, ignoring connection errors.
 Coro<> wait_closed(asyncio::StreamWriter writer) {
   try {
@@ -401,7 +408,7 @@ Coro<> start_tls_client_reg_proto(EventLoop& loop, int port, std::shared_ptr<asy
 
 }  // namespace
 
-TEST_CASE("a client upgrades with start_tls; the server ends with a TCP shutdown; nothing is left behind "
+TEST_CASE("a client upgrades with start_tls, the server ends with a TCP shutdown, nothing is left behind "
           "(CPython test_sslproto.py BaseStartTLS.test_start_tls_client_reg_proto_1)",
           "[ssl][net][tls]") {
   LoopFixture f;
@@ -753,7 +760,8 @@ Coro<std::exception_ptr> slow_handshake_client(int port, std::shared_ptr<asyncio
   options.ssl_handshake_timeout = handshake_timeout;
   std::exception_ptr error;
   try {
-    auto [reader, writer] = co_await asyncio::open_connection("127.0.0.1", port, options);
+    auto opening = asyncio::open_connection("127.0.0.1", port, options);
+    auto [reader, writer] = co_await std::move(opening);
     writer.close();
     co_await wait_closed(writer);
   } catch (...) {
@@ -823,7 +831,8 @@ Coro<std::string> corrupted_client(int port) {
   asyncio::OpenConnectionOptions options;
   options.ssl = simple_client_sslcontext();
   options.server_hostname = "";
-  auto [reader, writer] = co_await asyncio::open_connection("127.0.0.1", port, options);
+  auto opening = asyncio::open_connection("127.0.0.1", port, options);
+  auto [reader, writer] = co_await std::move(opening);
   const std::string line = co_await reader.readline();
   CHECK(line == "A\n");
   writer.write("B");
@@ -1154,7 +1163,7 @@ TEST_CASE("a corrupted record makes the read raise SSLError and wait_closed may 
   CHECK(f.errors.empty());
 }
 
-TEST_CASE("a client upgrades with start_tls; the server closes with close_notify (CPython test_ssl.py "
+TEST_CASE("a client upgrades with start_tls, the server closes with close_notify (CPython test_ssl.py "
           "TestSSL.test_start_tls_client_reg_proto_1)",
           "[ssl][net][tls]") {
   LoopFixture f;
@@ -1190,7 +1199,7 @@ TEST_CASE("the context is freed once the connection closed cleanly (CPython test
   CHECK(test::run_net(f, released(weak)));
 }
 
-TEST_CASE("start_tls with a BufferedProtocol; the server unwraps (CPython test_ssl.py "
+TEST_CASE("start_tls with a BufferedProtocol, the server unwraps (CPython test_ssl.py "
           "TestSSL.test_start_tls_client_buf_proto_1)",
           "[ssl][net][tls]") {
   LoopFixture f;
@@ -1212,7 +1221,7 @@ TEST_CASE("start_tls times out under wait_for() (CPython test_ssl.py TestSSL.tes
   CHECK(aborted);
 }
 
-TEST_CASE("a server upgrades with start_tls; the client unwraps (CPython test_ssl.py "
+TEST_CASE("a server upgrades with start_tls, the client unwraps (CPython test_ssl.py "
           "TestSSL.test_start_tls_server_1)",
           "[ssl][net][tls]") {
   LoopFixture f;
@@ -2129,4 +2138,387 @@ TEST_CASE("a TLS transport is closing once its socket transport is, so drain() r
     ::setsockopt(sock.fd(), SOL_SOCKET, SO_LINGER, &l, sizeof l);
   });
   test::run_net(f, busy_writer(srv.port()), 60);
+}
+
+// ===========================================================================
+// SSLContext (Python's ssl module: the parts asyncio programs use)
+// ===========================================================================
+
+TEST_CASE("SSLContext defaults follow Python's for each side and for create_default_context()", "[ssl][tls]") {
+  asyncio::SSLContext client(asyncio::PROTOCOL_TLS_CLIENT);
+  CHECK(client.protocol() == asyncio::PROTOCOL_TLS_CLIENT);
+  CHECK(client.check_hostname());
+  CHECK(client.verify_mode() == asyncio::CERT_REQUIRED);
+  CHECK(client.minimum_version() == asyncio::TLSVersion::TLSv1_2);
+  CHECK(client.maximum_version() == asyncio::TLSVersion::MAXIMUM_SUPPORTED);
+  CHECK(client.verify_flags() == asyncio::VerifyFlags::VERIFY_X509_TRUSTED_FIRST);
+  CHECK(client.repr() == "<SSLContext PROTOCOL_TLS_CLIENT verify_mode=CERT_REQUIRED check_hostname=True>");
+  asyncio::SSLContext server(asyncio::PROTOCOL_TLS_SERVER);
+  CHECK(!server.check_hostname());
+  CHECK(server.verify_mode() == asyncio::CERT_NONE);
+
+  auto dflt = asyncio::create_default_context();
+  CHECK(dflt->protocol() == asyncio::PROTOCOL_TLS_CLIENT);
+  CHECK(dflt->check_hostname());
+  CHECK(dflt->verify_mode() == asyncio::CERT_REQUIRED);
+  const auto strict = asyncio::VerifyFlags::VERIFY_X509_STRICT | asyncio::VerifyFlags::VERIFY_X509_PARTIAL_CHAIN;
+  CHECK((dflt->verify_flags() & strict) == strict);
+  auto for_clients = asyncio::create_default_context(asyncio::Purpose::CLIENT_AUTH);
+  CHECK(for_clients->protocol() == asyncio::PROTOCOL_TLS_SERVER);
+  CHECK(for_clients->verify_mode() == asyncio::CERT_NONE);
+  CHECK((for_clients->verify_flags() & strict) == strict);
+}
+
+TEST_CASE("SSLContext check_hostname and verify_mode constrain each other as in Python", "[ssl][tls]") {
+  asyncio::SSLContext ctx(asyncio::PROTOCOL_TLS_CLIENT);
+  CHECK_THROWS_AS(ctx.set_verify_mode(asyncio::CERT_NONE), asyncio::ValueError);
+  CHECK_THROWS_WITH(ctx.set_verify_mode(asyncio::CERT_NONE),
+                    "Cannot set verify_mode to CERT_NONE when check_hostname is enabled.");
+  ctx.set_check_hostname(false);
+  ctx.set_verify_mode(asyncio::CERT_NONE);
+  CHECK(ctx.verify_mode() == asyncio::CERT_NONE);
+  ctx.set_check_hostname(true);  // CERT_NONE becomes CERT_REQUIRED
+  CHECK(ctx.verify_mode() == asyncio::CERT_REQUIRED);
+  ctx.set_check_hostname(false);
+  ctx.set_verify_mode(asyncio::CERT_OPTIONAL);
+  CHECK(ctx.verify_mode() == asyncio::CERT_OPTIONAL);
+  ctx.set_check_hostname(true);  // CERT_OPTIONAL stays
+  CHECK(ctx.verify_mode() == asyncio::CERT_OPTIONAL);
+}
+
+TEST_CASE("SSLContext versions and flags round-trip, unusable settings raise", "[ssl][tls]") {
+  asyncio::SSLContext ctx(asyncio::PROTOCOL_TLS_CLIENT);
+  ctx.set_minimum_version(asyncio::TLSVersion::TLSv1_3);
+  CHECK(ctx.minimum_version() == asyncio::TLSVersion::TLSv1_3);
+  ctx.set_maximum_version(asyncio::TLSVersion::TLSv1_3);
+  CHECK(ctx.maximum_version() == asyncio::TLSVersion::TLSv1_3);
+  ctx.set_maximum_version(asyncio::TLSVersion::MAXIMUM_SUPPORTED);
+  CHECK(ctx.maximum_version() == asyncio::TLSVersion::MAXIMUM_SUPPORTED);
+  ctx.set_minimum_version(asyncio::TLSVersion::MINIMUM_SUPPORTED);
+  CHECK(ctx.minimum_version() == asyncio::TLSVersion::MINIMUM_SUPPORTED);
+  ctx.set_verify_flags(asyncio::VerifyFlags::VERIFY_X509_STRICT);
+  CHECK(ctx.verify_flags() == asyncio::VerifyFlags::VERIFY_X509_STRICT);
+  ctx.set_verify_flags(asyncio::VerifyFlags::VERIFY_DEFAULT);
+  CHECK(ctx.verify_flags() == asyncio::VerifyFlags::VERIFY_DEFAULT);
+  CHECK_THROWS_AS(ctx.set_ciphers("NO-SUCH-CIPHER"), asyncio::SSLError);
+  CHECK_THROWS_WITH(ctx.set_ciphers("NO-SUCH-CIPHER"), "[SSL: NO_CIPHER_MATCH] No cipher can be selected.");
+  CHECK_NOTHROW(ctx.set_ciphers("ECDHE+AESGCM"));
+  CHECK_THROWS_WITH(ctx.set_alpn_protocols({"h2", ""}), "ALPN protocols must be 1 to 255 in length");
+  CHECK_THROWS_AS(ctx.set_alpn_protocols({std::string(256, 'x')}), asyncio::SSLError);
+  CHECK_NOTHROW(ctx.set_alpn_protocols({"h2", "http/1.1"}));
+}
+
+TEST_CASE("SSLContext.load_cert_chain: missing files, mismatched keys and encrypted keys", "[ssl][tls]") {
+  const test::tls::Certs& c = test::tls::certs();
+  asyncio::SSLContext ctx(asyncio::PROTOCOL_TLS_SERVER);
+  try {
+    ctx.load_cert_chain(c.dir + "/missing.pem");
+    FAIL("no error");
+  } catch (const std::system_error& e) {
+    CHECK(e.code() == std::errc::no_such_file_or_directory);
+    CHECK_THAT(e.what(), Catch::Matchers::Contains("missing.pem"));
+  }
+  try {
+    ctx.load_cert_chain(c.server_cert, c.client_key);
+    FAIL("no error");
+  } catch (const asyncio::SSLError& e) {
+    CHECK(e.reason() == "KEY_VALUES_MISMATCH");
+    CHECK(e.library() == "X509");
+    CHECK(std::string(e.what()) == "[X509: KEY_VALUES_MISMATCH] key values mismatch");
+  }
+  // An encrypted key: refused without its password (never prompted for),
+  // and with a wrong one; loaded with the right one.
+  CHECK_THROWS_AS(ctx.load_cert_chain(c.server_cert, c.server_key_encrypted), asyncio::SSLError);
+  CHECK_THROWS_AS(ctx.load_cert_chain(c.server_cert, c.server_key_encrypted, "wrong"), asyncio::SSLError);
+  CHECK_NOTHROW(ctx.load_cert_chain(c.server_cert, c.server_key_encrypted, "secret"));
+  // A PEM file holding both the chain and the key.
+  std::string both = c.dir + "/both.pem";
+  {
+    std::FILE* out = std::fopen(both.c_str(), "w");
+    for (const std::string& part : {c.server_cert, c.server_key}) {
+      std::FILE* in = std::fopen(part.c_str(), "r");
+      char buf[4096];
+      std::size_t n = 0;
+      while ((n = std::fread(buf, 1, sizeof buf, in)) > 0) std::fwrite(buf, 1, n, out);
+      std::fclose(in);
+    }
+    std::fclose(out);
+  }
+  CHECK_NOTHROW(ctx.load_cert_chain(both));
+}
+
+TEST_CASE("SSLContext.load_verify_locations: cafile, cadata, errors, and cert_store_stats", "[ssl][tls]") {
+  const test::tls::Certs& c = test::tls::certs();
+  asyncio::SSLContext ctx(asyncio::PROTOCOL_TLS_CLIENT);
+  CHECK(ctx.cert_store_stats() == asyncio::CertStoreStats{});
+  CHECK_THROWS_AS(ctx.load_verify_locations(), asyncio::TypeError);
+  CHECK_THROWS_WITH(ctx.load_verify_locations(), "cafile, capath and cadata cannot be all omitted");
+  ctx.load_verify_locations(c.ca_cert);
+  CHECK(ctx.cert_store_stats() == asyncio::CertStoreStats{1, 0, 1});
+  asyncio::SSLContext by_data(asyncio::PROTOCOL_TLS_CLIENT);
+  by_data.load_verify_locations(std::nullopt, std::nullopt, c.ca_pem);
+  CHECK(by_data.cert_store_stats() == asyncio::CertStoreStats{1, 0, 1});
+  by_data.load_verify_locations(std::nullopt, std::nullopt, c.ca_pem);  // again: no duplicate, no error
+  CHECK(by_data.cert_store_stats().x509 == 1);
+  CHECK_THROWS_AS(by_data.load_verify_locations(std::nullopt, std::nullopt, "not a certificate"), asyncio::SSLError);
+  try {
+    by_data.load_verify_locations(c.dir + "/nope.pem");
+    FAIL("no error");
+  } catch (const std::system_error& e) {
+    CHECK(e.code() == std::errc::no_such_file_or_directory);
+  }
+  // create_default_context(cafile=...) trusts exactly that CA.
+  auto dflt = asyncio::create_default_context(asyncio::Purpose::SERVER_AUTH, {.cafile = c.ca_cert});
+  CHECK(dflt->cert_store_stats() == asyncio::CertStoreStats{1, 0, 1});
+}
+
+TEST_CASE("ssl= with a context for the wrong side or without a name to check raises ValueError", "[ssl][net][tls]") {
+  LoopFixture f;
+  test::TempDir dir;
+  test::run_net(f, [](EventLoop& loop, std::string path) -> Coro<> {
+    auto echo = [] { return std::make_shared<asyncio::Protocol>(); };
+    auto serving = loop.create_unix_server(echo, path);
+    auto server = co_await std::move(serving);
+    asyncio::UnixConnectionOptions wrong_side;
+    wrong_side.ssl = simple_server_sslcontext();
+    wrong_side.server_hostname = "localhost";
+    const std::string a = co_await test::error_message(loop.create_unix_connection(echo, path, wrong_side));
+    CHECK(a == "Cannot create a client socket with a PROTOCOL_TLS_SERVER context");
+    asyncio::UnixConnectionOptions no_name;
+    no_name.ssl = asyncio::create_default_context();
+    no_name.server_hostname = "";  // "" checks no name: refused while check_hostname is on
+    const std::string b = co_await test::error_message(loop.create_unix_connection(echo, path, no_name));
+    CHECK(b == "check_hostname requires server_hostname");
+    server->close();
+    co_await server->wait_closed();
+  }(*f.loop, dir.file("wrong.sock")));
+}
+
+namespace {
+
+// A BufferedProtocol reading through a tiny buffer (the TLS layer decrypts
+// straight into it).
+class TinyBufferClient : public asyncio::BufferedProtocol {
+ public:
+  explicit TinyBufferClient(Future<std::string> done, std::size_t expected) : done_(std::move(done)), expected_(expected) {}
+  void connection_made(std::shared_ptr<asyncio::Transport> t) override { t->write("go\n"); }
+  std::span<char> get_buffer(std::int64_t sizehint) override {
+    hints.push_back(sizehint);
+    return {buf_, sizeof buf_};
+  }
+  void buffer_updated(std::size_t n) override {
+    ++updates;
+    data.append(buf_, n);
+    if (data.size() == expected_ && !done_.done()) done_.set_result(data);
+  }
+  bool eof_received() override {
+    ++eofs;
+    return false;
+  }
+  std::string data;
+  std::vector<std::int64_t> hints;
+  int updates = 0;
+  int eofs = 0;
+
+ private:
+  Future<std::string> done_;
+  std::size_t expected_;
+  char buf_[7];
+};
+
+}  // namespace
+
+TEST_CASE("a BufferedProtocol over TLS gets the plaintext through its own small buffer", "[ssl][net][tls]") {
+  LoopFixture f;
+  const std::string payload = pattern_text(100 * 1024);
+  test::run_net(f, [](EventLoop& loop, std::string data) -> Coro<> {
+    auto handler = [data](asyncio::StreamReader reader, asyncio::StreamWriter writer) -> Coro<> {
+      (void)co_await reader.readline();
+      writer.write(data);
+      co_await writer.drain();
+      writer.close();
+    };
+    asyncio::StartServerOptions so;
+    so.ssl = simple_server_sslcontext();
+    auto serving = asyncio::start_server(handler, "127.0.0.1", 0, so);
+    auto server = co_await std::move(serving);
+    Future<std::string> done = loop.create_future<std::string>();
+    std::shared_ptr<TinyBufferClient> client;
+    const std::size_t n = data.size();
+    auto factory = [done, n, &client] {
+      client = std::make_shared<TinyBufferClient>(done, n);
+      return client;
+    };
+    asyncio::ConnectionOptions co;
+    co.ssl = simple_client_sslcontext();
+    auto connecting = loop.create_connection(factory, "127.0.0.1", test::port_of(server), co);
+    auto [tr, proto] = co_await std::move(connecting);
+    const std::string got = co_await done;
+    CHECK(got == data);
+    CHECK(client->updates >= static_cast<int>(data.size() / 7));
+    // Python: the size hint is the ciphertext waiting to be decrypted.
+    CHECK(!client->hints.empty());
+    auto eof = [&client] { return client->eofs == 1; };
+    const bool ended = co_await test::wait_until(eof);
+    CHECK(ended);
+    tr->close();
+    server->close();
+    co_await server->wait_closed();
+  }(*f.loop, payload));
+}
+
+namespace {
+
+class FlowProto : public asyncio::Protocol {
+ public:
+  std::shared_ptr<asyncio::Transport> transport;
+  int paused = 0;
+  int resumed = 0;
+  std::size_t size_at_pause = 0;
+  void connection_made(std::shared_ptr<asyncio::Transport> t) override { transport = std::move(t); }
+  void pause_writing() override {
+    ++paused;
+    size_at_pause = transport->get_write_buffer_size();
+  }
+  void resume_writing() override { ++resumed; }
+};
+
+}  // namespace
+
+TEST_CASE("write flow control over TLS: 512 KiB high-water mark, pause at >= high, resume at <= low, limits checked",
+          "[ssl][net][tls]") {
+  LoopFixture f;
+  test::run_net(f, [](EventLoop& loop) -> Coro<> {
+    // A server that stops reading at once.
+    std::shared_ptr<asyncio::Transport> server_side;
+    auto sink = [&server_side] {
+      struct Sink : asyncio::Protocol {
+        std::shared_ptr<asyncio::Transport>* out;
+        explicit Sink(std::shared_ptr<asyncio::Transport>* o) : out(o) {}
+        void connection_made(std::shared_ptr<asyncio::Transport> t) override {
+          t->pause_reading();
+          *out = std::move(t);
+        }
+      };
+      return std::make_shared<Sink>(&server_side);
+    };
+    asyncio::ServerOptions so;
+    so.ssl = simple_server_sslcontext();
+    auto serving = loop.create_server(sink, "127.0.0.1", 0, so);
+    auto server = co_await std::move(serving);
+    auto factory = [] { return std::make_shared<FlowProto>(); };
+    asyncio::ConnectionOptions co;
+    co.ssl = simple_client_sslcontext();
+    auto connecting = loop.create_connection(factory, "127.0.0.1", test::port_of(server), co);
+    auto [tr, proto] = co_await std::move(connecting);
+    CHECK(tr->get_write_buffer_limits() == std::pair<std::size_t, std::size_t>(128 * 1024, 512 * 1024));
+    CHECK_THROWS_WITH(tr->set_write_buffer_limits(1, 2), "high (1) must be >= low (2) must be >= 0");
+    tr->set_write_buffer_limits(1000);
+    CHECK(tr->get_write_buffer_limits() == std::pair<std::size_t, std::size_t>(250, 1000));
+    tr->set_write_buffer_limits();
+    const std::string chunk(64 * 1024, 'z');
+    for (int i = 0; i < 400 && proto->paused == 0; ++i) {
+      tr->write(chunk);
+      co_await asyncio::sleep(0);
+    }
+    REQUIRE(proto->paused == 1);
+    CHECK(proto->size_at_pause >= 512 * 1024);  // Python's SSL layer pauses at >= high
+    CHECK(tr->get_write_buffer_size() >= 512 * 1024);
+    auto ready = [&server_side] { return server_side != nullptr; };
+    co_await test::wait_until(ready);
+    server_side->resume_reading();
+    auto resumed = [&proto] { return proto->resumed == 1; };
+    const bool ok = co_await test::wait_until(resumed, 30);
+    CHECK(ok);
+    CHECK(tr->get_write_buffer_size() <= 128 * 1024);
+    CHECK_THROWS_AS(tr->write_eof(), asyncio::NotImplementedError);
+    CHECK(!tr->can_write_eof());
+    tr->close();
+    server_side->close();
+    server->close();
+    co_await server->wait_closed();
+  }(*f.loop), 60);
+}
+
+TEST_CASE("the library's TLS client and server agree on TLS 1.2 or 1.3 as their version limits say", "[ssl][net][tls]") {
+  struct Case {
+    asyncio::TLSVersion client_max;
+    asyncio::TLSVersion server_min;
+    const char* expect;  // nullptr: no common version
+  };
+  for (const Case& k : {Case{asyncio::TLSVersion::MAXIMUM_SUPPORTED, asyncio::TLSVersion::TLSv1_2, "TLSv1.3"},
+                        Case{asyncio::TLSVersion::TLSv1_2, asyncio::TLSVersion::TLSv1_2, "TLSv1.2"},
+                        Case{asyncio::TLSVersion::TLSv1_2, asyncio::TLSVersion::TLSv1_3, nullptr}}) {
+    LoopFixture f;
+    test::run_net(f, [](Case c) -> Coro<> {
+      auto handler = [](asyncio::StreamReader, asyncio::StreamWriter writer) -> Coro<> {
+        writer.close();
+        co_return;
+      };
+      auto sctx = simple_server_sslcontext();
+      sctx->set_minimum_version(c.server_min);
+      asyncio::StartServerOptions so;
+      so.ssl = sctx;
+      auto serving = asyncio::start_server(handler, "127.0.0.1", 0, so);
+      auto server = co_await std::move(serving);
+      auto cctx = simple_client_sslcontext();
+      cctx->set_maximum_version(c.client_max);
+      asyncio::OpenConnectionOptions co;
+      co.ssl = cctx;
+      co.server_hostname = "";
+      std::exception_ptr error;
+      std::optional<std::string> version;
+      try {
+        auto opening = asyncio::open_connection("127.0.0.1", test::port_of(server), co);
+        auto [reader, writer] = co_await std::move(opening);
+        version = std::any_cast<std::shared_ptr<asyncio::SSLObject>>(writer.get_extra_info("ssl_object"))->version();
+        writer.close();
+      } catch (const asyncio::SSLError&) {
+        error = std::current_exception();
+      }
+      if (c.expect) {
+        CHECK(version == std::optional<std::string>(c.expect));
+      } else {
+        REQUIRE(error);
+        CHECK_THAT(test::message_of(error), Catch::Matchers::Contains("PROTOCOL_VERSION"));
+      }
+      server->close();
+      co_await server->wait_closed();
+    }(k));
+  }
+}
+
+TEST_CASE("an SNI callback that raises fails the handshake and is logged", "[ssl][net][tls]") {
+  LoopFixture f;
+  test::LogCapture log;
+  test::run_net(f, []() -> Coro<> {
+    auto sctx = simple_server_sslcontext();
+    sctx->set_sni_callback([](asyncio::SSLObject&, const std::optional<std::string>& name, asyncio::SSLContext&) {
+      if (name == "forbidden.localhost") throw asyncio::ValueError("not served here");
+    });
+    auto handler = [](asyncio::StreamReader, asyncio::StreamWriter writer) -> Coro<> {
+      writer.close();
+      co_return;
+    };
+    asyncio::StartServerOptions so;
+    so.ssl = sctx;
+    auto serving = asyncio::start_server(handler, "127.0.0.1", 0, so);
+    auto server = co_await std::move(serving);
+    auto cctx = simple_client_sslcontext();
+    asyncio::OpenConnectionOptions co;
+    co.ssl = cctx;
+    co.server_hostname = "forbidden.localhost";
+    auto opening = asyncio::open_connection("127.0.0.1", test::port_of(server), co);
+    std::exception_ptr error = co_await test::error_of(std::move(opening));
+    REQUIRE(error);
+    CHECK(is<asyncio::SSLError>(error));
+    CHECK_THAT(test::message_of(error), Catch::Matchers::Contains("HANDSHAKE_FAILURE"));
+    co.server_hostname = "allowed.localhost";
+    auto again = asyncio::open_connection("127.0.0.1", test::port_of(server), co);
+    auto [reader, writer] = co_await std::move(again);
+    writer.close();
+    server->close();
+    co_await server->wait_closed();
+  }());
+  CHECK(log.contains("Exception in the SNI callback: ValueError"));
 }

@@ -9,7 +9,6 @@
 // refused, 64 MiB each way with checksums, 500 concurrent connections.
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <openssl/evp.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
@@ -228,18 +227,7 @@ Coro<std::exception_ptr> connect_error(int port, std::shared_ptr<asyncio::SSLCon
   co_return co_await test::error_of(std::move(connecting));
 }
 
-std::string sha256(std::string_view data) {
-  unsigned char md[32];
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
-  static const char* hex = "0123456789abcdef";
-  std::string s;
-  for (unsigned int i = 0; i < len; ++i) {
-    s += hex[md[i] >> 4];
-    s += hex[md[i] & 15];
-  }
-  return s;
-}
+std::string sha256(std::string_view data) { return test::tls::sha256_hex(data); }
 
 // Pseudo-random bytes (xorshift), different per seed.
 std::string pattern(std::size_t n, std::uint32_t seed) {
@@ -308,7 +296,7 @@ TEST_CASE("tls client: a verified TLS 1.3 connection to openssl s_server exchang
   CHECK(srv.proc->out() == "hello s_server\n");
 }
 
-TEST_CASE("tls client: TLS 1.2 when the server only speaks TLS 1.2; maximum_version is honoured",
+TEST_CASE("tls client: TLS 1.2 when the server only speaks TLS 1.2, maximum_version is honoured",
           "[tls_peers][net][tls]") {
   LoopFixture f;
   SServer srv({"-tls1_2"});
@@ -415,7 +403,7 @@ TEST_CASE("tls client: a server requiring a client certificate: refused without 
   }
 }
 
-TEST_CASE("tls client: ALPN agrees on the server's choice; SNI selects the server's certificate",
+TEST_CASE("tls client: ALPN agrees on the server's choice, SNI selects the server's certificate",
           "[tls_peers][net][tls]") {
   const test::tls::Certs& c = test::tls::certs();
   {
@@ -607,7 +595,7 @@ TEST_CASE("tls server: openssl s_client verifies the server, sends lines, gets t
   CHECK(f.errors.empty());
 }
 
-TEST_CASE("tls server: closing first sends close_notify; s_client sees the end", "[tls_peers][net][tls]") {
+TEST_CASE("tls server: closing first sends close_notify, s_client sees the end", "[tls_peers][net][tls]") {
   LoopFixture f;
   auto handler = [](asyncio::StreamReader reader, asyncio::StreamWriter writer) -> Coro<> {
     const std::string line = co_await reader.readline();

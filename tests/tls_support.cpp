@@ -437,6 +437,19 @@ void connect_loopback(PeerSocket& sock, int port) {
   }
 }
 
+std::string sha256_hex(std::string_view data) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
+  static const char* hex = "0123456789abcdef";
+  std::string s;
+  for (unsigned int i = 0; i < len; ++i) {
+    s += hex[md[i] >> 4];
+    s += hex[md[i] & 15];
+  }
+  return s;
+}
+
 // ---- ThreadedServer / ThreadedClient ----
 
 ThreadedServer::ThreadedServer(std::function<void(PeerSocket&)> prog, int max_clients, double timeout) {

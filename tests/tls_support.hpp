@@ -169,4 +169,7 @@ class ThreadedClient {
 /// Connects a blocking socket to 127.0.0.1:`port`.
 void connect_loopback(PeerSocket& sock, int port);
 
+/// The SHA-256 of `data`, in hexadecimal.
+std::string sha256_hex(std::string_view data);
+
 }  // namespace test::tls

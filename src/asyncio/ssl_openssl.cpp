@@ -109,8 +109,12 @@ std::string reason_mnemonic(const char* text) {
   return s;
 }
 
+// `message`, if given, replaces OpenSSL's text of the reason, as Python's
+// _setSSLError(errstr=...) does ("[SSL: NO_CIPHER_MATCH] No cipher can be
+// selected.").
 std::exception_ptr make_ssl_error(int errnum, unsigned long e, const char* fallback, const SSL* ssl = nullptr,
-                                  const std::optional<std::string>& hostname = std::nullopt) {
+                                  const std::optional<std::string>& hostname = std::nullopt,
+                                  const char* message = nullptr) {
   std::string library, reason, errstr;
   if (e != 0) {
     library = library_name(ERR_GET_LIB(e));
@@ -120,6 +124,7 @@ std::exception_ptr make_ssl_error(int errnum, unsigned long e, const char* fallb
       reason = reason_mnemonic(r);
     }
   }
+  if (message != nullptr) errstr = message;
   if (errstr.empty()) errstr = fallback;
   // Python 3.10+: an unexpected EOF is an SSLEOFError.
   if (e != 0 && ERR_GET_LIB(e) == ERR_LIB_SSL && ERR_GET_REASON(e) == SSL_R_UNEXPECTED_EOF_WHILE_READING) {
@@ -755,7 +760,9 @@ CertStoreStats SSLContext::cert_store_stats() const {
 
 void SSLContext::set_ciphers(const std::string& ciphers) {
   ERR_clear_error();
-  if (SSL_CTX_set_cipher_list(impl_->ctx, ciphers.c_str()) != 1) raise_ssl_error("No cipher can be selected.");
+  if (SSL_CTX_set_cipher_list(impl_->ctx, ciphers.c_str()) != 1) {
+    std::rethrow_exception(make_ssl_error(1, ERR_peek_last_error(), "", nullptr, std::nullopt, "No cipher can be selected."));
+  }
 }
 
 void SSLContext::set_alpn_protocols(const std::vector<std::string>& protocols) {
