@@ -197,6 +197,12 @@ std::string SSLProtocol::repr() const {
 
 std::any SSLProtocol::get_extra_info(std::string_view name, std::any default_value) const {
   // Python: SSLProtocol._get_extra_info
+  if (handshake_done_) {
+    if (name == "peercert") return sslobj_->getpeercert();
+    if (name == "cipher") return sslobj_->cipher();
+    if (name == "compression") return sslobj_->compression();
+    if (name == "ssl_object") return sslobj_;
+  }
   auto it = extra_.find(name);
   if (it != extra_.end()) return it->second;
   if (transport_) return transport_->get_extra_info(name, std::move(default_value));
@@ -387,11 +393,9 @@ void SSLProtocol::do_handshake() {
 void SSLProtocol::on_handshake_complete(std::exception_ptr handshake_exc) {
   // Python: SSLProtocol._on_handshake_complete
   handshake_timeout_handle_.cancel();
-  std::optional<PeerCertificate> peercert;
   try {
     if (handshake_exc) std::rethrow_exception(handshake_exc);
     set_state(State::WRAPPED);
-    peercert = sslobj_->getpeercert();
   } catch (...) {
     std::exception_ptr exc = std::current_exception();
     if (is_interrupt(exc)) throw;
@@ -406,11 +410,10 @@ void SSLProtocol::on_handshake_complete(std::exception_ptr handshake_exc) {
     std::snprintf(ms, sizeof ms, "%.1f", (loop_->time() - handshake_start_time_) * 1e3);
     logger().debug(repr() + ": SSL handshake took " + ms + " ms");
   }
-  // Python: the extra info known once the handshake is done.
-  extra_["peercert"] = peercert;
-  extra_["cipher"] = sslobj_->cipher();
-  extra_["compression"] = sslobj_->compression();
-  extra_["ssl_object"] = sslobj_;
+  // Python: the extra info known once the handshake is done (peercert,
+  // cipher, compression, ssl_object), made when asked for (get_extra_info):
+  // an idle connection does not keep a decoded certificate.
+  handshake_done_ = true;
   if (app_state_ == AppState::INIT) {
     app_state_ = AppState::CON_MADE;
     std::shared_ptr<Transport> self = shared_from_this();
@@ -621,14 +624,15 @@ void SSLProtocol::write_appdata(std::span<const std::string_view> list_of_data) 
 void SSLProtocol::do_write() {
   // Python: SSLProtocol._do_write
   while (!write_backlog_.empty()) {
-    const std::string& data = write_backlog_.front();
-    TlsResult r = engine_->write(data, scratch());
+    const std::size_t len = write_backlog_.front().size();
+    TlsResult r = engine_->write(write_backlog_.front(), scratch());
+    // (flush_output() may run code that writes more: the backlog can grow.)
     flush_output();
     if (r.status == TlsStatus::want_read) break;
     if (r.status == TlsStatus::failed) std::rethrow_exception(r.error);
     if (r.status == TlsStatus::closed) std::rethrow_exception(closed_error());
-    write_buffer_size_ -= data.size();
-    write_backlog_.pop_front();
+    write_buffer_size_ -= len;
+    write_backlog_.erase(write_backlog_.begin());
   }
   process_outgoing();
 }

@@ -38,13 +38,13 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <exception>
 #include <memory>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "asyncio/detail/transport_caps.hpp"
 #include "asyncio/futures.hpp"
@@ -208,10 +208,11 @@ class SSLProtocol final : public BufferedProtocol,
   AppState app_state_ = AppState::INIT;
   int conn_lost_ = 0;
   bool app_transport_closed_ = false;  // Python: _app_transport._closed
+  bool handshake_done_ = false;        // the handshake's extra info is available
 
   // Writing: application data SSL_write could not take yet, and
   // ciphertext the raw transport could not take yet.
-  std::deque<std::string> write_backlog_;
+  std::vector<std::string> write_backlog_;  // rarely used: no std::deque's eager blocks
   std::size_t write_buffer_size_ = 0;
   std::string pending_out_;
 
