@@ -189,6 +189,17 @@ bool is(const std::exception_ptr& e) {
   }
 }
 
+// Completes `*future` from a peer thread (the future stays the loop
+// thread's: a Future handle must not be copied across threads).
+void report(EventLoop* loop, Future<void>* future, const std::string& error) {
+  loop->call_soon_threadsafe([future, error] {
+    if (error.empty())
+      future->set_result();
+    else
+      future->set_exception(std::make_exception_ptr(std::runtime_error(error)));
+  });
+}
+
 // Waits until `weak` expired (the objects holding it let go), a few
 // iterations at most: Python checks weakref(ctx)() is None.
 Coro<bool> released(std::weak_ptr<asyncio::SSLContext> weak) {
@@ -414,10 +425,10 @@ TEST_CASE("a client upgrades with start_tls, the server ends with a TCP shutdown
   LoopFixture f;
   const std::size_t n = kPayloadSize;
   ThreadedServer srv([n](PeerSocket& sock) {
-    CHECK(sock.recv_all(n).size() == n);
+    PEER_CHECK(sock.recv_all(n).size() == n);
     sock.starttls(true);
     sock.sendall("O");
-    CHECK(sock.recv_all(n).size() == n);
+    PEER_CHECK(sock.recv_all(n).size() == n);
     ::shutdown(sock.fd(), SHUT_RDWR);  // no close_notify: a truncation
   });
   auto ctx = simple_client_sslcontext();
@@ -462,7 +473,7 @@ TEST_CASE("a TLS connection whose protocol holds its transport leaves nothing be
   ThreadedServer srv([n](PeerSocket& sock) {
     sock.starttls(true);
     sock.sendall("O");
-    CHECK(sock.recv_all(n).size() == n);
+    PEER_CHECK(sock.recv_all(n).size() == n);
     ::shutdown(sock.fd(), SHUT_RDWR);
   });
   auto ctx = simple_client_sslcontext();
@@ -531,12 +542,12 @@ Coro<> start_tls_buf_proto_client(EventLoop& loop, int port) {
 }
 
 void buf_proto_server(PeerSocket& sock, bool unwrap) {
-  CHECK(sock.recv_all(kPayloadSize).size() == kPayloadSize);
+  PEER_CHECK(sock.recv_all(kPayloadSize).size() == kPayloadSize);
   sock.starttls(true);
   sock.sendall("O");
-  CHECK(sock.recv_all(kPayloadSize).size() == kPayloadSize);
+  PEER_CHECK(sock.recv_all(kPayloadSize).size() == kPayloadSize);
   sock.sendall("2");
-  CHECK(sock.recv_all(kPayloadSize).size() == kPayloadSize);
+  PEER_CHECK(sock.recv_all(kPayloadSize).size() == kPayloadSize);
   if (unwrap)
     sock.unwrap();
   else
@@ -572,9 +583,10 @@ Coro<> slow_client_cancel(EventLoop& loop, int port, Future<void> server_waits_o
   CHECK(timed_out);
 }
 
-void slow_client_server(PeerSocket& sock, EventLoop* loop, Future<void> waits, std::atomic<bool>* aborted) {
-  CHECK(sock.recv_all(kPayloadSize).size() == kPayloadSize);
-  loop->call_soon_threadsafe([waits]() mutable { waits.set_result(); });
+// (Peer threads hold futures by pointer: copying a Future is not thread-safe.)
+void slow_client_server(PeerSocket& sock, EventLoop* loop, Future<void>* waits, std::atomic<bool>* aborted) {
+  PEER_CHECK(sock.recv_all(kPayloadSize).size() == kPayloadSize);
+  loop->call_soon_threadsafe([waits] { waits->set_result(); });
   try {
     sock.recv_all(1024 * 1024);
   } catch (const std::runtime_error&) {
@@ -591,7 +603,8 @@ TEST_CASE("wait_for() around a start_tls the server never answers raises Timeout
   Future<void> waits = f.loop->create_future();
   std::atomic<bool> aborted{false};
   EventLoop* loop = f.loop.get();
-  ThreadedServer srv([loop, waits, &aborted](PeerSocket& sock) { slow_client_server(sock, loop, waits, &aborted); });
+  Future<void>* w = &waits;
+  ThreadedServer srv([loop, w, &aborted](PeerSocket& sock) { slow_client_server(sock, loop, w, &aborted); });
   test::run_net(f, slow_client_cancel(*f.loop, srv.port(), waits), kShortTimeout);
   srv.join();
   CHECK(aborted);
@@ -644,7 +657,7 @@ Coro<> start_tls_server_main(EventLoop& loop, std::shared_ptr<StartTlsServerProt
   {
     ThreadedClient client([port, answer, sslproto_variant](PeerSocket& sock) {
       test::tls::connect_loopback(sock, port);
-      CHECK(sock.recv_all(kPayloadSize).size() == kPayloadSize);
+      PEER_CHECK(sock.recv_all(kPayloadSize).size() == kPayloadSize);
       sock.starttls(false);
       sock.sendall(std::string(kPayloadSize, '1'));
       if (sslproto_variant) {
@@ -886,9 +899,10 @@ Coro<> create_server_ssl_1(int* cnt, int total) {
   const int port = test::port_of(srv);
   std::vector<std::unique_ptr<ThreadedClient>> clients;
   std::vector<Future<void>> done;
+  done.reserve(static_cast<std::size_t>(total));
+  for (int i = 0; i < total; ++i) done.push_back(loop.create_future());
   for (int i = 0; i < total; ++i) {
-    Future<void> fut = loop.create_future();
-    done.push_back(fut);
+    Future<void>* fut = &done[static_cast<std::size_t>(i)];
     EventLoop* l = &loop;
     clients.push_back(std::make_unique<ThreadedClient>([port, size, fut, l](PeerSocket& sock) {
       std::string error;
@@ -903,15 +917,16 @@ Coro<> create_server_ssl_1(int* cnt, int total) {
       } catch (const std::exception& e) {
         error = e.what();
       }
-      l->call_soon_threadsafe([fut, error]() mutable {
+      l->call_soon_threadsafe([fut, error] {
         if (error.empty())
-          fut.set_result();
+          fut->set_result();
         else
-          fut.set_exception(std::make_exception_ptr(std::runtime_error(error)));
+          fut->set_exception(std::make_exception_ptr(std::runtime_error(error)));
       });
     }));
   }
-  auto all = asyncio::gather(std::move(done));
+  std::vector<Future<void>> waiting = done;  // the threads keep pointers into `done`
+  auto all = asyncio::gather(std::move(waiting));
   auto bounded = asyncio::wait_for(std::move(all), kTimeout);
   co_await std::move(bounded);
   loop.call_soon([srv] { srv->close(); });
@@ -935,9 +950,9 @@ namespace {
 void ab_server(PeerSocket& sock) {
   const std::size_t size = 1024 * kBufMultiplier;
   sock.starttls(true);
-  CHECK(sock.recv_all(size) == repeat('A', size));
+  PEER_CHECK(sock.recv_all(size) == repeat('A', size));
   sock.sendall("OK");
-  CHECK(sock.recv_all(size) == repeat('B', size));
+  PEER_CHECK(sock.recv_all(size) == repeat('B', size));
   sock.sendall("SPAM");
 }
 
@@ -1169,10 +1184,10 @@ TEST_CASE("a client upgrades with start_tls, the server closes with close_notify
   LoopFixture f;
   const std::size_t n = kPayloadSize;
   ThreadedServer srv([n](PeerSocket& sock) {
-    CHECK(sock.recv_all(n).size() == n);
+    PEER_CHECK(sock.recv_all(n).size() == n);
     sock.starttls(true);
     sock.sendall("O");
-    CHECK(sock.recv_all(n).size() == n);
+    PEER_CHECK(sock.recv_all(n).size() == n);
     sock.unwrap();
   });
   test::run_net(f, start_tls_client_reg_proto(*f.loop, srv.port(), simple_client_sslcontext()), kShortTimeout);
@@ -1188,7 +1203,7 @@ TEST_CASE("the context is freed once the connection closed cleanly (CPython test
   ThreadedServer srv([n](PeerSocket& sock) {
     sock.starttls(true);
     sock.sendall("O");
-    CHECK(sock.recv_all(n).size() == n);
+    PEER_CHECK(sock.recv_all(n).size() == n);
     sock.unwrap();
   });
   auto ctx = create_client_ssl_context();
@@ -1215,7 +1230,8 @@ TEST_CASE("start_tls times out under wait_for() (CPython test_ssl.py TestSSL.tes
   Future<void> waits = f.loop->create_future();
   std::atomic<bool> aborted{false};
   EventLoop* loop = f.loop.get();
-  ThreadedServer srv([loop, waits, &aborted](PeerSocket& sock) { slow_client_server(sock, loop, waits, &aborted); });
+  Future<void>* w = &waits;
+  ThreadedServer srv([loop, w, &aborted](PeerSocket& sock) { slow_client_server(sock, loop, w, &aborted); });
   test::run_net(f, slow_client_cancel(*f.loop, srv.port(), waits), kShortTimeout);
   srv.join();
   CHECK(aborted);
@@ -1288,9 +1304,10 @@ Coro<> ssl_over_ssl(int* cnt, int total) {
   const int port = test::port_of(srv);
   std::vector<std::unique_ptr<ThreadedClient>> clients;
   std::vector<Future<void>> done;
+  done.reserve(static_cast<std::size_t>(total));
+  for (int i = 0; i < total; ++i) done.push_back(loop.create_future());
   for (int i = 0; i < total; ++i) {
-    Future<void> fut = loop.create_future();
-    done.push_back(fut);
+    Future<void>* fut = &done[static_cast<std::size_t>(i)];
     clients.push_back(std::make_unique<ThreadedClient>([port, size, fut, l](PeerSocket& sock) {
       std::string error;
       try {
@@ -1314,15 +1331,16 @@ Coro<> ssl_over_ssl(int* cnt, int total) {
       } catch (const std::exception& e) {
         error = e.what();
       }
-      l->call_soon_threadsafe([fut, error]() mutable {
+      l->call_soon_threadsafe([fut, error] {
         if (error.empty())
-          fut.set_result();
+          fut->set_result();
         else
-          fut.set_exception(std::make_exception_ptr(std::runtime_error(error)));
+          fut->set_exception(std::make_exception_ptr(std::runtime_error(error)));
       });
     }));
   }
-  auto all = asyncio::gather(std::move(done));
+  std::vector<Future<void>> waiting = done;  // the threads keep pointers into `done`
+  auto all = asyncio::gather(std::move(waiting));
   auto bounded = asyncio::wait_for(std::move(all), kTimeout);
   co_await std::move(bounded);
   loop.call_soon([srv] { srv->close(); });
@@ -1372,7 +1390,7 @@ TEST_CASE("a peer's close_notify is an EOF for 25 stream clients (CPython test_s
   ThreadedServer srv(
       [size](PeerSocket& sock) {
         sock.starttls(true);
-        CHECK(sock.recv_all(size) == repeat('A', size));
+        PEER_CHECK(sock.recv_all(size) == repeat('A', size));
         sock.sendall("OK");
         sock.unwrap();
       },
@@ -1427,7 +1445,8 @@ TEST_CASE("close() sends everything written before close_notify (CPython test_ss
   LoopFixture f;
   Future<void> future = f.loop->create_future();
   EventLoop* loop = f.loop.get();
-  ThreadedServer srv([future, loop](PeerSocket& sock) {
+  Future<void>* fut = &future;
+  ThreadedServer srv([fut, loop](PeerSocket& sock) {
     std::string error;
     try {
       sock.starttls(true);
@@ -1438,12 +1457,7 @@ TEST_CASE("close() sends everything written before close_notify (CPython test_ss
     } catch (const std::exception& e) {
       error = e.what();
     }
-    loop->call_soon_threadsafe([future, error]() mutable {
-      if (error.empty())
-        future.set_result();
-      else
-        future.set_exception(std::make_exception_ptr(std::runtime_error(error)));
-    });
+    report(loop, fut, error);
   });
   test::run_net(f, flush_before_shutdown_client(srv.port(), future), 60);
 }
@@ -1489,14 +1503,7 @@ Coro<> trailing_data_client(int port, Future<void> future, TrailingState* st) {
   co_await wait_closed(writer);
 }
 
-void report(EventLoop* loop, Future<void> future, const std::string& error) {
-  loop->call_soon_threadsafe([future, error]() mutable {
-    if (error.empty())
-      future.set_result();
-    else
-      future.set_exception(std::make_exception_ptr(std::runtime_error(error)));
-  });
-}
+
 
 }  // namespace
 
@@ -1509,7 +1516,8 @@ TEST_CASE("after the peer's close_notify (or TCP EOF) everything buffered is sti
     Future<void> future = f.loop->create_future();
     TrailingState st;
     EventLoop* loop = f.loop.get();
-    ThreadedServer srv([&st, future, loop](PeerSocket& sock) {
+    Future<void>* fut = &future;
+    ThreadedServer srv([&st, fut, loop](PeerSocket& sock) {
       std::string error;
       try {
         sock.starttls(true);
@@ -1532,7 +1540,7 @@ TEST_CASE("after the peer's close_notify (or TCP EOF) everything buffered is sti
       } catch (const std::exception& e) {
         error = e.what();
       }
-      report(loop, future, error);
+      report(loop, fut, error);
     });
     test::run_net(f, trailing_data_client(srv.port(), future, &st), 60);
     CHECK(st.count > 0);
@@ -1542,7 +1550,8 @@ TEST_CASE("after the peer's close_notify (or TCP EOF) everything buffered is sti
     Future<void> future = f.loop->create_future();
     TrailingState st;
     EventLoop* loop = f.loop.get();
-    ThreadedServer srv([&st, future, loop](PeerSocket& sock) {
+    Future<void>* fut = &future;
+    ThreadedServer srv([&st, fut, loop](PeerSocket& sock) {
       std::string error;
       try {
         sock.starttls(true);
@@ -1555,7 +1564,7 @@ TEST_CASE("after the peer's close_notify (or TCP EOF) everything buffered is sti
       } catch (const std::exception& e) {
         error = e.what();
       }
-      report(loop, future, error);
+      report(loop, fut, error);
     });
     test::run_net(f, trailing_data_client(srv.port(), future, &st), 60);
     CHECK(st.count > 0);
@@ -1698,11 +1707,11 @@ TEST_CASE("bytes and EOF received while reading is paused are delivered on resum
   ThreadedServer srv([eof, loop](PeerSocket& sock) {
     sock.starttls(true);
     sock.sendall("hello");
-    CHECK(sock.recv(1024) == "world");
+    PEER_CHECK(sock.recv(1024) == "world");
     sock.sendall("extra bytes");
     sock.shutdown_write();  // EOF, no close_notify
     loop->call_soon_threadsafe([eof] { eof->set(); });
-    CHECK(sock.recv(1024).empty());
+    PEER_CHECK(sock.recv(1024).empty());
   });
   std::string extra;
   test::run_net(f, [](int port, std::shared_ptr<asyncio::Event> e, std::string* x) -> Coro<> {

@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -16,6 +17,14 @@
 #include <asyncio/detail/sslproto.hpp>
 
 #include "net_support.hpp"
+
+/// A check in a peer thread: Catch2's assertions are not thread-safe, so it
+/// throws, and ThreadedServer / ThreadedClient record the failure for the
+/// test to check (errors(), error()).
+#define PEER_CHECK(cond)                                                      \
+  do {                                                                        \
+    if (!(cond)) throw std::runtime_error("peer check failed: " #cond);      \
+  } while (false)
 
 namespace test::tls {
 
