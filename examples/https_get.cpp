@@ -1,8 +1,9 @@
 // Fetches a URL over HTTPS with certificate verification and prints the
 // body (the status line and headers go to stderr).
 //
-//   https_get https://example.org/ [--cafile CA.pem] [--insecure]
+//   https_get [https://example.org/] [--cafile CA.pem] [--insecure]
 //
+// The URL defaults to https://example.org/.
 // --cafile trusts that CA instead of the system's; --insecure verifies
 // nothing (tests only). Exits 1 if the connection or the verification
 // fails (saying why), 2 for a bad command line, 3 for a non-2xx status.
@@ -116,9 +117,10 @@ int main(int argc, char** argv) {
       break;
     }
   }
+  if (url_text.empty() && argc == 1) url_text = "https://example.org/";
   Url url;
   if (url_text.empty() || !parse_url(url_text, url)) {
-    std::cerr << "usage: https_get https://HOST[:PORT][/PATH] [--cafile CA.pem] [--insecure]\n";
+    std::cerr << "usage: https_get [https://HOST[:PORT][/PATH]] [--cafile CA.pem] [--insecure]\n";
     return 2;
   }
   try {

@@ -2419,7 +2419,10 @@ TEST_CASE("write flow control over TLS: 512 KiB high-water mark, pause at >= hig
     asyncio::ConnectionOptions co;
     co.ssl = simple_client_sslcontext();
     auto connecting = loop.create_connection(factory, "127.0.0.1", test::port_of(server), co);
-    auto [tr, proto] = co_await std::move(connecting);
+    auto connection = co_await std::move(connecting);
+    // (Named, not structured bindings: clang 14 cannot capture those.)
+    std::shared_ptr<asyncio::Transport> tr = connection.first;
+    std::shared_ptr<FlowProto> proto = connection.second;
     CHECK(tr->get_write_buffer_limits() == std::pair<std::size_t, std::size_t>(128 * 1024, 512 * 1024));
     CHECK_THROWS_WITH(tr->set_write_buffer_limits(1, 2), "high (1) must be >= low (2) must be >= 0");
     tr->set_write_buffer_limits(1000);

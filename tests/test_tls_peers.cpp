@@ -11,7 +11,6 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -29,136 +28,12 @@
 
 #include "tls_support.hpp"
 
-extern char** environ;
-
 using asyncio::Coro;
 using asyncio::EventLoop;
 using test::LoopFixture;
+using test::tls::PeerProcess;
 
 namespace {
-
-// ---- A peer process with its standard streams on pipes ----
-
-class PeerProcess {
- public:
-  explicit PeerProcess(std::vector<std::string> argv) {
-    int in[2], out[2], err[2];
-    if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0) {
-      throw std::runtime_error("pipe failed");
-    }
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, in[0], 0);
-    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-    posix_spawn_file_actions_adddup2(&fa, err[1], 2);
-    std::vector<char*> args;
-    for (std::string& a : argv) args.push_back(a.data());
-    args.push_back(nullptr);
-    const int rc = ::posix_spawnp(&pid_, args[0], &fa, nullptr, args.data(), environ);
-    posix_spawn_file_actions_destroy(&fa);
-    ::close(in[0]);
-    ::close(out[1]);
-    ::close(err[1]);
-    if (rc != 0) {
-      ::close(in[1]);
-      ::close(out[0]);
-      ::close(err[0]);
-      throw std::runtime_error("cannot start " + argv[0]);
-    }
-    in_ = in[1];
-    out_reader_ = std::thread([this, fd = out[0]] { drain(fd, out_); });
-    err_reader_ = std::thread([this, fd = err[0]] { drain(fd, err_); });
-  }
-  PeerProcess(const PeerProcess&) = delete;
-  PeerProcess& operator=(const PeerProcess&) = delete;
-  ~PeerProcess() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      int status = 0;
-      ::waitpid(pid_, &status, 0);
-    }
-    close_stdin();
-    if (out_reader_.joinable()) out_reader_.join();
-    if (err_reader_.joinable()) err_reader_.join();
-  }
-
-  /// Writes to the peer's standard input (blocking).
-  void write_stdin(std::string_view data) {
-    while (!data.empty()) {
-      const ssize_t n = ::write(in_, data.data(), data.size());
-      if (n <= 0) throw std::runtime_error("write to peer failed");
-      data.remove_prefix(static_cast<std::size_t>(n));
-    }
-  }
-  void close_stdin() {
-    if (in_ >= 0) ::close(in_);
-    in_ = -1;
-  }
-  /// Waits for the peer to exit (killing it after `timeout` s); its status.
-  int wait(double timeout = 30.0) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout);
-    int status = 0;
-    while (pid_ > 0) {
-      const pid_t r = ::waitpid(pid_, &status, WNOHANG);
-      if (r == pid_) {
-        pid_ = -1;
-        break;
-      }
-      if (std::chrono::steady_clock::now() > deadline) {
-        ::kill(pid_, SIGKILL);
-        ::waitpid(pid_, &status, 0);
-        pid_ = -1;
-        status = -1;
-        break;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    close_stdin();
-    if (out_reader_.joinable()) out_reader_.join();
-    if (err_reader_.joinable()) err_reader_.join();
-    return status == -1 ? -1 : (WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
-  }
-  void kill(int sig) {
-    if (pid_ > 0) ::kill(pid_, sig);
-  }
-  std::string out() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return out_;
-  }
-  std::string err() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return err_;
-  }
-  /// Waits until the output so far (stdout + stderr) contains `text`.
-  bool wait_output(const std::string& text, double timeout = 20.0) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout);
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (out().find(text) != std::string::npos || err().find(text) != std::string::npos) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    return false;
-  }
-
- private:
-  void drain(int fd, std::string& into) {
-    char buf[65536];
-    for (;;) {
-      const ssize_t n = ::read(fd, buf, sizeof buf);
-      if (n <= 0) break;
-      std::lock_guard<std::mutex> lock(mutex_);
-      into.append(buf, static_cast<std::size_t>(n));
-    }
-    ::close(fd);
-  }
-
-  pid_t pid_ = -1;
-  int in_ = -1;
-  std::mutex mutex_;
-  std::string out_;
-  std::string err_;
-  std::thread out_reader_;
-  std::thread err_reader_;
-};
 
 // A free loopback port (bound, read, released: a peer listens on it next).
 int free_port() {

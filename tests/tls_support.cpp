@@ -11,19 +11,26 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
+#include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
 
 #include <csignal>
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
 #include <sstream>
 #include <stdexcept>
+
+extern char** environ;
 
 namespace test::tls {
 
@@ -425,6 +432,112 @@ void InnerTls::unwrap() {
     if (r == 0) return SSL_shutdown(ssl);
     return r;
   });
+}
+
+// ---- PeerProcess ----
+
+PeerProcess::PeerProcess(std::vector<std::string> argv) {
+  int in[2], out[2], err[2];
+  if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0) {
+    throw std::runtime_error("pipe failed");
+  }
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_adddup2(&fa, in[0], 0);
+  posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+  posix_spawn_file_actions_adddup2(&fa, err[1], 2);
+  std::vector<char*> args;
+  for (std::string& a : argv) args.push_back(a.data());
+  args.push_back(nullptr);
+  pid_t pid = -1;
+  const int rc = ::posix_spawnp(&pid, args[0], &fa, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  ::close(in[0]);
+  ::close(out[1]);
+  ::close(err[1]);
+  if (rc != 0) {
+    ::close(in[1]);
+    ::close(out[0]);
+    ::close(err[0]);
+    throw std::runtime_error("cannot start " + argv[0]);
+  }
+  pid_ = pid;
+  in_ = in[1];
+  out_reader_ = std::thread([this, fd = out[0]] { drain(fd, out_); });
+  err_reader_ = std::thread([this, fd = err[0]] { drain(fd, err_); });
+}
+
+PeerProcess::~PeerProcess() {
+  if (pid_ > 0) {
+    ::kill(pid_, SIGKILL);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+  }
+  close_stdin();
+  if (out_reader_.joinable()) out_reader_.join();
+  if (err_reader_.joinable()) err_reader_.join();
+}
+
+void PeerProcess::write_stdin(std::string_view data) {
+  while (!data.empty()) {
+    const ssize_t n = ::write(in_, data.data(), data.size());
+    if (n <= 0) throw std::runtime_error("write to peer failed");
+    data.remove_prefix(static_cast<std::size_t>(n));
+  }
+}
+
+void PeerProcess::close_stdin() {
+  if (in_ >= 0) ::close(in_);
+  in_ = -1;
+}
+
+int PeerProcess::wait(double timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout);
+  int status = 0;
+  while (pid_ > 0) {
+    const pid_t r = ::waitpid(pid_, &status, WNOHANG);
+    if (r == pid_) {
+      pid_ = -1;
+      break;
+    }
+    if (std::chrono::steady_clock::now() > deadline) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, &status, 0);
+      pid_ = -1;
+      status = -1;
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  close_stdin();
+  if (out_reader_.joinable()) out_reader_.join();
+  if (err_reader_.joinable()) err_reader_.join();
+  return status == -1 ? -1 : (WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+}
+
+void PeerProcess::kill(int sig) {
+  if (pid_ > 0) ::kill(pid_, sig);
+}
+
+std::string PeerProcess::out() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return out_;
+}
+
+std::string PeerProcess::err() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return err_;
+}
+
+void PeerProcess::drain(int fd, std::string& into) {
+  char buf[65536];
+  for (;;) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n <= 0) break;
+    std::lock_guard<std::mutex> lock(mutex_);
+    into.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
 }
 
 void connect_loopback(PeerSocket& sock, int port) {

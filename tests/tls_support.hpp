@@ -7,6 +7,7 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -173,6 +174,35 @@ class ThreadedClient {
  private:
   std::string error_;
   std::thread thread_;
+};
+
+/// A peer program (openssl s_server / s_client, curl) with its standard
+/// streams on pipes, read by threads into out() and err().
+class PeerProcess {
+ public:
+  explicit PeerProcess(std::vector<std::string> argv);
+  PeerProcess(const PeerProcess&) = delete;
+  PeerProcess& operator=(const PeerProcess&) = delete;
+  ~PeerProcess();
+  /// Writes to the peer's standard input (blocking).
+  void write_stdin(std::string_view data);
+  void close_stdin();
+  /// Waits for the peer to exit (killed after `timeout` s); its exit status
+  /// (128 + signal if killed by one, -1 after the timeout).
+  int wait(double timeout = 30.0);
+  void kill(int sig);
+  std::string out();
+  std::string err();
+
+ private:
+  void drain(int fd, std::string& into);
+  int pid_ = -1;
+  int in_ = -1;
+  std::mutex mutex_;
+  std::string out_;
+  std::string err_;
+  std::thread out_reader_;
+  std::thread err_reader_;
 };
 
 /// Connects a blocking socket to 127.0.0.1:`port`.

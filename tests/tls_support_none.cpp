@@ -46,6 +46,16 @@ ThreadedClient::~ThreadedClient() = default;
 void ThreadedClient::join() {}
 std::string ThreadedClient::error() const { return error_; }
 
+PeerProcess::PeerProcess(std::vector<std::string>) { unavailable(); }
+PeerProcess::~PeerProcess() = default;
+void PeerProcess::write_stdin(std::string_view) { unavailable(); }
+void PeerProcess::close_stdin() {}
+int PeerProcess::wait(double) { unavailable(); }
+void PeerProcess::kill(int) {}
+std::string PeerProcess::out() { return out_; }
+std::string PeerProcess::err() { return err_; }
+void PeerProcess::drain(int, std::string&) {}
+
 void connect_loopback(PeerSocket&, int) { unavailable(); }
 std::string sha256_hex(std::string_view) { unavailable(); }
 
