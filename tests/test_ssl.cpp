@@ -966,11 +966,14 @@ Coro<> ab_client(int port, int* cnt, bool own_socket) {
   std::optional<int> p = port;
   if (own_socket) {
     // Python: client_sock: a socket connected by the caller.
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    PeerSocket connecting(::dup(fd));
-    test::tls::connect_loopback(connecting, port);
-    ::close(fd);
-    options.sock = ::dup(connecting.fd());
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(static_cast<std::uint16_t>(port));
+    const int rc = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);  // blocking: loopback, listening
+    CHECK(rc == 0);
+    options.sock = fd;  // the transport owns it from here
     host.reset();
     p.reset();
   }
@@ -1126,7 +1129,7 @@ void connect_accepted_socket_test(bool with_tls) {
     sock.sendall(message);
     response = sock.recv(99);
   });
-  const int conn = ::accept4(lsock, nullptr, nullptr, SOCK_CLOEXEC);
+  const int conn = ::accept(lsock, nullptr, nullptr);  // POSIX: no accept4 on macOS or bare metal
   REQUIRE(conn >= 0);
   auto proto = std::make_shared<AcceptedProto>(*f.loop);
   asyncio::AcceptedSocketOptions options;

@@ -9,10 +9,8 @@
 // refused, 64 MiB each way with checksums, 500 concurrent connections.
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
