@@ -1477,7 +1477,7 @@ void wait_flag(const std::atomic<bool>& flag) {
   for (int i = 0; i < 6000 && !flag; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
 }
 
-Coro<> trailing_data_client(int port, Future<void> future, TrailingState* st) {
+Coro<> trailing_data_client(int port, Future<void> future, TrailingState* st, bool slow_socket) {
   constexpr std::size_t kChunk = 128 * 1024;
   asyncio::OpenConnectionOptions options;
   options.ssl = create_client_ssl_context();
@@ -1487,6 +1487,17 @@ Coro<> trailing_data_client(int port, Future<void> future, TrailingState* st) {
   writer.write("ping");
   const std::string pong = co_await reader.readexactly(4);
   CHECK(pong == "pong");
+  if (slow_socket) {
+    // Python: ..._on_slow_socket makes the socket send half of each write,
+    // so the socket transport keeps a backlog of its own when the TLS
+    // layer closes it (gh-115514: that backlog was dropped). Here a small
+    // kernel send buffer does the same.
+    auto info = writer.transport()->get_extra_info("socket");
+    REQUIRE(info.has_value());
+    const int fd = std::any_cast<asyncio::TransportSocket>(info).fileno();
+    const int size = 4096;
+    REQUIRE(::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size) == 0);
+  }
   auto protocol = std::dynamic_pointer_cast<asyncio::StreamReaderProtocol>(writer.transport()->get_protocol());
   REQUIRE(protocol);
   // Fill the buffers until the protocol is paused, without drain().
@@ -1506,13 +1517,9 @@ Coro<> trailing_data_client(int port, Future<void> future, TrailingState* st) {
   co_await wait_closed(writer);
 }
 
-
-
-}  // namespace
-
-TEST_CASE("after the peer's close_notify (or TCP EOF) everything buffered is still sent (CPython test_ssl.py "
-          "TestSSL.test_remote_shutdown_receives_trailing_data)",
-          "[ssl][net][tls]") {
+// Python: both servers of test_remote_shutdown_receives_trailing_data
+// (a Catch2 SECTION each), with the client's socket slow or not.
+void remote_shutdown_receives_trailing_data(bool slow_socket) {
   constexpr std::size_t kChunk = 128 * 1024;
   SECTION("the server sends close_notify and reads on") {
     LoopFixture f;
@@ -1545,7 +1552,7 @@ TEST_CASE("after the peer's close_notify (or TCP EOF) everything buffered is sti
       }
       report(loop, fut, error);
     });
-    test::run_net(f, trailing_data_client(srv.port(), future, &st), 60);
+    test::run_net(f, trailing_data_client(srv.port(), future, &st, slow_socket), 60);
     CHECK(st.count > 0);
   }
   SECTION("the server shuts TCP down") {
@@ -1569,9 +1576,23 @@ TEST_CASE("after the peer's close_notify (or TCP EOF) everything buffered is sti
       }
       report(loop, fut, error);
     });
-    test::run_net(f, trailing_data_client(srv.port(), future, &st), 60);
+    test::run_net(f, trailing_data_client(srv.port(), future, &st, slow_socket), 60);
     CHECK(st.count > 0);
   }
+}
+
+}  // namespace
+
+TEST_CASE("after the peer's close_notify (or TCP EOF) everything buffered is still sent (CPython test_ssl.py "
+          "TestSSL.test_remote_shutdown_receives_trailing_data)",
+          "[ssl][net][tls]") {
+  remote_shutdown_receives_trailing_data(false);
+}
+
+TEST_CASE("the same when the socket takes writes slowly: the socket transport's own backlog is sent before it "
+          "closes (CPython test_ssl.py TestSSL.test_remote_shutdown_receives_trailing_data_on_slow_socket)",
+          "[ssl][net][tls]") {
+  remote_shutdown_receives_trailing_data(true);
 }
 
 TEST_CASE("a TLS connection attempt cancelled by wait_for() leaves no transport behind (CPython test_ssl.py "
