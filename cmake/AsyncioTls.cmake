@@ -19,6 +19,14 @@ if(ASYNCIO_BACKEND STREQUAL "uv")
       # target's multiarch one instead.
       set(ENV{PKG_CONFIG_LIBDIR} "/usr/lib/${CMAKE_LIBRARY_ARCHITECTURE}/pkgconfig:/usr/share/pkgconfig")
     endif()
+    if(APPLE AND NOT OPENSSL_ROOT_DIR)
+      # Homebrew's openssl@3 is keg-only: find_package needs its prefix.
+      execute_process(COMMAND brew --prefix openssl@3 OUTPUT_VARIABLE _asyncio_brew_openssl
+                      OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET RESULT_VARIABLE _asyncio_brew_rc)
+      if(_asyncio_brew_rc EQUAL 0 AND EXISTS "${_asyncio_brew_openssl}")
+        set(OPENSSL_ROOT_DIR "${_asyncio_brew_openssl}")
+      endif()
+    endif()
     find_package(OpenSSL 3.0 REQUIRED)
     set(ASYNCIO_PLATFORM_HAS_TLS 1)
     set(ASYNCIO_TLS_SOURCES ${PROJECT_SOURCE_DIR}/src/asyncio/ssl_openssl.cpp)
