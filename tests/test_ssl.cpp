@@ -36,8 +36,8 @@ using SSLProtocolPtr = std::shared_ptr<asyncio::detail::SSLProtocol>;
 namespace {
 
 constexpr std::size_t kPayloadSize = 100 * 1024;    // Python: PAYLOAD_SIZE
-#ifdef ASYNCIO_TEST_UNDER_EMULATOR
-constexpr std::size_t kBufMultiplier = 64;  // Python: BUF_MULTIPLIER (macOS); under qemu
+#ifdef ASYNCIO_TEST_SMALL_PAYLOADS
+constexpr std::size_t kBufMultiplier = 64;  // Python: BUF_MULTIPLIER (macOS); under qemu and TSan
 #else
 constexpr std::size_t kBufMultiplier = 1024;        // Python: BUF_MULTIPLIER (Linux)
 #endif
