@@ -96,6 +96,7 @@ std::vector<PlatformMethod> platform_methods() {
        }},
       // Sockets themselves are the build's (asyncio::Socket), not the backend's.
       {"socket", net, net, [](EventLoop&) { asyncio::Socket s(AF_INET, SOCK_DGRAM); }},
+      {"start_tls", net, false, [](EventLoop& loop) { (void)loop.start_tls(nullptr, nullptr, nullptr); }},
       // Threads are the build's, not the backend's: a bare backend starts
       // std::threads where the platform has them.
       {"run_in_executor", thr, thr, [](EventLoop& loop) { (void)loop.run_in_executor(nullptr, [] { return 1; }); }},
@@ -172,4 +173,71 @@ TEST_CASE("asyncio::run works without signals and skips its Ctrl-C handler", "[p
       }(),
       {.loop_factory = [] { return std::make_shared<EventLoop>(std::make_unique<BareBackend>()); }});
   CHECK(result == 7);
+}
+
+TEST_CASE("ssl= raises NotImplementedError naming the method and the platform where there is no TLS", "[platform]") {
+  // Contexts can be made and configured everywhere (portable code runs).
+  auto ctx = asyncio::create_default_context();
+  CHECK(ctx->check_hostname());
+  ctx->set_check_hostname(false);
+  ctx->set_verify_mode(asyncio::CERT_NONE);
+  CHECK(ctx->verify_mode() == asyncio::CERT_NONE);
+  const std::string platform(asyncio::platform::name);
+  if constexpr (!asyncio::platform::has_tls) {
+    // Without a TLS library: what needs one says so.
+    CHECK_THROWS_MATCHES(ctx->load_cert_chain("cert.pem"), asyncio::NotImplementedError,
+                         Catch::Matchers::Message("SSLContext.load_cert_chain is not available on " + platform +
+                                                  ": asyncio was built without a TLS library (OpenSSL); see "
+                                                  "docs/ssl.md"));
+    CHECK_THROWS_AS(ctx->load_verify_locations("ca.pem"), asyncio::NotImplementedError);
+    CHECK_THROWS_AS(ctx->set_ciphers("HIGH"), asyncio::NotImplementedError);
+  }
+  // Every function taking ssl= names itself and the platform: here the
+  // default loop's platform (where it lacks sockets) and a backend without
+  // sockets.
+  auto loop = asyncio::new_event_loop();
+  EventLoop bare(std::make_unique<BareBackend>());
+  for (EventLoop* l : {loop.get(), &bare}) {
+    const std::string name = l == &bare ? "bare-test-platform" : platform;
+    if (l != &bare && asyncio::platform::has_network) continue;
+    asyncio::ConnectionOptions co;
+    co.ssl = ctx;
+    CHECK_THROWS_MATCHES((void)l->create_connection(make_protocol, "127.0.0.1", 443, co), asyncio::NotImplementedError,
+                         Message("create_connection is not available on " + name));
+    asyncio::ServerOptions so;
+    so.ssl = ctx;
+    CHECK_THROWS_MATCHES((void)l->create_server(make_protocol, "127.0.0.1", 0, so), asyncio::NotImplementedError,
+                         Message("create_server is not available on " + name));
+    asyncio::UnixConnectionOptions uo;
+    uo.ssl = ctx;
+    uo.server_hostname = "localhost";
+    CHECK_THROWS_MATCHES((void)l->create_unix_connection(make_protocol, "/tmp/x.sock", uo), asyncio::NotImplementedError,
+                         Message("create_unix_connection is not available on " + name));
+    asyncio::UnixServerOptions uso;
+    uso.ssl = ctx;
+    CHECK_THROWS_MATCHES((void)l->create_unix_server(make_protocol, "/tmp/x.sock", uso), asyncio::NotImplementedError,
+                         Message("create_unix_server is not available on " + name));
+    asyncio::AcceptedSocketOptions ao;
+    ao.ssl = ctx;
+    CHECK_THROWS_MATCHES((void)l->connect_accepted_socket(make_protocol, 0, ao), asyncio::NotImplementedError,
+                         Message("connect_accepted_socket is not available on " + name));
+    CHECK_THROWS_MATCHES((void)l->start_tls(nullptr, nullptr, ctx), asyncio::NotImplementedError,
+                         Message("start_tls is not available on " + name));
+  }
+  bare.close();
+  if constexpr (!asyncio::platform::has_network) {
+    // The streams functions check when called in a running loop.
+    auto streams = [ctx]() -> asyncio::Coro<> {
+      asyncio::OpenConnectionOptions oc;
+      oc.ssl = ctx;
+      CHECK_THROWS_AS((void)asyncio::open_connection("example.org", 443, oc), asyncio::NotImplementedError);
+      asyncio::StartServerOptions ss;
+      ss.ssl = ctx;
+      auto handler = [](asyncio::StreamReader, asyncio::StreamWriter) {};
+      CHECK_THROWS_AS((void)asyncio::start_server(handler, "127.0.0.1", 0, ss), asyncio::NotImplementedError);
+      co_return;
+    };
+    loop->run_until_complete(streams());
+  }
+  loop->close();
 }

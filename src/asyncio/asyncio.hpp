@@ -20,6 +20,7 @@
 #include "asyncio/server.hpp"
 #include "asyncio/socket.hpp"
 #include "asyncio/sockets.hpp"
+#include "asyncio/ssl.hpp"
 #include "asyncio/staggered.hpp"
 #include "asyncio/streams.hpp"
 #include "asyncio/subprocess.hpp"

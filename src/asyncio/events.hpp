@@ -101,7 +101,8 @@ struct AddrInfoOptions {
 
 /// Options of create_connection(). Python: its keyword arguments.
 struct ConnectionOptions {
-  /// Reserved for TLS (not implemented: NotImplementedError when set).
+  /// Speak TLS with this context (asyncio::create_default_context() for
+  /// Python's ssl=True). See docs/ssl.md.
   std::shared_ptr<SSLContext> ssl{};
   /// Address family to resolve the host for (0: any).
   int family = 0;
@@ -114,11 +115,12 @@ struct ConnectionOptions {
   std::optional<int> sock{};
   /// (host, port) to bind the socket to before connecting.
   std::optional<std::pair<std::string, int>> local_addr{};
-  /// TLS only (reserved).
+  /// TLS: the name to send (SNI) and to check the certificate against
+  /// (default: `host`; "" checks none).
   std::optional<std::string> server_hostname{};
-  /// TLS only (reserved).
+  /// TLS: seconds to wait for the handshake (default 60).
   std::optional<double> ssl_handshake_timeout{};
-  /// TLS only (reserved).
+  /// TLS: seconds to wait for the peer's close_notify (default 30).
   std::optional<double> ssl_shutdown_timeout{};
   /// Seconds to wait for a connection attempt before starting the next one
   /// in parallel (Happy Eyeballs, RFC 8305; 0.25 is the RFC's value).
@@ -143,7 +145,7 @@ struct ServerOptions {
   std::optional<int> sock{};
   /// listen() backlog; also the most connections accepted per readiness.
   int backlog = 100;
-  /// Reserved for TLS (not implemented: NotImplementedError when set).
+  /// Serve TLS with this context (a PROTOCOL_TLS_SERVER one).
   std::shared_ptr<SSLContext> ssl{};
   /// SO_REUSEADDR (default: true on Unix, as in Python).
   std::optional<bool> reuse_address{};
@@ -151,9 +153,9 @@ struct ServerOptions {
   std::optional<bool> reuse_port{};
   /// SO_KEEPALIVE.
   std::optional<bool> keep_alive{};
-  /// TLS only (reserved).
+  /// TLS: seconds to wait for each handshake (default 60).
   std::optional<double> ssl_handshake_timeout{};
-  /// TLS only (reserved).
+  /// TLS: seconds to wait for each peer's close_notify (default 30).
   std::optional<double> ssl_shutdown_timeout{};
   /// Start accepting at once (else: Server::start_serving()).
   bool start_serving = true;
@@ -161,7 +163,7 @@ struct ServerOptions {
 
 /// Options of create_unix_connection(). Python: its keyword arguments.
 struct UnixConnectionOptions {
-  /// Reserved for TLS (not implemented: NotImplementedError when set).
+  /// Speak TLS with this context (server_hostname is then required).
   std::shared_ptr<SSLContext> ssl{};
   /// An already connected AF_UNIX socket descriptor instead of a path.
   std::optional<int> sock{};
@@ -175,7 +177,7 @@ struct UnixServerOptions {
   /// An already bound AF_UNIX socket descriptor instead of a path.
   std::optional<int> sock{};
   int backlog = 100;
-  /// Reserved for TLS (not implemented: NotImplementedError when set).
+  /// Serve TLS with this context.
   std::shared_ptr<SSLContext> ssl{};
   std::optional<double> ssl_handshake_timeout{};
   std::optional<double> ssl_shutdown_timeout{};
@@ -187,7 +189,7 @@ struct UnixServerOptions {
 
 /// Options of connect_accepted_socket(). Python: its keyword arguments.
 struct AcceptedSocketOptions {
-  /// Reserved for TLS (not implemented: NotImplementedError when set).
+  /// Serve TLS on the accepted connection with this (server) context.
   std::shared_ptr<SSLContext> ssl{};
   std::optional<double> ssl_handshake_timeout{};
   std::optional<double> ssl_shutdown_timeout{};
@@ -267,6 +269,17 @@ struct DatagramEndpointOptions {
   /// An existing SOCK_DGRAM socket descriptor to use (the transport takes
   /// ownership); no other option may be given with it.
   std::optional<int> sock{};
+
+/// Options of start_tls(). Python: its keyword arguments.
+struct StartTLSOptions {
+  /// Act as the TLS server (else the client).
+  bool server_side = false;
+  /// The name to send (SNI) and to check the server's certificate against.
+  std::optional<std::string> server_hostname{};
+  /// Seconds to wait for the handshake (default 60) before aborting.
+  std::optional<double> ssl_handshake_timeout{};
+  /// Seconds to wait for the peer's close_notify (default 30).
+  std::optional<double> ssl_shutdown_timeout{};
 };
 
 /// Receives what an exception handler would: the loop and the context.
@@ -528,6 +541,18 @@ class EventLoop : public std::enable_shared_from_this<EventLoop> {
   template <class F>
   [[nodiscard]] Coro<std::pair<std::shared_ptr<Transport>, detail::protocol_ptr<F>>> connect_accepted_socket(
       F protocol_factory, int sock, AcceptedSocketOptions options = {});
+
+  /// Upgrades an open connection to TLS (STARTTLS): `protocol` keeps
+  /// receiving, now the plaintext, through the transport returned; the
+  /// old transport must not be used any more. Completes once the handshake
+  /// is done. TypeError if `sslcontext` is null or the transport cannot
+  /// carry TLS; SSLError (SSLCertVerificationError, ...) if the handshake
+  /// fails; ConnectionAbortedError after ssl_handshake_timeout.
+  /// Python: loop.start_tls()
+  [[nodiscard]] Coro<std::shared_ptr<Transport>> start_tls(std::shared_ptr<Transport> transport,
+                                                           std::shared_ptr<BaseProtocol> protocol,
+                                                           std::shared_ptr<SSLContext> sslcontext,
+                                                           StartTLSOptions options = {});
 
   /// create_connection() with the protocol type erased (library use).
   [[nodiscard]] Coro<std::pair<std::shared_ptr<Transport>, std::shared_ptr<BaseProtocol>>> create_connection_erased(

@@ -131,4 +131,11 @@ class DatagramProtocol : public BaseProtocol {
   virtual void error_received(std::exception_ptr exc) { (void)exc; }
 };
 
+namespace detail {
+/// Hands `data` to a BufferedProtocol through as many get_buffer() /
+/// buffer_updated() rounds as its buffers need. RuntimeError("get_buffer()
+/// returned an empty buffer"). Python: protocols._feed_data_to_buffered_proto
+void feed_data_to_buffered_proto(BufferedProtocol& proto, std::string_view data);
+}  // namespace detail
+
 }  // namespace asyncio

@@ -6,6 +6,7 @@
 #include <limits>
 #include <vector>
 
+#include "asyncio/detail/chunk_pool.hpp"
 #include "asyncio/detail/demangle.hpp"
 #include "asyncio/detail/net.hpp"
 #include "asyncio/exception_context.hpp"
@@ -15,38 +16,9 @@
 
 namespace asyncio::detail {
 
+static_assert(SocketTransport::kReadChunkSize == kChunkSize, "reads use pooled chunks");
+
 namespace {
-
-// Read chunks of idle connections go back here, so a busy loop reuses a few
-// warm chunks instead of allocating one per read.
-class ChunkPool {
- public:
-  ~ChunkPool() {
-    for (char* c : free_) delete[] c;
-  }
-  char* get() {
-    if (free_.empty()) return new char[SocketTransport::kReadChunkSize];
-    char* c = free_.back();
-    free_.pop_back();
-    return c;
-  }
-  void put(char* c) noexcept {
-    if (free_.size() < kKeep) {
-      try {
-        free_.push_back(c);
-        return;
-      } catch (...) {
-      }
-    }
-    delete[] c;
-  }
-
- private:
-  static constexpr std::size_t kKeep = 1024;
-  std::vector<char*> free_;
-};
-
-thread_local ChunkPool tls_chunks;
 
 bool is_os_error(const std::exception_ptr& e) {
   try {
@@ -104,6 +76,14 @@ void SocketTransport::set_protocol(std::shared_ptr<BaseProtocol> protocol) {
   auto* p = dynamic_cast<Protocol*>(protocol.get());
   auto* bp = p ? nullptr : dynamic_cast<BufferedProtocol*>(protocol.get());
   if (!p && !bp) throw TypeError("a stream transport needs a Protocol or a BufferedProtocol");
+  if ((events_ & kRead) && rlen_ > 0 && protocol_) {
+    // Bytes were read for the old protocol and not delivered yet (reading
+    // was paused, as start_tls() does before swapping protocols): they go
+    // to the new one. The old protocol's buffer may not outlive it: copy.
+    carry_.append(bproto_ ? lent_.data() : chunk_, rlen_);
+    rlen_ = 0;
+    release_chunk();
+  }
   protocol_ = std::move(protocol);
   proto_ = p;
   bproto_ = bp;
@@ -179,6 +159,7 @@ std::span<char> SocketTransport::read_buffer(std::size_t) noexcept {
     try {
       std::span<char> buf = bproto_->get_buffer(-1);
       if (buf.empty()) throw RuntimeError("get_buffer() returned an empty buffer");
+      lent_ = buf;
       return buf;
     } catch (...) {
       get_buffer_error_ = std::current_exception();
@@ -189,7 +170,7 @@ std::span<char> SocketTransport::read_buffer(std::size_t) noexcept {
   }
   if (chunk_ == nullptr) {
     try {
-      chunk_ = tls_chunks.get();
+      chunk_ = take_chunk();
     } catch (...) {
       return {};  // out of memory: leave the bytes in the kernel for now
     }
@@ -231,6 +212,7 @@ void SocketTransport::on_detached() noexcept {
   events_ = 0;
   drop_read_state();
   pending_.clear();
+  if (auto* layered = dynamic_cast<DetachableProtocol*>(protocol_.get())) layered->transport_detached();
   std::shared_ptr<BaseProtocol> protocol = std::move(protocol_);
   proto_ = nullptr;
   bproto_ = nullptr;
@@ -298,13 +280,14 @@ void SocketTransport::handle_events() {
 void SocketTransport::drop_read_state() noexcept {
   events_ &= ~kReadEvents;
   rlen_ = 0;
+  carry_.clear();
   get_buffer_error_ = nullptr;
   release_chunk();
 }
 
 void SocketTransport::release_chunk() noexcept {
   if (chunk_ != nullptr) {
-    tls_chunks.put(chunk_);
+    give_chunk(chunk_);
     chunk_ = nullptr;
   }
 }
@@ -324,6 +307,24 @@ void SocketTransport::handle_read_events() {
     if (is_interrupt(e)) std::rethrow_exception(e);
     fatal_error(e, "Fatal error: protocol.get_buffer() call failed.");
     return;
+  }
+  if ((events_ & kRead) && !carry_.empty()) {
+    // Bytes read for the previous protocol come first.
+    std::string carried = std::move(carry_);
+    carry_.clear();
+    try {
+      if (bproto_)
+        feed_data_to_buffered_proto(*bproto_, carried);
+      else if (proto_)
+        proto_->data_received(carried);
+    } catch (...) {
+      if (is_interrupt(std::current_exception())) throw;
+      fatal_error(std::current_exception(), bproto_ ? "Fatal error: protocol.buffer_updated() call failed."
+                                                    : "Fatal error: protocol.data_received() call failed.");
+      return;
+    }
+    if (rlen_ == 0) events_ &= ~kRead;
+    if (conn_lost_ || closing_ || paused_) return;
   }
   if (events_ & kRead) {
     events_ &= ~kRead;

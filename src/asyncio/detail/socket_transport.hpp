@@ -39,6 +39,7 @@
 #include <utility>
 
 #include "asyncio/backend.hpp"
+#include "asyncio/detail/transport_caps.hpp"
 #include "asyncio/futures.hpp"
 #include "asyncio/handles.hpp"
 #include "asyncio/protocols.hpp"
@@ -50,7 +51,10 @@ class Server;
 
 namespace asyncio::detail {
 
-class SocketTransport final : public Transport, private StreamSocketEvents, private Runnable {
+class SocketTransport final : public Transport,
+                              public TlsCapableTransport,
+                              private StreamSocketEvents,
+                              private Runnable {
   struct Private {};
 
  public:
@@ -96,6 +100,8 @@ class SocketTransport final : public Transport, private StreamSocketEvents, priv
   /// The loop the transport belongs to.
   EventLoop& loop() const noexcept { return *loop_; }
 
+  // TlsCapableTransport: Python's _SelectorTransport._force_close
+  void force_close(std::exception_ptr exc) override;
   // sendfile() (library use). Python: _make_empty_waiter,
   // _reset_empty_waiter, _protocol_paused, _sock.fileno().
   /// A future done once the write buffer is empty (failing with ENOTCONN
@@ -143,7 +149,6 @@ class SocketTransport final : public Transport, private StreamSocketEvents, priv
   void maybe_pause_protocol();
   void maybe_resume_protocol();
   void fatal_error(std::exception_ptr exc, const char* message);
-  void force_close(std::exception_ptr exc);
   void call_connection_lost(std::exception_ptr exc);
   void release_self() noexcept;
   std::exception_ptr os_error(std::error_code error) const;
@@ -160,6 +165,8 @@ class SocketTransport final : public Transport, private StreamSocketEvents, priv
   // Reading.
   char* chunk_ = nullptr;  // Protocol: the read chunk (from the pool)
   std::size_t rlen_ = 0;   // bytes read and not yet delivered
+  std::span<char> lent_{};  // BufferedProtocol: the buffer get_buffer() gave
+  std::string carry_;      // bytes read for a protocol replaced before they were delivered
   std::error_code read_error_{};
   std::exception_ptr get_buffer_error_;
 
