@@ -269,6 +269,7 @@ struct DatagramEndpointOptions {
   /// An existing SOCK_DGRAM socket descriptor to use (the transport takes
   /// ownership); no other option may be given with it.
   std::optional<int> sock{};
+};
 
 /// Options of start_tls(). Python: its keyword arguments.
 struct StartTLSOptions {
