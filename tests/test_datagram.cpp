@@ -78,14 +78,18 @@ TEST_CASE("A UDP server echoes a client's datagrams (test_create_datagram_endpoi
   test::run_net(f, [](asyncio::EventLoop& loop) -> Coro<> {
     DatagramEndpointOptions so{.local_addr = HostPort("127.0.0.1", 0)};
     auto s = endpoint(loop, so);
-    auto [server, sp] = co_await std::move(s);
+    auto server_sp = co_await std::move(s);  // no structured binding: lambdas capture them
+    auto& server = std::get<0>(server_sp);
+    auto& sp = std::get<1>(server_sp);
     sp->echo = true;
     const SockAddr saddr = sockname(server);
     CHECK(saddr.port > 0);
     CHECK_FALSE(server->get_extra_info("peername").has_value());
     DatagramEndpointOptions co{.remote_addr = HostPort("127.0.0.1", saddr.port)};
     auto c = endpoint(loop, co);
-    auto [client, cp] = co_await std::move(c);
+    auto client_cp = co_await std::move(c);  // no structured binding: lambdas capture them
+    auto& client = std::get<0>(client_cp);
+    auto& cp = std::get<1>(client_cp);
     CHECK(std::any_cast<SockAddr>(client->get_extra_info("peername")) == saddr);
     CHECK(cp->events == std::vector<std::string>{"made"});
     client->sendto("xxx");
@@ -129,13 +133,17 @@ TEST_CASE("UDP over IPv6 (test_create_datagram_endpoint_ipv6)", "[datagram][net]
   test::run_net(f, [](asyncio::EventLoop& loop) -> Coro<> {
     DatagramEndpointOptions so{.local_addr = HostPort("::1", 0)};
     auto s = endpoint(loop, so);
-    auto [server, sp] = co_await std::move(s);
+    auto server_sp = co_await std::move(s);  // no structured binding: lambdas capture them
+    auto& server = std::get<0>(server_sp);
+    auto& sp = std::get<1>(server_sp);
     sp->echo = true;
     const SockAddr saddr = sockname(server);
     CHECK(saddr.family == AF_INET6);
     DatagramEndpointOptions co{.remote_addr = HostPort("::1", saddr.port)};
     auto c = endpoint(loop, co);
-    auto [client, cp] = co_await std::move(c);
+    auto client_cp = co_await std::move(c);  // no structured binding: lambdas capture them
+    auto& client = std::get<0>(client_cp);
+    auto& cp = std::get<1>(client_cp);
     client->sendto("six");
     auto pred2 = [&] { return !cp->datagrams.empty(); };
     auto waiting2 = test::wait_until(pred2);
@@ -157,11 +165,15 @@ TEST_CASE("AF_UNIX datagram endpoints (test_create_datagram_endpoint_existing_so
   test::run_net(f, [](asyncio::EventLoop& loop, std::string sp_path, std::string cp_path) -> Coro<> {
     DatagramEndpointOptions so{.local_path = sp_path, .family = AF_UNIX};
     auto s = endpoint(loop, so);
-    auto [server, sp] = co_await std::move(s);
+    auto server_sp = co_await std::move(s);  // no structured binding: lambdas capture them
+    auto& server = std::get<0>(server_sp);
+    auto& sp = std::get<1>(server_sp);
     sp->echo = true;
     DatagramEndpointOptions co{.local_path = cp_path, .remote_path = sp_path, .family = AF_UNIX};
     auto c = endpoint(loop, co);
-    auto [client, cp] = co_await std::move(c);
+    auto client_cp = co_await std::move(c);  // no structured binding: lambdas capture them
+    auto& client = std::get<0>(client_cp);
+    auto& cp = std::get<1>(client_cp);
     client->sendto("unix");
     auto pred3 = [&] { return !cp->datagrams.empty(); };
     auto waiting3 = test::wait_until(pred3);
@@ -176,7 +188,10 @@ TEST_CASE("AF_UNIX datagram endpoints (test_create_datagram_endpoint_existing_so
     // A stale socket file is replaced (Python removes it before binding).
     DatagramEndpointOptions again{.local_path = sp_path, .family = AF_UNIX};
     auto s2 = endpoint(loop, again);
-    auto [server2, sp2] = co_await std::move(s2);
+    auto server2_sp2 = co_await std::move(s2);  // no structured binding: lambdas capture them
+    auto& server2 = std::get<0>(server2_sp2);
+    auto& sp2 = std::get<1>(server2_sp2);
+    (void)sp2;
     server2->close();
     co_await asyncio::sleep(0);
   }(*f.loop, server_path, client_path));
@@ -228,7 +243,10 @@ TEST_CASE("create_datagram_endpoint raises CPython's errors for bad arguments", 
     // A port in use: bind fails with EADDRINUSE (no SO_REUSEADDR on datagram sockets).
     DatagramEndpointOptions o7{.local_addr = HostPort("127.0.0.1", 0)};
     auto s7 = endpoint(loop, o7);
-    auto [taken, tp] = co_await std::move(s7);
+    auto taken_tp = co_await std::move(s7);  // no structured binding: lambdas capture them
+    auto& taken = std::get<0>(taken_tp);
+    auto& tp = std::get<1>(taken_tp);
+    (void)tp;
     DatagramEndpointOptions o8{.local_addr = HostPort("127.0.0.1", sockname(taken).port)};
     auto e8 = endpoint_error(loop, o8);
     const std::string m8 = co_await std::move(e8);
@@ -246,7 +264,9 @@ TEST_CASE("An existing datagram socket is adopted (test_create_datagram_endpoint
     const SockAddr addr = udp.getsockname();
     DatagramEndpointOptions o{.sock = udp.detach()};
     auto c = endpoint(loop, o);
-    auto [t, p] = co_await std::move(c);
+    auto t_p = co_await std::move(c);  // no structured binding: lambdas capture them
+    auto& t = std::get<0>(t_p);
+    auto& p = std::get<1>(t_p);
     CHECK(sockname(t) == addr);
     asyncio::Socket peer(AF_INET, SOCK_DGRAM);
     peer.sendto("adopted", addr);
@@ -274,7 +294,9 @@ TEST_CASE("ICMP port unreachable reaches error_received and the endpoint stays o
     }  // nothing listens there now
     DatagramEndpointOptions o{.remote_addr = HostPort("127.0.0.1", port)};
     auto c = endpoint(loop, o);
-    auto [t, p] = co_await std::move(c);
+    auto t_p = co_await std::move(c);  // no structured binding: lambdas capture them
+    auto& t = std::get<0>(t_p);
+    auto& p = std::get<1>(t_p);
     t->sendto("anyone?");
     auto pred5 = [&] { return !p->errors.empty(); };
     auto waiting5 = test::wait_until(pred5);
@@ -294,10 +316,14 @@ TEST_CASE("Flow control pauses above the high-water mark and resumes once draine
   test::run_net(f, [](asyncio::EventLoop& loop) -> Coro<> {
     // UDP over loopback never says EAGAIN (the receiver drops instead);
     // an AF_UNIX datagram pair does once the receiver's queue is full.
-    auto [src, sink] = asyncio::socketpair(AF_UNIX, SOCK_DGRAM);
+    auto src_sink = asyncio::socketpair(AF_UNIX, SOCK_DGRAM);  // no structured binding: lambdas capture them
+    auto& src = src_sink.first;
+    auto& sink = src_sink.second;
     DatagramEndpointOptions o{.sock = src.detach()};
     auto c = endpoint(loop, o);
-    auto [t, p] = co_await std::move(c);
+    auto t_p = co_await std::move(c);  // no structured binding: lambdas capture them
+    auto& t = std::get<0>(t_p);
+    auto& p = std::get<1>(t_p);
     t->set_write_buffer_limits(4000);
     CHECK(t->get_write_buffer_limits() == std::pair<std::size_t, std::size_t>(1000, 4000));
     const std::string chunk(1000, 'd');
@@ -335,10 +361,15 @@ TEST_CASE("abort drops buffered datagrams, and sendto after close is dropped", "
   test::run_net(f, [](asyncio::EventLoop& loop) -> Coro<> {
     // UDP over loopback never says EAGAIN (the receiver drops instead);
     // an AF_UNIX datagram pair does once the receiver's queue is full.
-    auto [src, sink] = asyncio::socketpair(AF_UNIX, SOCK_DGRAM);
+    auto src_sink = asyncio::socketpair(AF_UNIX, SOCK_DGRAM);  // no structured binding: lambdas capture them
+    auto& src = src_sink.first;
+    auto& sink = src_sink.second;
+    (void)sink;
     DatagramEndpointOptions o{.sock = src.detach()};
     auto c = endpoint(loop, o);
-    auto [t, p] = co_await std::move(c);
+    auto t_p = co_await std::move(c);  // no structured binding: lambdas capture them
+    auto& t = std::get<0>(t_p);
+    auto& p = std::get<1>(t_p);
     const std::string chunk(1000, 'a');
     for (int i = 0; i < 200 && t->get_write_buffer_size() == 0; ++i) t->sendto(chunk);
     REQUIRE(t->get_write_buffer_size() > 0);
@@ -383,13 +414,17 @@ TEST_CASE("100,000 datagrams through a UDP echo with 64 in flight, each checked,
       [](asyncio::EventLoop& loop) -> Coro<> {
         DatagramEndpointOptions so{.local_addr = HostPort("127.0.0.1", 0)};
         auto s = endpoint(loop, so);
-        auto [server, sp] = co_await std::move(s);
+        auto server_sp = co_await std::move(s);  // no structured binding: lambdas capture them
+        auto& server = std::get<0>(server_sp);
+        auto& sp = std::get<1>(server_sp);
         sp->echo = true;
         const std::size_t kTotal = 100000;
         auto factory = [] { return std::make_shared<Client>(); };
         DatagramEndpointOptions co{.remote_addr = HostPort("127.0.0.1", sockname(server).port)};
         auto made = loop.create_datagram_endpoint(factory, co);
-        auto [client, cp] = co_await std::move(made);
+        auto client_cp = co_await std::move(made);  // no structured binding: lambdas capture them
+        auto& client = std::get<0>(client_cp);
+        auto& cp = std::get<1>(client_cp);
         cp->total = kTotal;
         cp->seen.assign(kTotal, false);
         cp->done.emplace(loop.create_future());
@@ -421,11 +456,16 @@ TEST_CASE("allow_broadcast with remote_addr sends there without connecting (test
   test::run_net(f, [](asyncio::EventLoop& loop) -> Coro<> {
     DatagramEndpointOptions so{.local_addr = HostPort("127.0.0.1", 0)};
     auto s = endpoint(loop, so);
-    auto [server, sp] = co_await std::move(s);
+    auto server_sp = co_await std::move(s);  // no structured binding: lambdas capture them
+    auto& server = std::get<0>(server_sp);
+    auto& sp = std::get<1>(server_sp);
     const SockAddr saddr = sockname(server);
     DatagramEndpointOptions co{.remote_addr = HostPort("127.0.0.1", saddr.port), .allow_broadcast = true};
     auto c = endpoint(loop, co);
-    auto [client, cp] = co_await std::move(c);
+    auto client_cp = co_await std::move(c);  // no structured binding: lambdas capture them
+    auto& client = std::get<0>(client_cp);
+    auto& cp = std::get<1>(client_cp);
+    (void)cp;
     CHECK_FALSE(client->get_extra_info("peername").has_value());
     const auto info = std::any_cast<asyncio::TransportSocket>(client->get_extra_info("socket"));
     int on = 0;
@@ -450,10 +490,16 @@ TEST_CASE("reuse_port lets two endpoints bind one port (test_create_datagram_end
   test::run_net(f, [](asyncio::EventLoop& loop) -> Coro<> {
     DatagramEndpointOptions o1{.local_addr = HostPort("127.0.0.1", 0), .reuse_port = true};
     auto a = endpoint(loop, o1);
-    auto [first, fp] = co_await std::move(a);
+    auto first_fp = co_await std::move(a);  // no structured binding: lambdas capture them
+    auto& first = std::get<0>(first_fp);
+    auto& fp = std::get<1>(first_fp);
+    (void)fp;
     DatagramEndpointOptions o2{.local_addr = HostPort("127.0.0.1", sockname(first).port), .reuse_port = true};
     auto b = endpoint(loop, o2);
-    auto [second, sp] = co_await std::move(b);
+    auto second_sp = co_await std::move(b);  // no structured binding: lambdas capture them
+    auto& second = std::get<0>(second_sp);
+    auto& sp = std::get<1>(second_sp);
+    (void)sp;
     CHECK(sockname(second).port == sockname(first).port);
     first->close();
     second->close();

@@ -33,7 +33,9 @@ TEST_CASE("add_reader calls back while readable, remove_reader reports whether o
           "[fdwatch][net]") {
   // Python: test_events.EventLoopTestsMixin.test_add_reader
   LoopFixture f;
-  auto [a, b] = asyncio::socketpair();
+  auto sockets = asyncio::socketpair();  // no structured binding: lambdas capture a and b
+  auto& a = sockets.first;
+  auto& b = sockets.second;
   std::string got;
   auto on_readable = [&] {
     char buf[64];
@@ -59,7 +61,9 @@ TEST_CASE("add_reader calls back while readable, remove_reader reports whether o
 TEST_CASE("add_writer calls back while writable, and re-adding replaces the callback", "[fdwatch][net]") {
   // Python: test_add_writer; _add_writer cancels the handle it replaces.
   LoopFixture f;
-  auto [a, b] = asyncio::socketpair();
+  auto sockets = asyncio::socketpair();  // no structured binding: lambdas capture a and b
+  auto& a = sockets.first;
+  (void)sockets.second;  // the peer stays open
   int first = 0, second = 0;
   f.loop->add_writer(a.fileno(), [&] { ++first; });
   f.loop->add_writer(a.fileno(), [&] {
@@ -77,7 +81,9 @@ TEST_CASE("add_writer calls back while writable, and re-adding replaces the call
 TEST_CASE("A reader and a writer on one descriptor are independent", "[fdwatch][net]") {
   // Python: the selector key holds (reader, writer); removing one keeps the other.
   LoopFixture f;
-  auto [a, b] = asyncio::socketpair();
+  auto sockets = asyncio::socketpair();  // no structured binding: lambdas capture a and b
+  auto& a = sockets.first;
+  auto& b = sockets.second;
   int writes = 0, reads = 0;
   f.loop->add_reader(a.fileno(), [&] { ++reads; });
   f.loop->add_writer(a.fileno(), [&] {
@@ -161,7 +167,9 @@ TEST_CASE("add_reader refuses a transport's descriptor with CPython's RuntimeErr
 TEST_CASE("A cancelled reader handle unregisters itself on the next event", "[fdwatch][net]") {
   // Python: _process_events: `if reader._cancelled: self._remove_reader(fileobj)`.
   LoopFixture f;
-  auto [a, b] = asyncio::socketpair();
+  auto sockets = asyncio::socketpair();  // no structured binding: lambdas capture a and b
+  auto& a = sockets.first;
+  auto& b = sockets.second;
   int calls = 0;
   asyncio::Handle h = f.loop->add_fd_callback(
       a.fileno(), true, asyncio::Handle(asyncio::detail::make_handle<asyncio::detail::HandleNode::Kind::soon>(
@@ -175,7 +183,9 @@ TEST_CASE("A cancelled reader handle unregisters itself on the next event", "[fd
 
 TEST_CASE("On a closed loop add_reader raises and remove_reader returns false", "[fdwatch][net]") {
   LoopFixture f;
-  auto [a, b] = asyncio::socketpair();
+  auto sockets = asyncio::socketpair();  // no structured binding: lambdas capture a and b
+  auto& a = sockets.first;
+  (void)sockets.second;  // the peer stays open
   f.loop->add_reader(a.fileno(), [] {});
   f.loop->close();
   CHECK(message_of_call([&] { f.loop->add_reader(a.fileno(), [] {}); }) == "Event loop is closed");

@@ -240,7 +240,9 @@ TEST_CASE("Two readers racing for one socket: the second replaces the first (tes
   // operation then waits until cancelled, exactly as in CPython.
   LoopFixture f;
   test::run_net(f, [](asyncio::EventLoop& loop) -> Coro<> {
-    auto [a, b] = asyncio::socketpair();
+    auto sockets = asyncio::socketpair();  // no structured binding: lambdas capture a and b
+    auto& a = sockets.first;
+    auto& b = sockets.second;
     a.setblocking(false);
     b.setblocking(false);
     auto first = loop.create_task(loop.sock_recv(a, 10));
@@ -282,7 +284,9 @@ TEST_CASE("sock_recv returns empty at end of stream, and sock_sendall to a close
           "[sock_lowlevel][net]") {
   LoopFixture f;
   test::run_net(f, [](asyncio::EventLoop& loop) -> Coro<> {
-    auto [a, b] = asyncio::socketpair();
+    auto sockets = asyncio::socketpair();  // no structured binding: lambdas capture a and b
+    auto& a = sockets.first;
+    auto& b = sockets.second;
     a.setblocking(false);
     b.close();
     auto r = loop.sock_recv(a, 10);

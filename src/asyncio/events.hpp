@@ -64,7 +64,7 @@ class FutureBase;
 class LoopInternals;
 class ClockHold;
 inline TaskBase* current_task_base() noexcept;
-class FdTable;
+struct FdTable;
 }  // namespace detail
 
 namespace testing {

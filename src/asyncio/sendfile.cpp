@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <string>
+#include <system_error>
 
 #include "asyncio/detail/fd_wait.hpp"
 #include "asyncio/detail/socket_os.hpp"
@@ -28,6 +29,17 @@
 #include "asyncio/transports.hpp"
 
 namespace asyncio {
+
+namespace detail {
+
+// Declared in detail/socket_os.hpp; defined here, in a file every platform
+// builds, because it needs no socket header (no_socket.cpp's platforms use
+// it too).
+[[noreturn]] void throw_errno(int e, const std::string& what) {
+  throw std::system_error(e, std::generic_category(), what);
+}
+
+}  // namespace detail
 
 namespace {
 

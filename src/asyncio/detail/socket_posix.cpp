@@ -34,10 +34,6 @@ namespace asyncio {
 
 namespace detail {
 
-[[noreturn]] void throw_errno(int e, const std::string& what) {
-  throw std::system_error(e, std::generic_category(), what);
-}
-
 socklen_t to_sockaddr(const SockAddr& a, sockaddr_storage& ss) {
   std::memset(&ss, 0, sizeof ss);
   if (a.family == AF_INET) {
