@@ -77,7 +77,9 @@ Coro<int> main_coro(Run& run, int jobs, std::vector<std::string> lines, bool int
   for (std::string& line : lines) children.push_back(run_one(run, slots, std::move(line)));
   if (interrupt) {
     // What a user's Ctrl-C does: SIGINT once the children run.
+#if ASYNCIO_PLATFORM_HAS_SIGNALS  // WASI has no kill(); nothing runs there anyway
     asyncio::get_running_loop().call_later(0.5, [] { ::kill(::getpid(), SIGINT); });
+#endif
   }
   std::exception_ptr cancelled;
   try {
@@ -120,7 +122,8 @@ int usage() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if constexpr (!asyncio::platform::has_subprocesses) {
+  if constexpr (!asyncio::platform::available) (void)asyncio::new_event_loop();  // says why, exits 69
+  if constexpr (asyncio::platform::available && !asyncio::platform::has_subprocesses) {
     std::cerr << "parallel_run: no child processes on " << asyncio::platform::name << "\n";
     return 69;
   }

@@ -113,7 +113,6 @@ class SubprocessTransportImpl final : public SubprocessTransport, private Backen
   std::array<bool, 3> has_pipe_{};
   std::optional<std::vector<std::function<void()>>> pending_calls_{std::in_place};
   std::vector<Future<int>> exit_waiters_;
-  bool exit_waiters_done_ = false;
   bool closed_ = false;
   bool finished_ = false;
   bool pipes_connected_ = false;
