@@ -516,6 +516,18 @@ int main(int argc, char** argv) {
           stop_server(s);
         }
       }
+      // Paired ratios: each repetition's server against the bare server of
+      // the same repetition (run next to it), so that load changes between
+      // repetitions cancel out; their median and spread are printed last.
+      std::map<std::string, std::vector<double>> pair_ratios;
+      for (const Variant& v : variants) {
+        if (v.name == bare_name) continue;
+        for (int rep = 0; rep < repeat; ++rep) {
+          const Result& a = results[v.name][static_cast<std::size_t>(rep)];
+          const Result& b = results[bare_name][static_cast<std::size_t>(rep)];
+          if (a.ok && b.ok && b.cpu_us_per_msg > 0) pair_ratios[v.name].push_back(a.cpu_us_per_msg / b.cpu_us_per_msg);
+        }
+      }
       double bare_cpu = 0;
       for (const Variant& v : variants) {
         auto& rs = results[v.name];
@@ -533,6 +545,15 @@ int main(int argc, char** argv) {
                     r.msgs_per_s, r.p50_us, r.p99_us, r.cpu_us_per_msg, ratio, r.faults_per_msg);
         std::fflush(stdout);
       }
+      for (auto& [name, rs] : pair_ratios) {
+        if (rs.empty()) continue;
+        std::string all;
+        for (double x : rs) all += " " + std::to_string(x).substr(0, 4);
+        std::sort(rs.begin(), rs.end());
+        std::printf("%-7ld %-6ld %-11s paired vs bare: median %.2fx, min %.2fx, max %.2fx (%zu pairs:%s)\n", size, n,
+                    name.c_str(), rs[rs.size() / 2], rs.front(), rs.back(), rs.size(), all.c_str());
+      }
+      std::fflush(stdout);
     }
   }
   return failures == 0 ? 0 : 1;

@@ -3,13 +3,21 @@
  *
  *   bare_spawn spawn N P     spawn /bin/true N times, P at a time, wait for each
  *   bare_spawn cat BYTES     pump BYTES through cat (stdin to stdout), 64 KiB
- *                            writes while reading everything back
+ *                            writes while reading everything back, over
+ *                            libuv's UV_CREATE_PIPE stdio (socket pairs)
+ *   bare_spawn catfifo BYTES the same over pipe2() pipes handed to libuv
+ *                            (UV_INHERIT_FD + uv_pipe_open), the kind of
+ *                            descriptor the library (and CPython) give the
+ *                            child: the like-for-like floor
  *
  * Prints one line: "<what> <wall seconds> <cpu seconds of this process>". */
+#define _GNU_SOURCE /* pipe2 */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/resource.h>
+#include <unistd.h>
 #include <uv.h>
 
 static double cpu_seconds(void) {
@@ -90,6 +98,15 @@ static void cat_exit(uv_process_t* p, int64_t status, int sig) {
 int main(int argc, char** argv) {
   loop = uv_default_loop();
   uv_hrtime();
+  /* BARE_SPAWN_TOUCH_MB=N: first dirty N MiB of heap, to see what a larger
+   * parent costs per fork() (uv_spawn forks on Linux; bench/README.md). */
+  const char* touch = getenv("BARE_SPAWN_TOUCH_MB");
+  if (touch != NULL) {
+    size_t mb = (size_t)atol(touch);
+    char* ballast = malloc(mb << 20);
+    if (ballast == NULL) abort();
+    memset(ballast, 1, mb << 20);
+  }
   double cpu0 = cpu_seconds();
   uint64_t t0 = uv_hrtime();
   if (argc == 4 && strcmp(argv[1], "spawn") == 0) {
@@ -98,9 +115,10 @@ int main(int argc, char** argv) {
     for (long i = 0; i < p && to_start > 0; ++i) start_one();
     uv_run(loop, UV_RUN_DEFAULT);
     printf("spawn %ld x%ld %.3f %.3f\n", n, p, (uv_hrtime() - t0) / 1e9, cpu_seconds() - cpu0);
-  } else if (argc == 3 && strcmp(argv[1], "cat") == 0) {
+  } else if (argc == 3 && (strcmp(argv[1], "cat") == 0 || strcmp(argv[1], "catfifo") == 0)) {
     static char* args[] = {"cat", NULL};
     static uv_process_t proc;
+    const int fifo = strcmp(argv[1], "catfifo") == 0;
     to_write = atoll(argv[2]);
     long long total = to_write;
     memset(chunk, 'x', sizeof chunk);
@@ -109,6 +127,14 @@ int main(int argc, char** argv) {
     uv_stdio_container_t stdio[3] = {{UV_CREATE_PIPE | UV_READABLE_PIPE, {.stream = (uv_stream_t*)&in}},
                                      {UV_CREATE_PIPE | UV_WRITABLE_PIPE, {.stream = (uv_stream_t*)&out}},
                                      {UV_INHERIT_FD, {.fd = 2}}};
+    int to_child[2] = {-1, -1}, from_child[2] = {-1, -1};
+    if (fifo) {
+      if (pipe2(to_child, O_CLOEXEC) != 0 || pipe2(from_child, O_CLOEXEC) != 0) abort();
+      stdio[0].flags = UV_INHERIT_FD;
+      stdio[0].data.fd = to_child[0];
+      stdio[1].flags = UV_INHERIT_FD;
+      stdio[1].data.fd = from_child[1];
+    }
     uv_process_options_t o;
     memset(&o, 0, sizeof o);
     o.file = "cat";
@@ -117,13 +143,18 @@ int main(int argc, char** argv) {
     o.stdio_count = 3;
     o.stdio = stdio;
     if (uv_spawn(loop, &proc, &o) != 0) abort();
+    if (fifo) {
+      close(to_child[0]);
+      close(from_child[1]);
+      if (uv_pipe_open(&in, to_child[1]) != 0 || uv_pipe_open(&out, from_child[0]) != 0) abort();
+    }
     uv_read_start((uv_stream_t*)&out, alloc_cb, read_cb);
     write_more();
     uv_run(loop, UV_RUN_DEFAULT);
     if (received != total) abort();
     printf("cat %lld %.3f %.3f\n", total, (uv_hrtime() - t0) / 1e9, cpu_seconds() - cpu0);
   } else {
-    fprintf(stderr, "usage: bare_spawn spawn N P | cat BYTES\n");
+    fprintf(stderr, "usage: bare_spawn spawn N P | cat BYTES | catfifo BYTES\n");
     return 2;
   }
   return 0;

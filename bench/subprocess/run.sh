@@ -4,6 +4,9 @@
 # in the same run, and prints CPU time per child and cat throughput.
 #
 #   bench/subprocess/run.sh [build-dir]   (default build/release, else build/dev)
+#
+# For cat, bare-fifo is the bare program over pipe2() pipes (what the library
+# and CPython give the child), bare over libuv's socket pairs.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 build="${1:-}"
@@ -27,6 +30,8 @@ run() {
 }
 for mode in "spawn $n 1" "spawn $n 50" "cat $bytes"; do
   run bare "$build/bench/bare_spawn" $mode
+  # The like-for-like floor for cat: pipe2() pipes, as the library uses.
+  [ "${mode%% *}" = cat ] && run bare-fifo "$build/bench/bare_spawn" catfifo "$bytes"
   run asyncio++ "$build/bench/spawn_bench" $mode
   run cpython python3 "$here/spawn_bench.py" $mode
 done

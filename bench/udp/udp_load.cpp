@@ -22,6 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -200,11 +201,14 @@ int main(int argc, char** argv) {
   for (long size : sizes) {
     for (long depth : depths) {
       Result best[2];
+      std::vector<double> ratios;  // each repetition's udp_echo against the bare server run next to it
       for (int r = 0; r < repeat; ++r) {
+        double pair[2] = {0, 0};
         for (int k = 0; k < 2; ++k) {
           Server s = start(k == 0 ? bare : ours);
           Result res = measure(s, static_cast<std::size_t>(size), static_cast<int>(depth), warmup, duration);
           stop(s);
+          pair[k] = res.cpu_us;
           if (best[k].per_s == 0 || res.cpu_us < best[k].cpu_us) {
             const std::uint64_t lost = best[k].lost + res.lost, bad = best[k].bad + res.bad;
             best[k] = res;
@@ -215,11 +219,19 @@ int main(int argc, char** argv) {
             best[k].bad += res.bad;
           }
         }
+        if (pair[0] > 0 && pair[1] > 0) ratios.push_back(pair[1] / pair[0]);
       }
       std::printf("| %ld B | %ld | %.0f | %.2f µs | %.0f | %.2f µs | %.2f× | %llu/%llu |\n", size, depth, best[0].per_s,
                   best[0].cpu_us, best[1].per_s, best[1].cpu_us, best[1].cpu_us / best[0].cpu_us,
                   static_cast<unsigned long long>(best[0].lost + best[1].lost),
                   static_cast<unsigned long long>(best[0].bad + best[1].bad));
+      if (!ratios.empty()) {
+        std::string all;
+        for (double x : ratios) all += " " + std::to_string(x).substr(0, 4);
+        std::sort(ratios.begin(), ratios.end());
+        std::printf("  %ld B, %ld in flight, paired vs bare: median %.2f×, min %.2f×, max %.2f× (%zu pairs:%s)\n", size,
+                    depth, ratios[ratios.size() / 2], ratios.front(), ratios.back(), ratios.size(), all.c_str());
+      }
       std::fflush(stdout);
     }
   }
