@@ -4,6 +4,8 @@
 #include <system_error>
 
 #include "asyncio/detail/pipe_transport.hpp"
+#include "asyncio/exception_context.hpp"
+#include "asyncio/exceptions.hpp"
 #include "asyncio/log.hpp"
 #include "asyncio/tasks.hpp"
 
@@ -117,10 +119,10 @@ Coro<void> SubprocessTransportImpl::connect_pipes(std::shared_ptr<SubprocessTran
       self->pipes_[fd] = proto;
     }
     self->pipes_connected_ = true;
-    loop.call_soon([self] {
+    self->post([self] {
       if (self->protocol_) self->protocol_->connection_made(self);
     });
-    for (auto& callback : *self->pending_calls_) loop.call_soon(std::move(callback));
+    for (auto& callback : *self->pending_calls_) self->post(std::move(callback));
     self->pending_calls_.reset();
     // A pipe may have closed, and the child exited, while connecting.
     if (self->returncode_ && !self->finished_) self->try_finish();
@@ -197,10 +199,41 @@ void SubprocessTransportImpl::call(std::function<void()> callback) {
   if (pending_calls_)
     pending_calls_->push_back(std::move(callback));
   else
-    loop_->call_soon(std::move(callback));
+    post(std::move(callback));
+}
+
+void SubprocessTransportImpl::post(std::function<void()> callback) {
+  ++posted_;
+  loop_->call_soon([this, keep = self_, callback = std::move(callback)] {
+    --posted_;
+    callback();
+  });
 }
 
 void SubprocessTransportImpl::pipe_data_received(int fd, std::string_view data) {
+  // Python: _call(protocol.pipe_data_received, fd, data), one loop iteration
+  // later. That hop keeps the protocol's callbacks in the order the events
+  // came; when none of this transport's calls is waiting in the loop, the
+  // data goes to the protocol at once (it is already in the loop's callback
+  // phase), which spares a copy and an allocation per chunk: the order of
+  // the transport's callbacks is the same, the data only arrives an
+  // iteration sooner.
+  if (!pending_calls_ && posted_ == 0) {
+    if (!protocol_) return;
+    std::shared_ptr<SubprocessProtocol> protocol = protocol_;
+    try {
+      protocol->pipe_data_received(fd, data);
+    } catch (...) {
+      if (is_interrupt(std::current_exception())) throw;
+      // As a failing callback is reported by the loop.
+      ExceptionContext context;
+      context.message = "Exception in callback SubprocessProtocol.pipe_data_received()";
+      context.exception = std::current_exception();
+      context.extra.emplace_back("transport", repr());
+      loop_->call_exception_handler(context);
+    }
+    return;
+  }
   call([self = self_, fd, bytes = std::string(data)] {
     if (self->protocol_) self->protocol_->pipe_data_received(fd, bytes);
   });
@@ -216,7 +249,7 @@ void SubprocessTransportImpl::pipe_connection_lost(int fd, std::exception_ptr ex
 void SubprocessTransportImpl::on_exit(int returncode) noexcept {
   // Python's child watcher: call_soon_threadsafe(callback, pid, returncode).
   try {
-    loop_->call_soon([self = self_, returncode] { self->process_exited(returncode); });
+    post([self = self_, returncode] { self->process_exited(returncode); });
   } catch (...) {
   }
 }

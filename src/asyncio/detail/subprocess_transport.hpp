@@ -95,6 +95,8 @@ class SubprocessTransportImpl final : public SubprocessTransport, private Backen
   static Coro<void> connect_pipes(std::shared_ptr<SubprocessTransportImpl> self, std::array<StreamSocketPtr, 3> pipes,
                                   Future<void> waiter);
   void call(std::function<void()> callback);
+  // call_soon(callback), counted in posted_ until it runs.
+  void post(std::function<void()> callback);
   void process_exited(int returncode);
   void try_finish();
   void call_connection_lost(std::exception_ptr exc);
@@ -112,6 +114,7 @@ class SubprocessTransportImpl final : public SubprocessTransport, private Backen
   std::array<std::shared_ptr<PipeProto>, 3> pipes_{};
   std::array<bool, 3> has_pipe_{};
   std::optional<std::vector<std::function<void()>>> pending_calls_{std::in_place};
+  std::size_t posted_ = 0;  // this transport's callbacks waiting in the loop
   std::vector<Future<int>> exit_waiters_;
   bool closed_ = false;
   bool finished_ = false;
