@@ -310,3 +310,135 @@ TEST_CASE("sock_accept on a socket that does not listen raises EINVAL", "[sock_l
     CHECK(test::errno_of(e) == EINVAL);
   }(*f.loop));
 }
+
+TEST_CASE("sock_sendall and sock_recv (bytes) move 1,000,000 bytes intact (test_huge_content)", "[sock_lowlevel][net]") {
+  // CPython's test_huge_content reads with sock_recv(); the 10 MB test
+  // above is test_huge_content_recvinto's sock_recv_into() twin.
+  LoopFixture f;
+  test::run_net(f, [](asyncio::EventLoop& loop) -> Coro<> {
+    Socket server = listener();
+    Socket client(AF_INET, SOCK_STREAM);
+    client.setblocking(false);
+    auto connecting = loop.sock_connect(client, server.getsockname());
+    auto accepting = loop.create_task(loop.sock_accept(server));
+    co_await std::move(connecting);
+    auto accepted = co_await accepting;
+    Socket& conn = accepted.first;
+    constexpr std::size_t kSize = 1000 * 1000;
+    std::string chunk;
+    for (std::size_t i = 0; i < kSize; ++i) chunk += static_cast<char>('0' + i % 10);
+    auto sender = loop.create_task(loop.sock_sendall(conn, chunk));
+    std::size_t size = kSize, offset = 0;
+    bool intact = true;
+    for (;;) {
+      auto r = loop.sock_recv(client, kSize);
+      std::string data = co_await std::move(r);
+      if (data.empty()) break;
+      for (char c : data) intact = intact && c == static_cast<char>('0' + offset++ % 10);
+      size -= data.size();
+      if (size == 0) conn.shutdown(SHUT_WR);  // the end of stream ends the loop, as CPython's server closing
+    }
+    co_await sender;
+    CHECK(intact);
+    CHECK(size == 0);
+  }(*f.loop), 60.0);
+  CHECK(f.errors.empty());
+}
+
+TEST_CASE("A cancelled, blocked sock_sendall lets the next one through (test_sock_client_racing: send racing)",
+          "[sock_lowlevel][net]") {
+  LoopFixture f;
+  test::run_net(f, [](asyncio::EventLoop& loop) -> Coro<> {
+    Socket lsock(AF_INET, SOCK_STREAM);
+    lsock.bind("127.0.0.1", 0);
+    lsock.listen(1);
+    lsock.setblocking(false);
+    Socket sock(AF_INET, SOCK_STREAM);
+    sock.setsockopt(SOL_SOCKET, SO_SNDBUF, 1024);
+    sock.setblocking(false);
+    auto connecting = loop.create_task(loop.sock_connect(sock, lsock.getsockname()));
+    co_await asyncio::sleep(0);
+    auto accepting = loop.sock_accept(lsock);
+    auto accepted = co_await std::move(accepting);
+    Socket& server = accepted.first;
+    server.setblocking(false);
+    co_await connecting;
+    // Fill the send buffer until sending 4 bytes would block.
+    std::size_t size = 8192;
+    while (size >= 4) {
+      bool blocked = false;
+      const std::string spaces(size, ' ');
+      while (!blocked) {
+        try {
+          (void)sock.send(spaces);
+        } catch (const std::system_error& e) {
+          REQUIRE((e.code().value() == EAGAIN || e.code().value() == EWOULDBLOCK));
+          blocked = true;
+        }
+      }
+      size /= 2;
+    }
+    // Cancel a sock_sendall that waits for room.
+    auto blocked_send = loop.create_task(loop.sock_sendall(sock, "hello"));
+    co_await asyncio::sleep(0);
+    blocked_send.cancel();
+    // Receive everything that is not a space.
+    auto recv_all = [](asyncio::EventLoop& l, Socket& s) -> Coro<std::string> {
+      std::string rv;
+      for (;;) {
+        auto r = l.sock_recv(s, 8192);
+        std::string buf = co_await std::move(r);
+        if (buf.empty()) co_return rv;
+        for (char c : buf)
+          if (c != ' ') rv += c;
+      }
+    };
+    auto receiving = loop.create_task(recv_all(loop, server));
+    // At once, another sock_sendall.
+    auto sending = loop.sock_sendall(sock, "world");
+    co_await std::move(sending);
+    sock.shutdown(SHUT_WR);
+    std::string data = co_await receiving;
+    CHECK(data.size() >= 5);
+    CHECK(data.substr(data.size() - 5) == "world");
+    CHECK(data.find("hello") == std::string::npos);  // a selector loop never sent the cancelled one
+    CHECK(blocked_send.cancelled());
+  }(*f.loop), 30.0);
+  CHECK(f.errors.empty());
+}
+
+TEST_CASE("A sock_connect cancelled before the peer listens leaves the socket usable (test_sock_client_connect_racing)",
+          "[sock_lowlevel][net]") {
+  LoopFixture f;
+  test::run_net(f, [](asyncio::EventLoop& loop) -> Coro<> {
+    Socket lsock(AF_INET, SOCK_STREAM);
+    lsock.bind("127.0.0.1", 0);
+    const SockAddr addr = lsock.getsockname();
+    Socket sock(AF_INET, SOCK_STREAM);
+    sock.setblocking(false);
+    auto first = loop.create_task(loop.sock_connect(sock, addr));
+    co_await asyncio::sleep(0);
+    first.cancel();
+    // Refused at once on Linux (nothing listens yet), or cancelled: either
+    // way it is over, and it is retrieved here.
+    try {
+      co_await first;
+    } catch (...) {
+    }
+    CHECK(first.done());
+    lsock.listen(1);
+    // Python: after the refused attempt the socket may need another try
+    // (a second one does on Linux); up to 128.
+    bool connected = false;
+    std::string last_error;
+    for (int i = 0; i < 128 && !connected; ++i) {
+      auto connecting = loop.sock_connect(sock, addr);
+      auto failed = test::error_message(std::move(connecting));
+      std::string error = co_await std::move(failed);
+      if (error == "no exception") connected = true;
+      else last_error = error;
+    }
+    if (!connected) WARN("not connected after 128 tries (CPython skips the test): " << last_error);
+    if (connected) CHECK(sock.getpeername() == addr);
+  }(*f.loop), 30.0);
+}
