@@ -176,7 +176,12 @@ class SendfileFallbackProtocol final : public Protocol {
 
   /// Python: restore()
   void restore() {
-    transport_->set_protocol(proto_);
+    // Once the transport has reported connection_lost() (to this protocol,
+    // which passed it on), it has let go of its protocol, as CPython's sets
+    // _protocol to None: putting the original back would make the
+    // transport and a protocol holding it keep each other alive (CPython's
+    // garbage collector frees that cycle; nothing would here).
+    if (!lost_) transport_->set_protocol(proto_);
     if (should_resume_reading_) transport_->resume_reading();
     if (write_ready_ && !write_ready_->done()) write_ready_->cancel();
     if (should_resume_writing_) proto_->resume_writing();
@@ -186,6 +191,7 @@ class SendfileFallbackProtocol final : public Protocol {
     throw RuntimeError("Invalid state: connection should have been established already.");
   }
   void connection_lost(std::exception_ptr exc) override {
+    lost_ = true;
     if (write_ready_ && !write_ready_->done()) {
       write_ready_->set_exception(exc ? exc : std::make_exception_ptr(OSError("Connection is closed by peer")));
     }
@@ -210,6 +216,7 @@ class SendfileFallbackProtocol final : public Protocol {
   std::optional<Future<void>> write_ready_;
   bool should_resume_reading_ = false;
   bool should_resume_writing_ = false;
+  bool lost_ = false;  // connection_lost() came while this protocol was in place
 };
 
 // Python: _sendfile_fallback
