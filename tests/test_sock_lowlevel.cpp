@@ -442,3 +442,45 @@ TEST_CASE("A sock_connect cancelled before the peer listens leaves the socket us
     if (connected) CHECK(sock.getpeername() == addr);
   }(*f.loop), 30.0);
 }
+
+TEST_CASE("create_connection(sock=) takes over a socket sock_connect connected (test_create_connection_sock)",
+          "[sock_lowlevel][net]") {
+  LoopFixture f;
+  test::run_net(f, [](asyncio::EventLoop& loop) -> Coro<> {
+    Socket server = listener();
+    Socket client(AF_INET, SOCK_STREAM);
+    client.setblocking(false);
+    auto connecting = loop.sock_connect(client, server.getsockname());
+    co_await std::move(connecting);
+    auto accepting = loop.sock_accept(server);
+    auto accepted = co_await std::move(accepting);
+    Socket& conn = accepted.first;
+    auto factory = [&loop] { return std::make_shared<test::RecordingProtocol>(loop); };
+    asyncio::ConnectionOptions o;
+    o.sock = client.detach();
+    auto making = loop.create_connection(factory, std::nullopt, std::nullopt, o);
+    auto [transport, proto] = co_await std::move(making);
+    REQUIRE(transport);
+    CHECK(proto->events.front() == "made");
+    // Python's MyProto writes a request on connection_made; the test server
+    // answers and closes.
+    transport->write("GET / HTTP/1.0\r\n\r\n");
+    std::string request;
+    while (request.size() < 18) {
+      auto r = loop.sock_recv(conn, 1024);
+      std::string part = co_await std::move(r);
+      REQUIRE_FALSE(part.empty());
+      request += part;
+    }
+    CHECK(request == "GET / HTTP/1.0\r\n\r\n");
+    auto replying = loop.sock_sendall(conn, "HTTP/1.0 200 OK\r\n\r\nhello");
+    co_await std::move(replying);
+    conn.close();
+    auto lost = proto->lost;
+    co_await lost;
+    CHECK(proto->received == "HTTP/1.0 200 OK\r\n\r\nhello");
+    CHECK(proto->lost_error == nullptr);
+    transport->close();
+  }(*f.loop));
+  CHECK(f.errors.empty());
+}
