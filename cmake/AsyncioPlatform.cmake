@@ -31,18 +31,47 @@ set(ASYNCIO_PLATFORM_HAS_THREADS 1)
 set(ASYNCIO_PLATFORM_HAS_SIGNALS 1)
 set(ASYNCIO_PLATFORM_HAS_NETWORK 1)
 set(ASYNCIO_PLATFORM_HAS_SUBPROCESSES 1)
+# The OS family of per-OS files (libuv's src/unix and src/win): foo_posix.cpp
+# or foo_win.cpp. WebAssembly's libcs are POSIX-shaped.
+if(WIN32)
+  set(ASYNCIO_OS win)
+else()
+  set(ASYNCIO_OS posix)
+endif()
+# The portable core's few OS-specific pieces (socket constants, the SIGINT
+# disposition asyncio::run checks).
+set(ASYNCIO_OS_SOURCES
+  ${PROJECT_SOURCE_DIR}/src/asyncio/detail/os_${ASYNCIO_OS}.cpp)
+
 if(ASYNCIO_BACKEND STREQUAL "uv")
   find_package(Libuv REQUIRED)
   set(ASYNCIO_BACKEND_SOURCES ${PROJECT_SOURCE_DIR}/platform/uv/uv_backend.cpp
-                              ${PROJECT_SOURCE_DIR}/platform/uv/uv_net.cpp)
+                              ${PROJECT_SOURCE_DIR}/platform/uv/uv_errors_${ASYNCIO_OS}.cpp
+                              ${PROJECT_SOURCE_DIR}/platform/uv/uv_os_${ASYNCIO_OS}.cpp)
   set(ASYNCIO_BACKEND_LIBRARIES Libuv::Libuv)
   # Python's sys.platform names.
   if(CMAKE_SYSTEM_NAME STREQUAL "Darwin")
     set(ASYNCIO_PLATFORM_NAME darwin)
   elseif(CMAKE_SYSTEM_NAME STREQUAL "Windows")
     set(ASYNCIO_PLATFORM_NAME win32)
+    # Windows has no POSIX signals: libuv turns console events into SIGINT
+    # (Ctrl-C), SIGBREAK (Ctrl-Break), SIGHUP (console closed) and SIGWINCH,
+    # and those are all add_signal_handler() takes there (uv_os_win.cpp).
+    # asyncio::run's Ctrl-C handling works; the [signals] tests, which
+    # send POSIX signals, do not run.
+    set(ASYNCIO_PLATFORM_HAS_SIGNALS 0)
+    # Networking on Windows follows the port of platform/uv's network code
+    # to libuv's handles (issue 10): until then the loop's network methods
+    # raise NotImplementedError naming the method and win32.
+    set(ASYNCIO_PLATFORM_HAS_NETWORK 0)
+    # Child processes are not in the library yet on any platform.
   else()
     string(TOLOWER "${CMAKE_SYSTEM_NAME}" ASYNCIO_PLATFORM_NAME)
+  endif()
+  if(ASYNCIO_PLATFORM_HAS_NETWORK)
+    list(APPEND ASYNCIO_BACKEND_SOURCES ${PROJECT_SOURCE_DIR}/platform/uv/uv_net.cpp)
+  else()
+    list(APPEND ASYNCIO_BACKEND_SOURCES ${PROJECT_SOURCE_DIR}/platform/uv/uv_no_net.cpp)
   endif()
 elseif(ASYNCIO_BACKEND STREQUAL "emscripten" OR ASYNCIO_BACKEND STREQUAL "wasi")
   include(${PROJECT_SOURCE_DIR}/wasm/${ASYNCIO_BACKEND}/sources.cmake)

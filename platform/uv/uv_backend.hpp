@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "asyncio/backend.hpp"
+#include "asyncio/platform.hpp"
 
 namespace asyncio::uv {
 
@@ -67,7 +68,8 @@ class UvBackend final : public Backend {
   bool is_closed() const noexcept { return closed_; }
 
   // Network I/O (uv_net.cpp).
-  bool supports_network() const noexcept override { return true; }
+  // False where the network code is not ported yet (Windows: uv_no_net.cpp).
+  bool supports_network() const noexcept override { return ::asyncio::platform::has_network; }
   Future<std::vector<AddrInfo>> getaddrinfo(const std::optional<std::string>& host,
                                             const std::optional<std::string>& port, int family, int type, int proto,
                                             int flags) override;
