@@ -17,6 +17,10 @@
 // - Writing to a socket the peer closed must fail with EPIPE, not kill the
 //   process: the backend ignores SIGPIPE (as the Python interpreter does)
 //   unless the program installed its own handler.
+// - What differs per OS family is in uv_os_posix.cpp / uv_os_win.cpp
+//   (process set-up, which signals can be watched) and uv_errors_*.cpp
+//   (libuv status codes as std::error_code); Windows has no network code
+//   yet (uv_no_net.cpp).
 #pragma once
 
 #include <uv.h>
