@@ -61,15 +61,16 @@ void UvBackend::close() {
   while (!signals_.empty()) unwatch_signal(signals_.begin()->first);
   detach_io_objects();
   // Close every handle still open (ours, and any an I/O object forgot),
-  // then let libuv run the close callbacks before closing the loop.
+  // then let libuv run the close callbacks, and finish the requests still
+  // on the thread pool (a DNS lookup cannot be interrupted), before closing
+  // the loop: nothing else keeps it alive, and it waits without spinning.
   uv_walk(
       &uv_loop_,
       [](uv_handle_t* h, void*) {
         if (!uv_is_closing(h)) uv_close(h, nullptr);
       },
       nullptr);
-  while (uv_run(&uv_loop_, UV_RUN_NOWAIT) != 0) {
-  }
+  uv_run(&uv_loop_, UV_RUN_DEFAULT);
   uv_loop_close(&uv_loop_);
 }
 

@@ -1,4 +1,9 @@
-// The libuv backend on POSIX systems (uv_os.hpp).
+// The libuv backend's process-wide glue on POSIX systems (uv_os.hpp).
+//
+// Facts about these platforms:
+// - Writing to a socket whose peer is gone raises SIGPIPE, whose default
+//   action ends the process; the Python interpreter ignores it at startup,
+//   so asyncio code sees EPIPE (BrokenPipeError) instead.
 #include <netdb.h>
 #include <signal.h>
 
@@ -11,9 +16,7 @@ namespace asyncio::uv {
 
 void prepare_process() noexcept {
   static const bool done = [] {
-    // A write to a connection the peer closed must report EPIPE instead of
-    // killing the process (Python ignores SIGPIPE too). A handler the
-    // program installed is left alone.
+    // A handler the program installed is left alone.
     struct sigaction current {};
     if (sigaction(SIGPIPE, nullptr, &current) == 0 && current.sa_handler == SIG_DFL) std::signal(SIGPIPE, SIG_IGN);
     detail::set_gai_strerror(&::gai_strerror);

@@ -1,6 +1,6 @@
-// The core's OS facts on POSIX systems (detail/os.hpp): Linux, macOS, and
-// the WebAssembly libcs (Emscripten's musl, wasi-libc), whose <sys/socket.h>
-// has the address types even where there are no sockets to use them on.
+// The portable core's OS facts (detail/os.hpp) on POSIX systems: Linux,
+// macOS, and the WebAssembly libcs (Emscripten's musl, wasi-libc), whose
+// <sys/socket.h> has the address types even without sockets to use them on.
 #include <signal.h>
 #include <sys/socket.h>
 
@@ -32,9 +32,10 @@ int af_unix() noexcept {
 #if defined(AF_UNIX)
   return AF_UNIX;
 #else
-  return -1;  // wasi-libc: no local sockets
+  return -1;
 #endif
 }
+
 int af_inet() noexcept { return AF_INET; }
 int af_inet6() noexcept { return AF_INET6; }
 int af_unspec() noexcept { return AF_UNSPEC; }
@@ -45,8 +46,7 @@ bool sigint_is_default() noexcept {
   if (sigaction(SIGINT, nullptr, &current) != 0) return false;
   return current.sa_handler == SIG_DFL;
 #else
-  // No signals (WebAssembly): run() has no Ctrl-C to handle.
-  return false;
+  return false;  // no signals (WebAssembly): nothing to handle
 #endif
 }
 
