@@ -66,10 +66,6 @@ if(ASYNCIO_BACKEND STREQUAL "uv")
     # asyncio::run's Ctrl-C handling works; the [signals] tests, which
     # send POSIX signals, do not run.
     set(ASYNCIO_PLATFORM_HAS_SIGNALS 0)
-    # Networking on Windows follows the port of platform/uv's network code
-    # to libuv's handles (issue 10): until then the loop's network methods
-    # raise NotImplementedError naming the method and win32.
-    set(ASYNCIO_PLATFORM_HAS_NETWORK 0)
     # Child processes are not in the library yet on any platform.
   else()
     string(TOLOWER "${CMAKE_SYSTEM_NAME}" ASYNCIO_PLATFORM_NAME)
@@ -87,8 +83,6 @@ if(ASYNCIO_BACKEND STREQUAL "uv")
       # macOS, the BSDs: plain POSIX where Linux has calls of its own.
       list(APPEND ASYNCIO_BACKEND_SOURCES ${_uv}/uv_bsd.cpp)
     endif()
-  else()
-    list(APPEND ASYNCIO_BACKEND_SOURCES ${_uv}/uv_no_net.cpp)
   endif()
 elseif(ASYNCIO_BACKEND STREQUAL "emscripten" OR ASYNCIO_BACKEND STREQUAL "wasi")
   include(${PROJECT_SOURCE_DIR}/wasm/${ASYNCIO_BACKEND}/sources.cmake)

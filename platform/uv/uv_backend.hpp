@@ -31,7 +31,6 @@
 #include <vector>
 
 #include "asyncio/backend.hpp"
-#include "asyncio/platform.hpp"
 
 namespace asyncio::uv {
 
@@ -72,11 +71,10 @@ class UvBackend final : public Backend {
   bool is_closed() const noexcept { return closed_; }
 
   // Network I/O: uv_dns.cpp (getaddrinfo, getnameinfo), uv_tcp.cpp
-  // (sock_connect, sock_listen), and per OS (uv_pipe_posix.cpp:
-  // sock_connect_unix, sock_listen_unix; uv_socket_posix.cpp: sock_adopt,
-  // sock_adopt_listener).
-  // False where the network code is not ported (platform.hpp's has_network).
-  bool supports_network() const noexcept override { return ::asyncio::platform::has_network; }
+  // (sock_connect, sock_listen), and per OS (uv_pipe_<os>.cpp:
+  // sock_connect_unix, sock_listen_unix, named pipes on Windows;
+  // uv_socket_<os>.cpp: sock_adopt, sock_adopt_listener).
+  bool supports_network() const noexcept override { return true; }
   Future<std::vector<AddrInfo>> getaddrinfo(const std::optional<std::string>& host,
                                             const std::optional<std::string>& port, int family, int type, int proto,
                                             int flags) override;

@@ -16,7 +16,9 @@
 // - No SIGPIPE: a write to a closed connection fails with an error.
 // - getaddrinfo() errors are Winsock codes (EAI_NONAME is
 //   WSAHOST_NOT_FOUND); their text comes from FormatMessage, as Windows'
-//   own gai_strerror() does (which keeps it in one static buffer).
+//   own gai_strerror() does (which keeps it in one static buffer), line
+//   breaks made spaces: "No such host is known. ", trailing space included,
+//   as CPython's socket.gaierror says it there.
 #include <winsock2.h>
 #include <windows.h>
 #include <ws2tcpip.h>
@@ -33,14 +35,15 @@ namespace asyncio::uv {
 namespace {
 
 const char* gai_message(int code) {
-  thread_local char buffer[512];
-  DWORD n = FormatMessageA(FORMAT_MESSAGE_FROM_SYSTEM | FORMAT_MESSAGE_IGNORE_INSERTS, nullptr,
-                           static_cast<DWORD>(code), MAKELANGID(LANG_NEUTRAL, SUBLANG_DEFAULT), buffer,
-                           sizeof buffer, nullptr);
-  // Without the trailing ".\r\n" Windows adds, like the other messages.
-  while (n > 0 && (buffer[n - 1] == '\n' || buffer[n - 1] == '\r' || buffer[n - 1] == ' ' || buffer[n - 1] == '.')) --n;
+  // As Windows' gai_strerrorA(), which CPython's socket.gaierror uses
+  // there ("No such host is known. "), in a buffer per thread instead of
+  // its one static buffer.
+  thread_local char buffer[1024];
+  const DWORD n = FormatMessageA(FORMAT_MESSAGE_FROM_SYSTEM | FORMAT_MESSAGE_IGNORE_INSERTS |
+                                     FORMAT_MESSAGE_MAX_WIDTH_MASK,
+                                 nullptr, static_cast<DWORD>(code), MAKELANGID(LANG_NEUTRAL, SUBLANG_DEFAULT), buffer,
+                                 sizeof buffer, nullptr);
   if (n == 0) return "getaddrinfo failed";
-  buffer[n] = '\0';
   return buffer;
 }
 

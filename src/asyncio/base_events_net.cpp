@@ -12,6 +12,7 @@
 #include <deque>
 
 #include "asyncio/detail/net.hpp"
+#include "asyncio/detail/os.hpp"
 #include "asyncio/detail/socket_transport.hpp"
 #include "asyncio/events.hpp"
 #include "asyncio/log.hpp"
@@ -381,7 +382,7 @@ Coro<std::shared_ptr<Server>> create_server_impl(EventLoop* loop, ProtocolFactor
   check_no_tls(o.ssl, o.ssl_handshake_timeout, o.ssl_shutdown_timeout);
   ListenOptions lo;
   lo.backlog = o.backlog;
-  lo.reuse_address = o.reuse_address.value_or(true);  // Python: True on POSIX
+  lo.reuse_address = o.reuse_address.value_or(detail::reuse_address_by_default());
   lo.reuse_port = o.reuse_port.value_or(false);
   lo.keep_alive = o.keep_alive.value_or(false);
   std::vector<ListeningSocketPtr> sockets;

@@ -25,6 +25,8 @@ int af_inet() noexcept { return AF_INET; }
 int af_inet6() noexcept { return AF_INET6; }
 int af_unspec() noexcept { return AF_UNSPEC; }
 
+bool reuse_address_by_default() noexcept { return false; }
+
 bool sigint_is_default() noexcept {
   // The C runtime has no way to read a disposition without setting one:
   // swap the default in and put back what was there.
