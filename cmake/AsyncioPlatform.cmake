@@ -86,7 +86,7 @@ if(ASYNCIO_BACKEND STREQUAL "uv")
     endif()
   endif()
   # Child processes and pipes (uv_process_t, uv_pipe_t); the per-OS file
-  # spawns and opens pipes (POSIX so far: no uv_process_win.cpp yet).
+  # spawns and opens pipes (uv_process_win.cpp raises NotImplementedError).
   list(APPEND ASYNCIO_BACKEND_SOURCES ${_uv}/uv_process.cpp ${_uv}/uv_process_${ASYNCIO_OS}.cpp)
   if(NOT ASYNCIO_OS STREQUAL "posix")
     set(ASYNCIO_PLATFORM_HAS_SUBPROCESSES 0)
@@ -101,7 +101,12 @@ endif()
 
 # asyncio::Socket (the sock_* coroutines' sockets): the OS's sockets where
 # the platform has a network, else a file that raises NotImplementedError.
-if(ASYNCIO_PLATFORM_HAS_NETWORK)
+if(ASYNCIO_PLATFORM_HAS_NETWORK AND ASYNCIO_OS STREQUAL "win")
+  # Not written for Winsock yet: asyncio::Socket raises NotImplementedError
+  # (the sock_* coroutines, UDP endpoints and sendfile's fallback with it);
+  # the transports, servers and streams run on libuv's handles.
+  list(APPEND ASYNCIO_OS_SOURCES ${PROJECT_SOURCE_DIR}/src/asyncio/detail/no_socket.cpp)
+elseif(ASYNCIO_PLATFORM_HAS_NETWORK)
   list(APPEND ASYNCIO_OS_SOURCES ${PROJECT_SOURCE_DIR}/src/asyncio/detail/socket_${ASYNCIO_OS}.cpp)
   if(CMAKE_SYSTEM_NAME MATCHES "^(Linux|Android)$")
     list(APPEND ASYNCIO_OS_SOURCES ${PROJECT_SOURCE_DIR}/src/asyncio/detail/socket_linux.cpp)

@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "asyncio/backend.hpp"
+#include "asyncio/platform.hpp"
 
 namespace asyncio::uv {
 
@@ -90,8 +91,9 @@ class UvBackend final : public Backend {
   DatagramSocketPtr datagram_adopt(int fd, int family, int proto) override;
 
   // Subprocesses and pipes: uv_process.cpp (the handles) and per OS
-  // (uv_process_posix.cpp: spawn, pipe_open).
-  bool supports_subprocesses() const noexcept override { return true; }
+  // (uv_process_posix.cpp: spawn, pipe_open; not yet on Windows, whose
+  // uv_process_win.cpp keeps the NotImplementedError defaults).
+  bool supports_subprocesses() const noexcept override { return platform::has_subprocesses; }
   SpawnedChild spawn(const SpawnOptions& options, ChildProcessEvents* events) override;
   StreamSocketPtr pipe_open(int fd, bool writable) override;
 
