@@ -50,6 +50,8 @@ std::vector<PlatformMethod> platform_methods() {
   // Windows has no POSIX signals, but the console's Ctrl-C is SIGINT there.
   const bool sigint = sig || platform::name == "win32";
   const bool sub = platform::has_subprocesses;
+  // asyncio::Socket is not written for Winsock yet (detail/no_socket.cpp).
+  const bool socket = net && platform::name != "win32";
   return {
       {"add_signal_handler", sigint, false, [](EventLoop& loop) { loop.add_signal_handler(SIGINT, [] {}); }},
       {"remove_signal_handler", sigint, false, [](EventLoop& loop) { loop.remove_signal_handler(SIGINT); }},
@@ -98,7 +100,8 @@ std::vector<PlatformMethod> platform_methods() {
          (void)loop.create_datagram_endpoint([] { return std::make_shared<asyncio::DatagramProtocol>(); });
        }},
       // Sockets themselves are the build's (asyncio::Socket), not the backend's.
-      {"socket", net, net, [](EventLoop&) { asyncio::Socket s(AF_INET, SOCK_DGRAM); }},
+      {"socket", socket, socket,
+       [](EventLoop&) { asyncio::Socket s(asyncio::detail::af_inet(), asyncio::detail::sock_stream()); }},
       {"start_tls", net, false, [](EventLoop& loop) { (void)loop.start_tls(nullptr, nullptr, nullptr); }},
       // Threads are the build's, not the backend's: a bare backend starts
       // std::threads where the platform has them.
