@@ -60,6 +60,13 @@ if(ASYNCIO_BACKEND STREQUAL "uv")
     set(ASYNCIO_PLATFORM_NAME darwin)
   elseif(CMAKE_SYSTEM_NAME STREQUAL "Windows")
     set(ASYNCIO_PLATFORM_NAME win32)
+    # Windows has no POSIX signals: libuv turns console events into SIGINT
+    # (Ctrl-C), SIGBREAK (Ctrl-Break), SIGHUP (console closed) and SIGWINCH,
+    # and those are all add_signal_handler() takes there (uv_os_win.cpp).
+    # asyncio::run's Ctrl-C handling works; the [signals] tests, which
+    # send POSIX signals, do not run.
+    set(ASYNCIO_PLATFORM_HAS_SIGNALS 0)
+    # Child processes are not in the library yet on any platform.
   else()
     string(TOLOWER "${CMAKE_SYSTEM_NAME}" ASYNCIO_PLATFORM_NAME)
   endif()
@@ -79,7 +86,7 @@ if(ASYNCIO_BACKEND STREQUAL "uv")
     endif()
   endif()
   # Child processes and pipes (uv_process_t, uv_pipe_t); the per-OS file
-  # spawns and opens pipes (POSIX so far: no uv_process_win.cpp yet).
+  # spawns and opens pipes (uv_process_win.cpp raises NotImplementedError).
   list(APPEND ASYNCIO_BACKEND_SOURCES ${_uv}/uv_process.cpp ${_uv}/uv_process_${ASYNCIO_OS}.cpp)
   if(NOT ASYNCIO_OS STREQUAL "posix")
     set(ASYNCIO_PLATFORM_HAS_SUBPROCESSES 0)
@@ -94,7 +101,12 @@ endif()
 
 # asyncio::Socket (the sock_* coroutines' sockets): the OS's sockets where
 # the platform has a network, else a file that raises NotImplementedError.
-if(ASYNCIO_PLATFORM_HAS_NETWORK)
+if(ASYNCIO_PLATFORM_HAS_NETWORK AND ASYNCIO_OS STREQUAL "win")
+  # Not written for Winsock yet: asyncio::Socket raises NotImplementedError
+  # (the sock_* coroutines, UDP endpoints and sendfile's fallback with it);
+  # the transports, servers and streams run on libuv's handles.
+  list(APPEND ASYNCIO_OS_SOURCES ${PROJECT_SOURCE_DIR}/src/asyncio/detail/no_socket.cpp)
+elseif(ASYNCIO_PLATFORM_HAS_NETWORK)
   list(APPEND ASYNCIO_OS_SOURCES ${PROJECT_SOURCE_DIR}/src/asyncio/detail/socket_${ASYNCIO_OS}.cpp)
   if(CMAKE_SYSTEM_NAME MATCHES "^(Linux|Android)$")
     list(APPEND ASYNCIO_OS_SOURCES ${PROJECT_SOURCE_DIR}/src/asyncio/detail/socket_linux.cpp)

@@ -1,8 +1,8 @@
 // The event loop: scheduling, ordering, running, closing, errors, threads,
-// signals, debug mode. Python: test_base_events.py, test_events.py.
+// debug mode. Python: test_base_events.py, test_events.py. Signals:
+// test_events_posix.cpp and test_events_win.cpp.
 #include <atomic>
 #include <chrono>
-#include <csignal>
 #include <thread>
 
 #include "support.hpp"
@@ -593,53 +593,6 @@ TEST_CASE("the loop destructor closes the loop", "[events]") {
     CHECK(resource.use_count() == 2);
   }
   CHECK(resource.use_count() == 1);
-}
-
-TEST_CASE("add_signal_handler runs the handler as a loop callback each time", "[events][signals]") {
-  LoopFixture f;
-  int calls = 0;
-  f.loop->add_signal_handler(SIGUSR1, [&](int tag) { calls += tag; }, 10);
-  f.loop->call_soon([] { std::raise(SIGUSR1); });
-  f.loop->call_later(0.05, [] { std::raise(SIGUSR1); });
-  f.loop->call_later(0.2, [&] { f.loop->stop(); });
-  f.loop->run_forever();
-  CHECK(calls == 20);
-  CHECK(f.loop->remove_signal_handler(SIGUSR1));
-  CHECK_FALSE(f.loop->remove_signal_handler(SIGUSR1));
-}
-
-TEST_CASE("add_signal_handler rejects bad signals", "[events][signals]") {
-  LoopFixture f;
-  CHECK_THROWS_WITH(f.loop->add_signal_handler(0, [] {}), "invalid signal number 0");
-  CHECK_THROWS_AS(f.loop->add_signal_handler(100000, [] {}), asyncio::ValueError);
-  CHECK_THROWS_WITH(f.loop->add_signal_handler(SIGKILL, [] {}), "sig 9 cannot be caught");
-  CHECK_THROWS_AS(f.loop->remove_signal_handler(-1), asyncio::ValueError);
-}
-
-TEST_CASE("add_signal_handler only works in the main thread", "[events][signals][threads]") {
-  std::string message;
-  std::thread other([&] {
-    auto loop = asyncio::new_event_loop();
-    try {
-      loop->add_signal_handler(SIGUSR2, [] {});
-    } catch (const asyncio::RuntimeError& e) {
-      message = e.what();
-    }
-    loop->close();
-  });
-  other.join();
-  CHECK(message == "set_wakeup_fd only works in main thread of the main interpreter");
-}
-
-TEST_CASE("closing the loop removes its signal handlers", "[events][signals]") {
-  {
-    LoopFixture f;
-    f.loop->add_signal_handler(SIGUSR1, [] {});
-    f.loop->close();
-  }
-  struct sigaction current {};
-  sigaction(SIGUSR1, nullptr, &current);
-  CHECK(current.sa_handler == SIG_DFL);
 }
 
 TEST_CASE("run_until_complete on a done future still runs one iteration", "[events]") {

@@ -1,10 +1,5 @@
 // Transports and protocols over real loopback sockets. Python: the
 // behaviour of selector_events._SelectorSocketTransport, pinned to CPython.
-#include <fcntl.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-
 #include <cstring>
 
 #include "net_support.hpp"
@@ -370,10 +365,7 @@ TEST_CASE("get_extra_info reports peername sockname and socket", "[transports][n
     CHECK(sock.type() == SOCK_STREAM);
     CHECK(sock.getpeername() == peer);
     // TCP_NODELAY is on, as CPython sets it.
-    int nodelay = 0;
-    socklen_t len = sizeof nodelay;
-    ::getsockopt(sock.fileno(), IPPROTO_TCP, TCP_NODELAY, &nodelay, &len);
-    CHECK(nodelay != 0);
+    CHECK(test::raw_nodelay(sock.fileno()));
     CHECK_FALSE(t.get_extra_info("cipher").has_value());
     CHECK(std::any_cast<int>(t.get_extra_info("cipher", 7)) == 7);
     {
@@ -527,8 +519,7 @@ TEST_CASE("A reset connection reports ECONNRESET to connection_lost", "[transpor
     }
     // SO_LINGER 0 turns close into a reset.
     auto sock = std::any_cast<asyncio::TransportSocket>(client->transport->get_extra_info("socket"));
-    linger lg{1, 0};
-    REQUIRE(::setsockopt(sock.fileno(), SOL_SOCKET, SO_LINGER, &lg, sizeof lg) == 0);
+    REQUIRE(test::raw_linger_zero(sock.fileno()));
     client->transport->abort();
     auto& peer = *rs->protocols[0];
     co_await peer.lost;
@@ -549,7 +540,7 @@ TEST_CASE("A reset connection reports ECONNRESET to connection_lost", "[transpor
 // libuv 1.44 reports such a reset as a clean end of stream (UV_EOF after a
 // short read and a hang-up): the backend asks the socket once more.
 TEST_CASE("Data then a reset is data_received then connection_lost(ECONNRESET), never eof_received",
-          "[transports][net]") {
+          "[transports][net][reset-after-data]") {
   LoopFixture f;
   int resets = 0;
   test::run_net(f, [](asyncio::EventLoop& loop, int& count) -> Coro<> {
@@ -594,7 +585,7 @@ TEST_CASE("A FIN before the reset is a clean end of stream, as CPython reads it"
     auto& p = *rs->protocols[0];
     p.transport->pause_reading();
     REQUIRE(test::raw_send(fd, "data"));
-    ::shutdown(fd, SHUT_WR);
+    REQUIRE(test::raw_shutdown_write(fd));
     co_await asyncio::sleep(0.05);
     test::raw_reset(fd);
     co_await asyncio::sleep(0.05);
@@ -631,8 +622,14 @@ TEST_CASE("create_connection returns the transport and the protocol the factory 
 
 TEST_CASE("connect_accepted_socket wraps a connected descriptor", "[transports][net]") {
   LoopFixture f;
-  int fds[2];
-  REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM, 0, fds) == 0);
+  // Both ends of a loopback TCP connection the program made.
+  int port = 0;
+  const int listener = test::raw_bound(port, 1);
+  REQUIRE(listener >= 0);
+  int fds[2] = {test::raw_connect(port), test::raw_accept(listener)};
+  test::raw_close(listener);
+  REQUIRE(fds[0] >= 0);
+  REQUIRE(fds[1] >= 0);
   test::run_net(f, [](asyncio::EventLoop& loop, int a, int b) -> Coro<> {
     auto factory = [&loop] { return std::make_shared<RecordingProtocol>(loop); };
     auto [ta, pa] = co_await loop.connect_accepted_socket(factory, a);
@@ -672,15 +669,14 @@ TEST_CASE("create_connection adopts a connected TCP socket as CPython's socket(f
     CHECK(sock.fileno() == fd);
     CHECK(sock.family() == AF_INET);
     CHECK(sock.type() == SOCK_STREAM);
-    // Linux asks SO_PROTOCOL (CPython: proto=6); elsewhere CPython says 0.
-    CHECK(sock.proto() == (asyncio::platform::name == "linux" ? IPPROTO_TCP : 0));
+    // Linux asks SO_PROTOCOL, Windows SO_PROTOCOL_INFO (CPython: proto=6);
+    // elsewhere CPython says 0.
+    const bool knows_proto = asyncio::platform::name == "linux" || asyncio::platform::name == "win32";
+    CHECK(sock.proto() == (knows_proto ? IPPROTO_TCP : 0));
     CHECK(sock.getpeername().port == port);
     CHECK(std::any_cast<asyncio::SockAddr>(t->get_extra_info("peername")).port == port);
-    int nodelay = 0;
-    socklen_t len = sizeof nodelay;
-    ::getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &nodelay, &len);
-    CHECK(nodelay != 0);
-    CHECK((::fcntl(fd, F_GETFL) & O_NONBLOCK) != 0);
+    CHECK(test::raw_nodelay(fd));
+    CHECK(test::raw_is_nonblocking(fd) != 0);  // -1: Windows cannot tell
     t->write("adopted");
     {
       const bool ok = co_await test::wait_until(
@@ -694,71 +690,16 @@ TEST_CASE("create_connection adopts a connected TCP socket as CPython's socket(f
     }
     t->close();
     co_await p->lost;
-    CHECK(::fcntl(fd, F_GETFD) == -1);  // the transport closed the descriptor
+    CHECK_FALSE(test::raw_is_open(fd));  // the transport closed the descriptor
     co_await shutdown(rs);
   }(*f.loop));
   CHECK(f.errors.empty());
 }
 
-TEST_CASE("A unix server and connection adopt bound and connected AF_UNIX sockets", "[transports][net]") {
-  LoopFixture f;
-  test::TempDir dir;
-  const std::string path = dir.file("adopted.sock");
-  // A socket the program bound itself: the server adopts it, and still
-  // removes its file on close (Python 3.13 does for sock= too).
-  const int listen_fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
-  REQUIRE(listen_fd >= 0);
-  sockaddr_un un{};
-  un.sun_family = AF_UNIX;
-  std::memcpy(un.sun_path, path.c_str(), path.size() + 1);
-  REQUIRE(::bind(listen_fd, reinterpret_cast<sockaddr*>(&un), sizeof un) == 0);
-  test::run_net(f, [](asyncio::EventLoop& loop, int sock, std::string where) -> Coro<> {
-    std::vector<std::shared_ptr<RecordingProtocol>> accepted;
-    auto server_factory = [&loop, &accepted] {
-      accepted.push_back(std::make_shared<RecordingProtocol>(loop));
-      return accepted.back();
-    };
-    asyncio::UnixServerOptions server_options;
-    server_options.sock = sock;
-    auto server = co_await loop.create_unix_server(server_factory, std::nullopt, server_options);
-    CHECK(server->sockets().at(0).fileno() == sock);
-    CHECK(server->sockets().at(0).family() == AF_UNIX);
-    CHECK(server->sockets().at(0).getsockname().host == where);
-    // A connected socket the program made: the connection adopts it.
-    const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
-    REQUIRE(fd >= 0);
-    sockaddr_un to{};
-    to.sun_family = AF_UNIX;
-    std::memcpy(to.sun_path, where.c_str(), where.size() + 1);
-    REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to) == 0);
-    auto factory = [&loop] { return std::make_shared<RecordingProtocol>(loop); };
-    asyncio::UnixConnectionOptions options;
-    options.sock = fd;
-    auto [t, p] = co_await loop.create_unix_connection(factory, std::nullopt, options);
-    auto info = std::any_cast<asyncio::TransportSocket>(t->get_extra_info("socket"));
-    CHECK(info.fileno() == fd);
-    CHECK(info.family() == AF_UNIX);
-    CHECK(std::any_cast<asyncio::SockAddr>(t->get_extra_info("peername")).host == where);
-    t->write("over an adopted socket");
-    {
-      const bool ok = co_await test::wait_until(
-          [&] { return !accepted.empty() && accepted[0]->received == "over an adopted socket"; });
-      REQUIRE(ok);
-    }
-    t->close();
-    co_await p->lost;
-    server->close();
-    server->abort_clients();
-    co_await server->wait_closed();
-    CHECK_FALSE(std::filesystem::exists(where));
-  }(*f.loop, listen_fd, path));
-  CHECK(f.errors.empty());
-}
-
 TEST_CASE("connect_accepted_socket refuses a socket that is not a stream", "[transports][net]") {
   LoopFixture f;
-  int fds[2];
-  REQUIRE(::socketpair(AF_UNIX, SOCK_DGRAM, 0, fds) == 0);
+  const int udp = test::raw_udp();
+  REQUIRE(udp >= 0);
   test::run_net(f, [](asyncio::EventLoop& loop, int a) -> Coro<> {
     auto factory = [&loop] { return std::make_shared<RecordingProtocol>(loop); };
     try {
@@ -767,10 +708,10 @@ TEST_CASE("connect_accepted_socket refuses a socket that is not a stream", "[tra
     } catch (const asyncio::ValueError& e) {
       CHECK(std::string(e.what()).find("A Stream Socket was expected, got <socket.socket fd=") == 0);
     }
-  }(*f.loop, fds[0]));
+  }(*f.loop, udp));
   // The descriptor is left to its owner.
-  CHECK(::close(fds[0]) == 0);
-  ::close(fds[1]);
+  CHECK(test::raw_is_open(udp));
+  test::raw_close(udp);
 }
 
 TEST_CASE("The reserved ssl options raise like CPython", "[transports][net]") {

@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "asyncio/backend.hpp"
+#include "asyncio/platform.hpp"
 
 namespace asyncio::uv {
 
@@ -71,9 +72,9 @@ class UvBackend final : public Backend {
   bool is_closed() const noexcept { return closed_; }
 
   // Network I/O: uv_dns.cpp (getaddrinfo, getnameinfo), uv_tcp.cpp
-  // (sock_connect, sock_listen), and per OS (uv_pipe_posix.cpp:
-  // sock_connect_unix, sock_listen_unix; uv_socket_posix.cpp: sock_adopt,
-  // sock_adopt_listener).
+  // (sock_connect, sock_listen), and per OS (uv_pipe_<os>.cpp:
+  // sock_connect_unix, sock_listen_unix, named pipes on Windows;
+  // uv_socket_<os>.cpp: sock_adopt, sock_adopt_listener).
   bool supports_network() const noexcept override { return true; }
   Future<std::vector<AddrInfo>> getaddrinfo(const std::optional<std::string>& host,
                                             const std::optional<std::string>& port, int family, int type, int proto,
@@ -90,8 +91,9 @@ class UvBackend final : public Backend {
   DatagramSocketPtr datagram_adopt(int fd, int family, int proto) override;
 
   // Subprocesses and pipes: uv_process.cpp (the handles) and per OS
-  // (uv_process_posix.cpp: spawn, pipe_open).
-  bool supports_subprocesses() const noexcept override { return true; }
+  // (uv_process_posix.cpp: spawn, pipe_open; not yet on Windows, whose
+  // uv_process_win.cpp keeps the NotImplementedError defaults).
+  bool supports_subprocesses() const noexcept override { return platform::has_subprocesses; }
   SpawnedChild spawn(const SpawnOptions& options, ChildProcessEvents* events) override;
   StreamSocketPtr pipe_open(int fd, bool writable) override;
 

@@ -20,14 +20,15 @@ namespace asyncio::uv {
 
 namespace {
 
-class GetAddrInfo final : public Operation<std::vector<AddrInfo>> {
+// (Not named GetAddrInfo/GetNameInfo: <ws2tcpip.h> defines those as macros.)
+class AddrInfoRequest final : public Operation<std::vector<AddrInfo>> {
  public:
-  GetAddrInfo(UvBackend& backend, Future<std::vector<AddrInfo>> future, std::string what)
+  AddrInfoRequest(UvBackend& backend, Future<std::vector<AddrInfo>> future, std::string what)
       : Operation(backend, std::move(future)), what_(std::move(what)) {
     req_.data = this;
   }
   void start(const char* host, const char* port, const addrinfo* hints) {
-    const int rc = uv_getaddrinfo(backend_.uv_loop(), &req_, &GetAddrInfo::on_done, host, port, hints);
+    const int rc = uv_getaddrinfo(backend_.uv_loop(), &req_, &AddrInfoRequest::on_done, host, port, hints);
     if (rc < 0) {
       fail(os::resolution_error(rc, what_));
       delete this;
@@ -37,10 +38,10 @@ class GetAddrInfo final : public Operation<std::vector<AddrInfo>> {
   }
 
  private:
-  ~GetAddrInfo() override = default;
+  ~AddrInfoRequest() override = default;
 
   static void on_done(uv_getaddrinfo_t* req, int status, addrinfo* res) {
-    auto* self = static_cast<GetAddrInfo*>(req->data);
+    auto* self = static_cast<AddrInfoRequest*>(req->data);
     if (status < 0) {
       self->fail(os::resolution_error(status, self->what_));
     } else {
@@ -69,14 +70,14 @@ class GetAddrInfo final : public Operation<std::vector<AddrInfo>> {
   std::string what_;
 };
 
-class GetNameInfo final : public Operation<NameInfo> {
+class NameInfoRequest final : public Operation<NameInfo> {
  public:
-  GetNameInfo(UvBackend& backend, Future<NameInfo> future, std::string what)
+  NameInfoRequest(UvBackend& backend, Future<NameInfo> future, std::string what)
       : Operation(backend, std::move(future)), what_(std::move(what)) {
     req_.data = this;
   }
   void start(const sockaddr* address, int flags) {
-    const int rc = uv_getnameinfo(backend_.uv_loop(), &req_, &GetNameInfo::on_done, address, flags);
+    const int rc = uv_getnameinfo(backend_.uv_loop(), &req_, &NameInfoRequest::on_done, address, flags);
     if (rc < 0) {
       fail(os::resolution_error(rc, what_));
       delete this;
@@ -86,10 +87,10 @@ class GetNameInfo final : public Operation<NameInfo> {
   }
 
  private:
-  ~GetNameInfo() override = default;
+  ~NameInfoRequest() override = default;
 
   static void on_done(uv_getnameinfo_t* req, int status, const char* host, const char* service) {
-    auto* self = static_cast<GetNameInfo*>(req->data);
+    auto* self = static_cast<NameInfoRequest*>(req->data);
     if (status < 0)
       self->fail(os::resolution_error(status, self->what_));
     else
@@ -122,7 +123,7 @@ Future<std::vector<AddrInfo>> UvBackend::getaddrinfo(const std::optional<std::st
   hints.ai_socktype = type;
   hints.ai_protocol = proto;
   hints.ai_flags = flags;
-  auto* op = new GetAddrInfo(*this, future, gai_what(host, port));
+  auto* op = new AddrInfoRequest(*this, future, gai_what(host, port));
   op->start(host ? host->c_str() : nullptr, port ? port->c_str() : nullptr, &hints);
   return future;
 }
@@ -131,7 +132,7 @@ Future<NameInfo> UvBackend::getnameinfo(const SockAddr& address, int flags) {
   Future<NameInfo> future(event_loop());
   sockaddr_storage ss{};
   ip_to_sockaddr(address, ss);
-  auto* op = new GetNameInfo(*this, future, "getnameinfo(" + address.repr() + ")");
+  auto* op = new NameInfoRequest(*this, future, "getnameinfo(" + address.repr() + ")");
   op->start(reinterpret_cast<const sockaddr*>(&ss), flags);
   return future;
 }

@@ -29,6 +29,7 @@ class UvListener : public ListeningSocket, public HandleObject {
 
   bool is_pipe() const noexcept { return h_.handle.type == UV_NAMED_PIPE; }
   uv_tcp_t* tcp() noexcept { return &h_.tcp; }
+  uv_pipe_t* pipe() noexcept { return &h_.pipe; }
   uv_stream_t* stream() noexcept { return &h_.stream; }
   const uv_handle_t* handle() const noexcept { return &h_.handle; }
   int backlog() const noexcept { return backlog_; }

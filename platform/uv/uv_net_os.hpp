@@ -14,8 +14,9 @@
 //   uv_bsd.cpp             SO_PROTOCOL, abstract names), or their plain
 //                          POSIX versions for macOS and the BSDs
 //
-// A Windows port provides the same in *_win.cpp files, with the UvBackend
-// methods the POSIX files define (named pipes for AF_UNIX paths).
+// Windows has the same in uv_*_win.cpp (uv_win.hpp): Winsock sockets, a
+// listener on libuv's own uv_listen()/uv_accept(), and named pipes where
+// POSIX has AF_UNIX paths (uv_pipe_win.cpp).
 #pragma once
 
 #include <uv.h>

@@ -12,6 +12,7 @@
 #include <deque>
 
 #include "asyncio/detail/net.hpp"
+#include "asyncio/detail/os.hpp"
 #include "asyncio/detail/repr.hpp"
 #include "asyncio/detail/socket_transport.hpp"
 #include "asyncio/detail/sslproto.hpp"
@@ -424,7 +425,7 @@ Coro<std::shared_ptr<Server>> create_server_impl(EventLoop* loop, ProtocolFactor
   check_tls_args(loop, "create_server", o.ssl, o.ssl_handshake_timeout, o.ssl_shutdown_timeout);
   ListenOptions lo;
   lo.backlog = o.backlog;
-  lo.reuse_address = o.reuse_address.value_or(true);  // Python: True on POSIX
+  lo.reuse_address = o.reuse_address.value_or(detail::reuse_address_by_default());
   lo.reuse_port = o.reuse_port.value_or(false);
   lo.keep_alive = o.keep_alive.value_or(false);
   std::vector<ListeningSocketPtr> sockets;

@@ -454,7 +454,8 @@ class EventLoop : public std::enable_shared_from_this<EventLoop> {
   /// replaces an earlier handler for `sig`. ValueError for an invalid signal
   /// number; RuntimeError outside the main thread or for a signal that
   /// cannot be caught; NotImplementedError where there are no signals.
-  /// Python: loop.add_signal_handler()  Platforms: Unix
+  /// Python: loop.add_signal_handler()  Platforms: Unix; Windows: SIGINT and
+  /// SIGBREAK (console events), NotImplementedError for other signals.
   template <class F, class... Args>
   void add_signal_handler(int sig, F&& f, Args&&... args) {
     check_signal_handler_allowed(sig);

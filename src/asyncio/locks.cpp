@@ -1,7 +1,9 @@
 #include "asyncio/locks.hpp"
 
-#include <cstdio>
+#include <charconv>
+#include <cstdint>
 #include <exception>
+#include <iterator>
 
 #include "asyncio/log.hpp"
 
@@ -43,9 +45,12 @@ bool LoopBinding::check(EventLoop& running) {
 }
 
 std::string address_repr(const void* p) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%p", p);
-  return buf;
+  // Python's "0x7f..." everywhere: printf's %p is "00000000005FFE10" with
+  // Windows' C runtime.
+  char buf[2 + 2 * sizeof(std::uintptr_t)];
+  auto [end, ec] = std::to_chars(std::begin(buf), std::end(buf), reinterpret_cast<std::uintptr_t>(p), 16);
+  (void)ec;  // the buffer holds any uintptr_t
+  return "0x" + std::string(std::begin(buf), end);
 }
 
 void report_destroyed_with_waiters(const char* what, std::size_t waiters) noexcept {

@@ -64,7 +64,10 @@ inline constexpr int exit_status_unavailable = 69;
 
 /// Threads exist: call_soon_threadsafe() from other threads, executors.
 inline constexpr bool has_threads = ASYNCIO_PLATFORM_HAS_THREADS != 0;
-/// POSIX signals exist: add_signal_handler(), Ctrl-C handling in run().
+/// POSIX signals exist: add_signal_handler() for any catchable signal,
+/// Ctrl-C handling in run(). False on Windows, which has only the
+/// console's SIGINT (Ctrl-C) and SIGBREAK: add_signal_handler() takes those
+/// two there, and run() handles Ctrl-C.
 inline constexpr bool has_signals = ASYNCIO_PLATFORM_HAS_SIGNALS != 0;
 /// Sockets exist: streams, transports, DNS.
 inline constexpr bool has_network = ASYNCIO_PLATFORM_HAS_NETWORK != 0;

@@ -1,6 +1,10 @@
 # Installs the build tree into a fresh prefix, builds tests/install/consumer
 # against it with find_package(asyncio CONFIG), runs it and checks its output.
-# Arguments: BUILD_DIR, SOURCE_DIR, WORK_DIR, GENERATOR, CXX_COMPILER.
+# Arguments: BUILD_DIR, SOURCE_DIR, WORK_DIR, GENERATOR, CXX_COMPILER; for a
+# cross build also TOOLCHAIN_FILE, EMULATOR (what runs the consumer) and
+# CROSS_ARGS (the toolchain's cache settings), lists separated with '|'.
+# A cross consumer finds the package as cross projects find theirs: the
+# prefix is a CMAKE_FIND_ROOT_PATH.
 file(REMOVE_RECURSE "${WORK_DIR}")
 set(prefix "${WORK_DIR}/prefix")
 
@@ -17,8 +21,15 @@ if(NOT EXISTS "${prefix}/lib/cmake/asyncio/asyncioConfig.cmake" AND
   endif()
 endif()
 
+set(find_args "-DCMAKE_PREFIX_PATH=${prefix}")
+set(emulator "")
+if(TOOLCHAIN_FILE)
+  string(REPLACE "|" ";" cross_args "${CROSS_ARGS}")
+  string(REPLACE "|" ";" emulator "${EMULATOR}")
+  set(find_args "-DCMAKE_TOOLCHAIN_FILE=${TOOLCHAIN_FILE}" "-DCMAKE_FIND_ROOT_PATH=${prefix}" ${cross_args})
+endif()
 execute_process(COMMAND "${CMAKE_COMMAND}" -S "${SOURCE_DIR}/tests/install/consumer" -B "${WORK_DIR}/build"
-                        -G "${GENERATOR}" "-DCMAKE_PREFIX_PATH=${prefix}" "-DCMAKE_CXX_COMPILER=${CXX_COMPILER}"
+                        -G "${GENERATOR}" ${find_args} "-DCMAKE_CXX_COMPILER=${CXX_COMPILER}"
                 RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "configuring the consumer failed:\n${out}\n${err}")
@@ -28,7 +39,11 @@ execute_process(COMMAND "${CMAKE_COMMAND}" --build "${WORK_DIR}/build"
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "building the consumer failed:\n${out}\n${err}")
 endif()
-execute_process(COMMAND "${WORK_DIR}/build/consumer" RESULT_VARIABLE rc OUTPUT_VARIABLE out)
+set(consumer "${WORK_DIR}/build/consumer")
+if(EXISTS "${consumer}.exe")
+  set(consumer "${consumer}.exe")
+endif()
+execute_process(COMMAND ${emulator} "${consumer}" RESULT_VARIABLE rc OUTPUT_VARIABLE out)
 if(NOT rc EQUAL 0 OR NOT out STREQUAL "consumer ok 42\n")
   message(FATAL_ERROR "the consumer printed '${out}' (exit ${rc})")
 endif()

@@ -16,4 +16,9 @@ int af_unspec() noexcept;
 /// signal.getsignal(SIGINT) is signal.default_int_handler.
 bool sigint_is_default() noexcept;
 
+/// What create_server() does when reuse_address is not given: true on
+/// POSIX (SO_REUSEADDR), false on Windows, where it would let another
+/// program take the port. Python: os.name == "posix" in create_server.
+bool reuse_address_by_default() noexcept;
+
 }  // namespace asyncio::detail

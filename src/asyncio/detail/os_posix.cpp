@@ -40,6 +40,8 @@ int af_inet() noexcept { return AF_INET; }
 int af_inet6() noexcept { return AF_INET6; }
 int af_unspec() noexcept { return AF_UNSPEC; }
 
+bool reuse_address_by_default() noexcept { return true; }
+
 bool sigint_is_default() noexcept {
 #if ASYNCIO_PLATFORM_HAS_SIGNALS
   struct sigaction current {};

@@ -3,7 +3,9 @@
 // conversions of detail/socket_posix.cpp. Library use only.
 #pragma once
 
-#include <sys/socket.h>
+// The OS's socket header (sockaddr_storage, socklen_t):
+// detail/socket_headers_posix.hpp or _win.hpp, named by CMakeLists.txt.
+#include ASYNCIO_SOCKET_OS_HEADER
 
 #include <cstddef>
 #include <cstdint>

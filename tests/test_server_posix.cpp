@@ -1,0 +1,92 @@
+// Servers on what only POSIX has: AF_UNIX socket files (the EMFILE case,
+// CPython's pause in accepting, is in test_emfile.cpp).
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "net_support.hpp"
+
+using asyncio::Coro;
+using test::LoopFixture;
+using test::RecordingProtocol;
+
+namespace {
+
+// Counts connections; the protocols are kept for inspection.
+struct Counter {
+  std::vector<std::shared_ptr<RecordingProtocol>> protocols;
+  asyncio::ProtocolFactory factory(asyncio::EventLoop& loop) {
+    return [this, &loop] {
+      auto p = std::make_shared<RecordingProtocol>(loop);
+      protocols.push_back(p);
+      return p;
+    };
+  }
+};
+
+}  // namespace
+
+TEST_CASE("A unix server removes its socket file on close unless asked not to", "[server][net]") {
+  LoopFixture f;
+  Counter counter;
+  test::TempDir dir;
+  test::run_net(f, [](asyncio::EventLoop& loop, Counter& c, const test::TempDir& d) -> Coro<> {
+    const std::string path = d.file("server.sock");
+    auto server = co_await loop.create_unix_server(c.factory(loop), path);
+    CHECK(std::filesystem::is_socket(path));
+    CHECK(server->sockets().at(0).getsockname().host == path);
+    auto factory = [&loop] { return std::make_shared<RecordingProtocol>(loop); };
+    auto [t, p] = co_await loop.create_unix_connection(factory, path);
+    auto peer = std::any_cast<asyncio::SockAddr>(t->get_extra_info("peername"));
+    CHECK(peer.host == path);
+    CHECK(peer.repr() == asyncio::detail::str_repr(path));
+    t->close();
+    server->close();
+    co_await server->wait_closed();
+    CHECK_FALSE(std::filesystem::exists(path));
+
+    // cleanup_socket = false leaves the file; a stale socket file is
+    // replaced by the next server.
+    asyncio::UnixServerOptions keep;
+    keep.cleanup_socket = false;
+    auto s2 = co_await loop.create_unix_server(c.factory(loop), path, keep);
+    s2->close();
+    co_await s2->wait_closed();
+    CHECK(std::filesystem::is_socket(path));
+    auto s3 = co_await loop.create_unix_server(c.factory(loop), path);
+    auto [t3, p3] = co_await loop.create_unix_connection(factory, path);
+    t3->close();
+    s3->close();
+    co_await s3->wait_closed();
+    CHECK_FALSE(std::filesystem::exists(path));
+  }(*f.loop, counter, dir));
+  CHECK(f.errors.empty());
+}
+
+TEST_CASE("Unix server errors name the path", "[server][net]") {
+  LoopFixture f;
+  Counter counter;
+  test::run_net(f, [](asyncio::EventLoop& loop, Counter& c) -> Coro<> {
+    const std::string too_long = "/tmp/" + std::string(200, 'x');
+    std::exception_ptr e1 = co_await test::error_of(loop.create_unix_server(c.factory(loop), too_long));
+    CHECK(test::errno_of(e1) == ENAMETOOLONG);
+    CHECK(test::message_of(e1).find("AF_UNIX path too long '/tmp/xxx") == 0);
+    // An abstract name in use (Linux). Python: "Address '\x00...' is already in use".
+    if (asyncio::platform::name == "linux") {
+      const std::string name = std::string(1, '\0') + "asyncio-test-inuse-" + std::to_string(::getpid());
+      auto server = co_await loop.create_unix_server(c.factory(loop), name);
+      std::exception_ptr e2 = co_await test::error_of(loop.create_unix_server(c.factory(loop), name));
+      CHECK(test::errno_of(e2) == EADDRINUSE);
+      CHECK(test::message_of(e2) == "Address '\\x00asyncio-test-inuse-" + std::to_string(::getpid()) +
+                                        "' is already in use");
+      server->close();
+      co_await server->wait_closed();
+    } else {
+      WARN("the abstract-name case is skipped: Linux only");
+    }
+    asyncio::UnixServerOptions neither;
+    const std::string msg = co_await test::error_message(loop.create_unix_server(c.factory(loop), std::nullopt, neither));
+    CHECK(msg == "path was not specified, and no sock specified");
+  }(*f.loop, counter));
+}
