@@ -108,6 +108,12 @@ class HandleNode : public Runnable, public Pooled {
   bool callback_alive_ = true;
 
  private:
+  // Timers: FIFO order among equal deadlines (detail/timer_heap.hpp).
+  // Declared here, it fills the padding after callback_alive_.
+  std::uint32_t timer_seq_ = 0;
+  friend std::uint32_t timer_seq_of(const HandleNode* node) noexcept;
+  friend void set_timer_seq(HandleNode* node, std::uint32_t seq) noexcept;
+
   struct ReleaseOnExit {
     HandleNode* node;
     ~ReleaseOnExit() { node->release(); }
@@ -140,6 +146,9 @@ class HandleNode : public Runnable, public Pooled {
   bool scheduled_ = false;
   double when_ = 0.0;
 };
+
+inline std::uint32_t timer_seq_of(const HandleNode* node) noexcept { return node->timer_seq_; }
+inline void set_timer_seq(HandleNode* node, std::uint32_t seq) noexcept { node->timer_seq_ = seq; }
 
 // A handle made by call_soon_threadsafe(): Python 3.14's _ThreadSafeHandle.
 // cancel() and the callback's run exclude each other through this mutex

@@ -77,6 +77,10 @@ inline void* pool_allocate(std::size_t n) {
     if (PoolBlock* b = list.head) {
       list.head = b->next;
       --list.count;
+      // The next allocation reads the new head's link: after many frees
+      // in an order unlike the allocations' (timers firing by deadline)
+      // it is a cache miss; start it now.
+      __builtin_prefetch(list.head);
       return b;
     }
     return pool_refill(c);
