@@ -210,8 +210,12 @@ Coro<std::string> readexactly_impl(ReaderPtr r, std::int64_t n) {
 Coro<std::string> readuntil_impl(ReaderPtr r, std::vector<std::string> separators) {
   // Python: StreamReader.readuntil (3.13, with several separators)
   if (separators.empty()) throw ValueError("Separator should contain at least one element");
-  std::stable_sort(separators.begin(), separators.end(),
-                   [](const std::string& a, const std::string& b) { return a.size() < b.size(); });
+  // Python sorts by length (stably); std::sort is enough: two separators
+  // of one length that end at the same offset are the same bytes, so their
+  // order cannot change the match. (std::stable_sort would also pull in
+  // libstdc++ 12's deprecated get_temporary_buffer, an error under clang.)
+  std::sort(separators.begin(), separators.end(),
+            [](const std::string& a, const std::string& b) { return a.size() < b.size(); });
   const std::size_t min_seplen = separators.front().size();
   const std::size_t max_seplen = separators.back().size();
   if (min_seplen == 0) throw ValueError("Separator should be at least one-byte string");
