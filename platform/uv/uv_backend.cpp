@@ -10,6 +10,7 @@
 
 #include "asyncio/events.hpp"
 #include "asyncio/exceptions.hpp"
+#include "asyncio/log.hpp"
 
 namespace asyncio::uv {
 
@@ -52,6 +53,10 @@ UvBackend::~UvBackend() {
   try {
     close();
   } catch (...) {
+    // A destructor cannot raise: report what closing raised.
+    const std::exception_ptr e = std::current_exception();
+    detail::log_noexcept(LogLevel::error,
+                         [&] { return "Exception closing a libuv backend in its destructor\n" + describe_exception(e); });
   }
 }
 
@@ -144,10 +149,11 @@ void UvBackend::watch_signal(int sig) {
       &watch->handle,
       [](uv_signal_t* h, int signum) { static_cast<SignalWatch*>(h->data)->loop->deliver_signal(signum); }, sig);
   if (rc < 0) {
-    uv_close(reinterpret_cast<uv_handle_t*>(&watch->handle), [](uv_handle_t* h) {
+    // The close callback frees the watch.
+    SignalWatch* failed = watch.release();
+    uv_close(reinterpret_cast<uv_handle_t*>(&failed->handle), [](uv_handle_t* h) {
       delete static_cast<SignalWatch*>(h->data);
     });
-    watch.release();
     if (rc == UV_EINVAL) throw RuntimeError("sig " + std::to_string(sig) + " cannot be caught");
     check(rc, "uv_signal_start");
   }

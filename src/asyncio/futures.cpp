@@ -60,7 +60,7 @@ void FutureBase::last_release() noexcept {
       } else {
         logger().error(context.message + "\nfuture: " + repr() + "\n" + describe_exception(extras_->exception));
       }
-    } catch (...) {
+    } catch (...) {  // NOLINT(bugprone-empty-catch): see the comment
       // Reporting must not throw out of a release.
     }
     if (--refs_ != 0) return;  // the handler kept a reference

@@ -203,6 +203,7 @@ class Handle {
     if (node_) node_->add_ref();
   }
   Handle(Handle&& other) noexcept : node_(std::exchange(other.node_, nullptr)) {}
+  // NOLINTNEXTLINE(performance-unnecessary-value-param): copy-and-swap, one operator for copy and move
   Handle& operator=(Handle other) noexcept {
     std::swap(node_, other.node_);
     return *this;

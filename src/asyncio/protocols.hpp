@@ -38,7 +38,9 @@ class BaseProtocol {
   /// The connection is closed: `exc` is null for a regular close (or EOF),
   /// the error otherwise. Called exactly once per connection.
   /// Python: BaseProtocol.connection_lost()
-  virtual void connection_lost(std::exception_ptr exc) { (void)exc; }
+  // The parameters of these virtual functions are by value: overriders
+  // keep them (a protocol holds its transport).
+  virtual void connection_lost(std::exception_ptr exc) { (void)exc; }  // NOLINT(performance-unnecessary-value-param)
   /// The transport's write buffer went above its high-water mark.
   /// Python: BaseProtocol.pause_writing()
   virtual void pause_writing() {}
@@ -53,7 +55,9 @@ class Protocol : public BaseProtocol {
  public:
   /// The connection is made; `transport` stays valid as long as it is held.
   /// Python: BaseProtocol.connection_made()
-  virtual void connection_made(std::shared_ptr<Transport> transport) { (void)transport; }
+  virtual void connection_made(std::shared_ptr<Transport> transport) {  // NOLINT(performance-unnecessary-value-param)
+    (void)transport;
+  }
   /// Bytes arrived (never empty). `data` is valid only during the call:
   /// copy what must outlive it. Python: Protocol.data_received()
   virtual void data_received(std::string_view data) { (void)data; }
@@ -68,7 +72,9 @@ class Protocol : public BaseProtocol {
 class BufferedProtocol : public BaseProtocol {
  public:
   /// Python: BaseProtocol.connection_made()
-  virtual void connection_made(std::shared_ptr<Transport> transport) { (void)transport; }
+  virtual void connection_made(std::shared_ptr<Transport> transport) {  // NOLINT(performance-unnecessary-value-param)
+    (void)transport;
+  }
   /// Returns the buffer to read the next bytes into (not empty: an empty
   /// buffer is a fatal error). `sizehint` is -1 (any size). The buffer must
   /// stay valid until buffer_updated() or connection_lost().

@@ -44,7 +44,7 @@ namespace asyncio {
 
 /// The default buffer limit of stream readers: 64 KiB.
 /// Python: asyncio.streams._DEFAULT_LIMIT
-inline constexpr std::int64_t kDefaultLimit = 64 * 1024;
+inline constexpr std::int64_t kDefaultLimit = std::int64_t{64} * 1024;
 
 namespace detail {
 class StreamReaderState;
@@ -134,7 +134,7 @@ class StreamReader {
 class StreamWriter {
  public:
   /// Wraps `transport` (library use: streams make writers).
-  StreamWriter(std::shared_ptr<Transport> transport, std::shared_ptr<StreamReaderProtocol> protocol,
+  StreamWriter(std::shared_ptr<Transport> transport, const std::shared_ptr<StreamReaderProtocol>& protocol,
                std::optional<StreamReader> reader, EventLoop& loop);
 
   /// Python: StreamWriter.transport

@@ -16,10 +16,8 @@ std::atomic<std::uint64_t> g_task_name_counter{0};
 }  // namespace
 
 void warn_never_awaited(const char* name) noexcept {
-  try {
-    logger().warning(std::string("RuntimeWarning: coroutine '") + name + "' was never awaited");
-  } catch (...) {
-  }
+  log_noexcept(LogLevel::warning,
+               [&] { return std::string("RuntimeWarning: coroutine '") + name + "' was never awaited"; });
 }
 
 TaskBase::TaskBase(EventLoop* loop, stdcoro::coroutine_handle<> root) noexcept
@@ -58,7 +56,9 @@ void TaskBase::drop_root() noexcept {
 }
 
 std::string TaskBase::name() const {
-  if (extras_ && extras_->name) return *extras_->name;
+  if (extras_) {
+    if (const std::optional<std::string>& name = extras_->name) return *name;
+  }
   return "Task-" + std::to_string(id_);
 }
 

@@ -80,7 +80,7 @@ class ConcurrentCore : public std::enable_shared_from_this<ConcurrentCore> {
   mutable std::mutex mutex;
 
  private:
-  void invoke_callbacks(std::vector<Callback> callbacks) noexcept;
+  void invoke_callbacks(const std::vector<Callback>& callbacks) noexcept;
   [[noreturn]] void raise_invalid_state() const;
 
   mutable std::condition_variable cv_;

@@ -7,7 +7,7 @@
 namespace asyncio::detail {
 namespace {
 
-constexpr std::size_t kSlabBytes = 64 * 1024;
+constexpr std::size_t kSlabBytes = std::size_t{64} * 1024;
 
 // Full batches given up by threads, per size class.
 struct Depot {

@@ -34,7 +34,7 @@ class ChunkPool {
       try {
         free_.push_back(c);
         return;
-      } catch (...) {
+      } catch (...) {  // NOLINT(bugprone-empty-catch): no room to cache the chunk: free it below
       }
     }
     delete[] c;
@@ -75,7 +75,8 @@ std::shared_ptr<SocketTransport> SocketTransport::create(EventLoop& loop, Stream
   } else {
     try {
       t->extra_["peername"] = info.getpeername();
-    } catch (const std::system_error&) {
+    } catch (const std::system_error&) {  // NOLINT(bugprone-empty-catch): Python leaves "peername" unset too
+      // Not connected (any more): Python's transport leaves "peername" unset.
     }
   }
   t->self_ = t;
@@ -222,7 +223,7 @@ void SocketTransport::on_detached() noexcept {
   // The loop is closing with the connection open. Python leaves such a
   // transport to the garbage collector (which warns "unclosed transport");
   // here it lets go of everything, calling no protocol callback.
-  (void)sock_.release();  // the backend frees it
+  [[maybe_unused]] StreamSocket* freed_by_backend = sock_.release();
   closing_ = true;
   if (conn_lost_ == 0) conn_lost_ = 1;
   events_ = 0;
@@ -244,7 +245,7 @@ void SocketTransport::schedule() noexcept {
   try {
     loop_->push_runnable(this);
     queued_ = true;
-  } catch (...) {
+  } catch (...) {  // NOLINT(bugprone-empty-catch): see the comment
     // The loop is closed: nothing will run any more.
   }
 }
@@ -539,7 +540,7 @@ void SocketTransport::close() {
   }
 }
 
-void SocketTransport::force_close(std::exception_ptr exc) {
+void SocketTransport::force_close(const std::exception_ptr& exc) {
   // Python: _SelectorTransport._force_close
   if (conn_lost_) return;
   pending_.clear();  // the write in flight ends when the socket closes
@@ -552,7 +553,7 @@ void SocketTransport::force_close(std::exception_ptr exc) {
   loop_->call_soon([self = self_, exc] { self->call_connection_lost(exc); });
 }
 
-void SocketTransport::fatal_error(std::exception_ptr exc, const char* message) {
+void SocketTransport::fatal_error(const std::exception_ptr& exc, const char* message) {
   // Python: _SelectorTransport._fatal_error: OS errors (connection reset,
   // broken pipe) are expected and logged only in debug mode.
   if (is_os_error(exc)) {
@@ -595,7 +596,7 @@ void SocketTransport::call_connection_lost(std::exception_ptr exc) {
   } finally{this};
   if (protocol_connected_ && protocol_) {
     protocol_connected_ = false;
-    protocol_->connection_lost(exc);
+    protocol_->connection_lost(std::move(exc));
   }
 }
 
@@ -628,7 +629,7 @@ std::pair<std::size_t, std::size_t> write_buffer_limits(std::optional<std::int64
   std::int64_t h = 0;
   if (!high) {
     constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max(), kMin = std::numeric_limits<std::int64_t>::min();
-    h = !low ? 64 * 1024 : *low > kMax / 4 ? kMax : *low < kMin / 4 ? kMin : 4 * *low;  // no overflow
+    h = !low ? std::int64_t{64} * 1024 : *low > kMax / 4 ? kMax : *low < kMin / 4 ? kMin : 4 * *low;  // no overflow
   } else {
     h = *high;
   }
