@@ -302,6 +302,7 @@ TEST_CASE("is_running is true only inside run_forever", "[events]") {
 
 TEST_CASE("an exception escaping a callback goes to the handler and the loop goes on", "[events]") {
   LoopFixture f;
+  f.expect_report("Exception in callback ");
   f.loop->call_soon([] { throw std::runtime_error("boom"); });
   f.loop->call_soon(f.record("after"));
   f.run_briefly();
@@ -670,6 +671,7 @@ TEST_CASE("stopping the loop under run ends it with RuntimeError", "[events]") {
 
 TEST_CASE("an exception in a done callback goes to the exception handler", "[events]") {
   LoopFixture f;
+  f.expect_report("Exception in callback ");
   asyncio::Future<int> fut(*f.loop);
   fut.add_done_callback([](asyncio::Future<int>) { throw std::runtime_error("in callback"); });
   fut.set_result(1);

@@ -309,6 +309,7 @@ TEST_CASE("an exception nobody retrieved is reported when the future dies", "[fu
 
 TEST_CASE("a retrieved exception is not reported", "[futures]") {
   LoopFixture f;
+  f.expect_report("Future exception was never retrieved");
   {
     Future<int> a(*f.loop);
     a.set_exception(asyncio::RuntimeError("seen"));

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "net_support.hpp"
@@ -303,6 +304,7 @@ TEST_CASE("The server keeps accepting after a client resets its connection", "[s
 
 TEST_CASE("A failing protocol factory drops the connection and the server goes on", "[server][net]") {
   LoopFixture f;
+  f.expect_report("Error on transport creation for incoming connection");
   f.loop->set_debug(true);  // Python reports the error in debug mode only
   int calls = 0;
   test::run_net(f, [](asyncio::EventLoop& loop, int& n) -> Coro<> {
@@ -335,6 +337,7 @@ TEST_CASE("Running out of file descriptors pauses accepting and retries", "[serv
   return;
 #endif
   LoopFixture f;
+  f.expect_repeated_report("socket.accept() out of system resource");
   Counter counter;
   std::vector<int> fillers;
   rlimit old{};
@@ -386,6 +389,30 @@ TEST_CASE("Running out of file descriptors pauses accepting and retries", "[serv
   CHECK(f.errors[0].message == "socket.accept() out of system resource");
   CHECK(test::errno_of(f.errors[0].exception) == EMFILE);
   CHECK(f.errors[0].get("socket") != nullptr);
+}
+
+TEST_CASE("The backend names what a test left open when the loop closed", "[server][net]") {
+  // What the strict fixture (support.hpp) checks at the end of every test:
+  // here a server and a connection, both left open on purpose.
+  LoopFixture f;
+  f.expect_open_at_close(3);
+  Counter counter;
+  std::shared_ptr<asyncio::Server> server;
+  std::shared_ptr<RecordingProtocol> client;
+  test::run_net(f, [](asyncio::EventLoop& loop, Counter& c, std::shared_ptr<asyncio::Server>& s,
+                      std::shared_ptr<RecordingProtocol>& p) -> Coro<> {
+    s = co_await loop.create_server(c.factory(loop), "127.0.0.1", 0);
+    p = co_await connect(loop, test::port_of(s));
+    auto served = [&c] { return !c.protocols.empty(); };
+    const bool accepted = co_await test::wait_until(served, 5.0);
+    REQUIRE(accepted);
+  }(*f.loop, counter, server, client));
+  CHECK(f.loop->backend().open_at_close().empty());  // not closed yet
+  f.loop->close();
+  std::vector<std::string> open = f.loop->backend().open_at_close();
+  std::sort(open.begin(), open.end());
+  // The listening socket (watched with uv_poll_t) and both ends of the connection.
+  CHECK(open == std::vector<std::string>{"uv_poll_t", "uv_tcp_t", "uv_tcp_t"});
 }
 
 TEST_CASE("A unix server removes its socket file on close unless asked not to", "[server][net]") {

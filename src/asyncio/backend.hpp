@@ -166,6 +166,11 @@ class Backend {
   /// The loop is closing: release OS resources. No poll() follows.
   virtual void close() {}
 
+  /// What close() found still open (transports, servers: their OS handles),
+  /// one short description each; empty before close(). For tests that check
+  /// nothing leaked, as libuv's tests require uv_loop_close() == 0.
+  virtual std::vector<std::string> open_at_close() const { return {}; }
+
   /// The monotonic clock the loop schedules timers with, in seconds.
   /// Python: loop.time() (time.monotonic())
   virtual double time() const noexcept;
