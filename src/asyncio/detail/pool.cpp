@@ -53,7 +53,7 @@ void register_thread_exit() {
 
 }  // namespace
 
-void* pool_refill(std::size_t cls) {
+void* ASYNCIO_POOL_SLOW(pool_refill)(std::size_t cls) {
   PoolCache& cache = tls_pool_cache;
   if (!cache.exit_hook_registered) register_thread_exit();
   PoolList& list = cache.list[cls];
@@ -76,7 +76,7 @@ void* pool_refill(std::size_t cls) {
       PoolBlock* head = nullptr;
       for (std::size_t i = blocks; i-- > 0;) {
         auto* b = reinterpret_cast<PoolBlock*>(slab + i * block);
-        b->next = head;
+        pool_link_free(b, head, cls);
         head = b;
       }
       list = PoolList{head, reinterpret_cast<PoolBlock*>(slab + (blocks - 1) * block),
@@ -84,12 +84,12 @@ void* pool_refill(std::size_t cls) {
     }
   }
   PoolBlock* b = list.head;
-  list.head = b->next;
+  list.head = pool_next(b);
   --list.count;
-  return b;
+  return b;  // pool_allocate() unpoisons what it hands out
 }
 
-void pool_spill(std::size_t cls) noexcept {
+void ASYNCIO_POOL_SLOW(pool_spill)(std::size_t cls) noexcept {
   // The list holds a full batch: it becomes the spare, and an older spare
   // goes to the depot.
   PoolCache& cache = tls_pool_cache;
