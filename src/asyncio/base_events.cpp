@@ -186,13 +186,15 @@ void EventLoop::close() {
     }
   }
   while (!signal_handlers_.empty()) remove_signal_handler(signal_handlers_.back().first);
+  std::vector<detail::HandleNode*> inbox;
   {
     std::lock_guard<std::mutex> lock(inbox_mutex_);
     closed_.store(true, std::memory_order_relaxed);
-    for (detail::HandleNode* node : inbox_) node->release();
-    inbox_.clear();
+    inbox.swap(inbox_);
     inbox_nonempty_.store(false, std::memory_order_relaxed);
   }
+  // Outside the lock: a callable's destructor may call call_soon_threadsafe().
+  for (detail::HandleNode* node : inbox) node->discard();  // drops the callable in this thread
   while (!ready_.empty()) {
     detail::ReadyQueue::Entry e = ready_.pop();
     if (!detail::ReadyQueue::is_task(e)) detail::ReadyQueue::as_runnable(e)->discard();

@@ -95,7 +95,7 @@ class HandleNode : public Runnable, public Pooled {
     if (cancelled_) return;
     call();
   }
-  void discard() noexcept override { release(); }
+  void discard() noexcept override;
   std::string describe() const override;
   /// Python's repr(handle): "<Handle f() at ...>", "<TimerHandle when=1.5 f()>".
   std::string repr() const;
@@ -124,13 +124,11 @@ class HandleNode : public Runnable, public Pooled {
     running_ = false;
     // Python drops the callback as soon as a handle is cancelled; a callback
     // that cancels its own handle is dropped once it returns.
-    if (cancelled_ && callback_alive_) {
-      callback_alive_ = false;
-      drop_callback();
-    }
+    if (cancelled_) drop_callback_once();
   }
   void run_locked();
   void cancel_unlocked() noexcept;
+  void drop_callback_once() noexcept;
 
   EventLoop* loop_;
   std::atomic<std::uint32_t> refs_{1};
@@ -144,6 +142,11 @@ class HandleNode : public Runnable, public Pooled {
 // A handle made by call_soon_threadsafe(): Python 3.14's _ThreadSafeHandle.
 // cancel() and the callback's run exclude each other through this mutex
 // (recursive, so a callback may cancel its own handle).
+// Invariant: the callable is destroyed in the loop's thread (after it runs,
+// when the loop finds it cancelled, or when the loop is closed), never by
+// a cancel() from another thread: its captures may be shared, without
+// atomics, with the loop's other callbacks. Only a callable the loop never
+// accepted (call_soon_threadsafe() on a closed loop) dies in the caller.
 class LockedHandleNode : public HandleNode {
  public:
   using HandleNode::HandleNode;

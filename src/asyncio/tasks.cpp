@@ -3,6 +3,7 @@
 #include <atomic>
 #include <cstddef>
 
+#include "asyncio/detail/loop_registry.hpp"
 #include "asyncio/exception_context.hpp"
 #include "asyncio/log.hpp"
 
@@ -191,6 +192,7 @@ void TaskBase::finish() {
     } catch (...) {
       interrupt = is_interrupt(exc);
       extras().exception = exc;
+      extras_->loop_identity = loop_identity(loop_);
       state_ = State::finished;
       flags_ |= kLogTraceback;
     }

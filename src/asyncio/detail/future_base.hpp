@@ -56,6 +56,9 @@ class Cancellable {
 /// step must throw. Keeping them out of line keeps a pending task at 96 bytes.
 struct FutureExtras {
   std::exception_ptr exception;
+  /// The identity of the loop when the exception was stored (see
+  /// detail/loop_registry.hpp): where a never-retrieved report may go.
+  std::uint64_t loop_identity = 0;
   std::optional<std::string> cancel_message;
   std::optional<std::string> name;
   std::exception_ptr pending_error;
