@@ -3,6 +3,7 @@
 #   uv          native Linux/macOS/Windows and cross-compiled Linux (libuv)
 #   emscripten  wasm32-emscripten: the JavaScript event loop
 #   wasi        wasm32-wasi: a stub reporting that asyncio is unavailable
+#   cortex-m    bare-metal Cortex-M (no OS, newlib): platform/cortex-m
 #
 # A backend sets, for the asyncio target:
 #   ASYNCIO_BACKEND_SOURCES         its .cpp files
@@ -16,11 +17,13 @@ if(NOT ASYNCIO_BACKEND)
     set(ASYNCIO_BACKEND emscripten)
   elseif(CMAKE_SYSTEM_NAME STREQUAL "WASI")
     set(ASYNCIO_BACKEND wasi)
+  elseif(CMAKE_SYSTEM_NAME STREQUAL "Generic" AND CMAKE_SYSTEM_PROCESSOR MATCHES "^cortex-m")
+    set(ASYNCIO_BACKEND cortex-m)
   else()
     set(ASYNCIO_BACKEND uv)
   endif()
 endif()
-set(ASYNCIO_BACKEND "${ASYNCIO_BACKEND}" CACHE STRING "Backend: uv, emscripten or wasi")
+set(ASYNCIO_BACKEND "${ASYNCIO_BACKEND}" CACHE STRING "Backend: uv, emscripten, wasi or cortex-m")
 
 set(ASYNCIO_BACKEND_SOURCES "")
 set(ASYNCIO_BACKEND_LIBRARIES "")
@@ -31,10 +34,26 @@ set(ASYNCIO_PLATFORM_HAS_THREADS 1)
 set(ASYNCIO_PLATFORM_HAS_SIGNALS 1)
 set(ASYNCIO_PLATFORM_HAS_NETWORK 1)
 set(ASYNCIO_PLATFORM_HAS_SUBPROCESSES 1)
+# Tests only (tag [large-heap]): room for megabytes of heap.
+set(ASYNCIO_PLATFORM_HAS_LARGE_HEAP 1)
+# The OS family of per-OS files (libuv's src/unix and src/win): foo_posix.cpp
+# or foo_win.cpp. WebAssembly's libcs are POSIX-shaped.
+if(WIN32)
+  set(ASYNCIO_OS win)
+else()
+  set(ASYNCIO_OS posix)
+endif()
+# The portable core's few OS-specific pieces (socket constants, the SIGINT
+# disposition asyncio::run checks).
+set(ASYNCIO_OS_SOURCES
+  ${PROJECT_SOURCE_DIR}/src/asyncio/detail/os_${ASYNCIO_OS}.cpp)
+
 if(ASYNCIO_BACKEND STREQUAL "uv")
   find_package(Libuv REQUIRED)
-  set(ASYNCIO_BACKEND_SOURCES ${PROJECT_SOURCE_DIR}/platform/uv/uv_backend.cpp
-                              ${PROJECT_SOURCE_DIR}/platform/uv/uv_net.cpp)
+  set(_uv ${PROJECT_SOURCE_DIR}/platform/uv)
+  set(ASYNCIO_BACKEND_SOURCES ${_uv}/uv_backend.cpp
+                              ${_uv}/uv_errors_${ASYNCIO_OS}.cpp
+                              ${_uv}/uv_os_${ASYNCIO_OS}.cpp)
   set(ASYNCIO_BACKEND_LIBRARIES Libuv::Libuv)
   # Python's sys.platform names.
   if(CMAKE_SYSTEM_NAME STREQUAL "Darwin")
@@ -44,8 +63,24 @@ if(ASYNCIO_BACKEND STREQUAL "uv")
   else()
     string(TOLOWER "${CMAKE_SYSTEM_NAME}" ASYNCIO_PLATFORM_NAME)
   endif()
+  if(ASYNCIO_PLATFORM_HAS_NETWORK)
+    # One file per handle type on libuv's portable API, and what libuv
+    # cannot express in per-OS files (platform/uv/uv_net_os.hpp lists it).
+    list(APPEND ASYNCIO_BACKEND_SOURCES
+      ${_uv}/uv_address.cpp ${_uv}/uv_dns.cpp ${_uv}/uv_listener.cpp ${_uv}/uv_stream.cpp ${_uv}/uv_tcp.cpp
+      ${_uv}/uv_dns_${ASYNCIO_OS}.cpp ${_uv}/uv_listener_${ASYNCIO_OS}.cpp ${_uv}/uv_pipe_${ASYNCIO_OS}.cpp
+      ${_uv}/uv_socket_${ASYNCIO_OS}.cpp ${_uv}/uv_stream_${ASYNCIO_OS}.cpp)
+    if(CMAKE_SYSTEM_NAME MATCHES "^(Linux|Android)$")
+      list(APPEND ASYNCIO_BACKEND_SOURCES ${_uv}/uv_linux.cpp)
+    elseif(ASYNCIO_OS STREQUAL "posix")
+      # macOS, the BSDs: plain POSIX where Linux has calls of its own.
+      list(APPEND ASYNCIO_BACKEND_SOURCES ${_uv}/uv_bsd.cpp)
+    endif()
+  endif()
 elseif(ASYNCIO_BACKEND STREQUAL "emscripten" OR ASYNCIO_BACKEND STREQUAL "wasi")
   include(${PROJECT_SOURCE_DIR}/wasm/${ASYNCIO_BACKEND}/sources.cmake)
+elseif(ASYNCIO_BACKEND STREQUAL "cortex-m")
+  include(${PROJECT_SOURCE_DIR}/platform/cortex-m/sources.cmake)
 else()
   message(FATAL_ERROR "Unknown ASYNCIO_BACKEND '${ASYNCIO_BACKEND}'")
 endif()

@@ -5,6 +5,7 @@
 // such values to names before awaiting (see docs/transports.md).
 #pragma once
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/resource.h>
@@ -12,10 +13,12 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <vector>
 
@@ -194,6 +197,39 @@ asyncio::Coro<std::exception_ptr> error_of(asyncio::Coro<T> c) {
     error = std::current_exception();
   }
   co_return error;
+}
+
+/// A plain blocking TCP client socket connected to 127.0.0.1:`port` (the
+/// kernel completes the handshake before the server accepts), or -1.
+inline int raw_connect(int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return -1;
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<std::uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+/// Sends all of `data` on blocking socket `fd`.
+inline bool raw_send(int fd, std::string_view data) {
+  while (!data.empty()) {
+    const ssize_t n = ::send(fd, data.data(), data.size(), 0);
+    if (n <= 0) return false;
+    data.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return true;
+}
+
+/// Closes `fd` with a reset (RST) instead of FIN: SO_LINGER {1, 0}.
+inline void raw_reset(int fd) {
+  linger lg{1, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+  ::close(fd);
 }
 
 /// True if this machine has an IPv6 loopback address.

@@ -263,11 +263,16 @@ TEST_CASE("An unreachable address raises the OS error naming it", "[sock][net]")
 }
 
 TEST_CASE("A connection that times out fails with ETIMEDOUT", "[sock][net]") {
+#if !defined(TCP_SYNCNT)
+  // TCP_SYNCNT is Linux's: elsewhere the test would wait minutes.
+  WARN("skipped: no TCP_SYNCNT to shorten the connect time-out");
+#else
   LoopFixture f;
   HangingListener hang;
   // A connecting socket that gives up after one SYN retry (about 3 s), its
   // connect() still in progress when the stream takes it over.
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
   int syncnt = 1;
   if (::setsockopt(fd, IPPROTO_TCP, TCP_SYNCNT, &syncnt, sizeof syncnt) != 0) {
     ::close(fd);
@@ -291,6 +296,7 @@ TEST_CASE("A connection that times out fails with ETIMEDOUT", "[sock][net]") {
         writer.close();
       }(fd),
       30);
+#endif
 }
 
 // ---- Several addresses: error aggregation and Happy Eyeballs ----

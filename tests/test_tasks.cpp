@@ -406,11 +406,12 @@ TEST_CASE("a sleeping task resumes the iteration after its timer fires", "[tasks
     };
     auto t = asyncio::create_task(sleeper(out));
     co_await asyncio::sleep(0);
-    // 20 ms after the sleeper's timer (the only one), measured from its
-    // deadline: a slow machine (qemu) that wakes late must not find both due.
-    loop.call_at(*loop.next_deadline() + 0.02, [&out] { out.push_back("cb"); });
+    // 200 ms after the sleeper's timer (the only one), measured from its
+    // deadline: a slow or loaded machine (qemu, sanitizers) that wakes late
+    // must not find both due.
+    loop.call_at(*loop.next_deadline() + 0.2, [&out] { out.push_back("cb"); });
     co_await t;
-    co_await asyncio::sleep(0.05);  // deadline after cb's: cb runs first
+    co_await asyncio::sleep(0.3);  // deadline after cb's: cb runs first
   };
   f.loop->run_until_complete(body(*f.loop, f.events));
   CHECK(f.events == std::vector<std::string>{"task", "cb"});

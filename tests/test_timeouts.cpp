@@ -462,7 +462,8 @@ TEST_CASE("reschedule outside the block raises RuntimeError", "[timeouts]") {
   // Python: test_timeout_finished, test_timeout_expired, test_timeout_not_entered
   LoopFixture f;
   auto body = []() -> Coro<> {
-    Timeout finished = asyncio::timeout(0.01);
+    // Far enough away that a loaded machine (qemu) finishes the block first.
+    Timeout finished = asyncio::timeout(5);
     co_await finished.async_with(sleep_for(0));
     CHECK_THROWS_WITH(finished.reschedule(0.02), "Cannot change state of finished Timeout");
     Timeout expired = asyncio::timeout(0.01);

@@ -1,7 +1,11 @@
 // Transports and protocols over real loopback sockets. Python: the
 // behaviour of selector_events._SelectorSocketTransport, pinned to CPython.
+#include <fcntl.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <sys/un.h>
+
+#include <cstring>
 
 #include "net_support.hpp"
 
@@ -541,6 +545,70 @@ TEST_CASE("A reset connection reports ECONNRESET to connection_lost", "[transpor
   CHECK(f.errors.empty());  // OS errors are expected: not reported (Python logs them in debug mode only)
 }
 
+// CPython 3.11 (tests/conformance/reset_after_data.py: a client sends "hello\npartial",
+// sets SO_LINGER {1, 0} and closes): data_received(b"hello\npartial"),
+// then connection_lost(ConnectionResetError(104)), and no eof_received().
+// libuv 1.44 reports such a reset as a clean end of stream (UV_EOF after a
+// short read and a hang-up): the backend asks the socket once more.
+TEST_CASE("Data then a reset is data_received then connection_lost(ECONNRESET), never eof_received",
+          "[transports][net]") {
+  LoopFixture f;
+  int resets = 0;
+  test::run_net(f, [](asyncio::EventLoop& loop, int& count) -> Coro<> {
+    auto rs = co_await recording_server(loop);
+    for (int run = 0; run < 20; ++run) {
+      const int fd = test::raw_connect(test::port_of(rs->server));
+      REQUIRE(fd >= 0);
+      REQUIRE(test::raw_send(fd, "hello\npartial"));
+      test::raw_reset(fd);
+      {
+        const bool ok = co_await test::wait_until([&] {
+          return rs->protocols.size() == static_cast<std::size_t>(run + 1) && rs->protocols.back()->lost.done();
+        });
+        REQUIRE(ok);
+      }
+      auto& p = *rs->protocols.back();
+      CHECK(p.received == "hello\npartial");
+      CHECK(test::condensed(p.events) == std::vector<std::string>{"made", "data", "lost:error"});
+      const int error = p.lost_error ? test::errno_of(p.lost_error) : 0;
+      CHECK(error == ECONNRESET);
+      if (error == ECONNRESET) ++count;
+    }
+    co_await shutdown(rs);
+  }(*f.loop, resets));
+  CHECK(resets == 20);
+  CHECK(f.errors.empty());  // Python logs resets in debug mode only
+}
+
+// CPython 3.11, the same client but shutdown(SHUT_WR) before the reset,
+// both arriving while the server's reading is paused: the FIN counts first,
+// so data_received, eof_received, connection_lost(None).
+TEST_CASE("A FIN before the reset is a clean end of stream, as CPython reads it", "[transports][net]") {
+  LoopFixture f;
+  test::run_net(f, [](asyncio::EventLoop& loop) -> Coro<> {
+    auto rs = co_await recording_server(loop);
+    const int fd = test::raw_connect(test::port_of(rs->server));
+    REQUIRE(fd >= 0);
+    {
+      const bool ok = co_await test::wait_until([&] { return !rs->protocols.empty(); });
+      REQUIRE(ok);
+    }
+    auto& p = *rs->protocols[0];
+    p.transport->pause_reading();
+    REQUIRE(test::raw_send(fd, "data"));
+    ::shutdown(fd, SHUT_WR);
+    co_await asyncio::sleep(0.05);
+    test::raw_reset(fd);
+    co_await asyncio::sleep(0.05);
+    p.transport->resume_reading();
+    co_await p.lost;
+    CHECK(p.received == "data");
+    CHECK(test::condensed(p.events) == std::vector<std::string>{"made", "data", "eof", "lost"});
+    co_await shutdown(rs);
+  }(*f.loop));
+  CHECK(f.errors.empty());
+}
+
 TEST_CASE("create_connection returns the transport and the protocol the factory made", "[transports][net]") {
   LoopFixture f;
   test::run_net(f, [](asyncio::EventLoop& loop) -> Coro<> {
@@ -589,6 +657,104 @@ TEST_CASE("connect_accepted_socket wraps a connected descriptor", "[transports][
     co_await pa->lost;
     co_await pb->lost;
   }(*f.loop, fds[0], fds[1]));
+}
+
+TEST_CASE("create_connection adopts a connected TCP socket as CPython's socket(fileno=) sees it", "[transports][net]") {
+  LoopFixture f;
+  test::run_net(f, [](asyncio::EventLoop& loop) -> Coro<> {
+    auto rs = co_await recording_server(loop);
+    const int port = test::port_of(rs->server);
+    const int fd = test::raw_connect(port);  // blocking: the transport makes it non-blocking
+    REQUIRE(fd >= 0);
+    auto factory = [&loop] { return std::make_shared<RecordingProtocol>(loop); };
+    asyncio::ConnectionOptions options;
+    options.sock = fd;
+    auto [t, p] = co_await loop.create_connection(factory, std::nullopt, std::nullopt, options);
+    auto sock = std::any_cast<asyncio::TransportSocket>(t->get_extra_info("socket"));
+    CHECK(sock.fileno() == fd);
+    CHECK(sock.family() == AF_INET);
+    CHECK(sock.type() == SOCK_STREAM);
+    // Linux asks SO_PROTOCOL (CPython: proto=6); elsewhere CPython says 0.
+    CHECK(sock.proto() == (asyncio::platform::name == "linux" ? IPPROTO_TCP : 0));
+    CHECK(sock.getpeername().port == port);
+    CHECK(std::any_cast<asyncio::SockAddr>(t->get_extra_info("peername")).port == port);
+    int nodelay = 0;
+    socklen_t len = sizeof nodelay;
+    ::getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &nodelay, &len);
+    CHECK(nodelay != 0);
+    CHECK((::fcntl(fd, F_GETFL) & O_NONBLOCK) != 0);
+    t->write("adopted");
+    {
+      const bool ok = co_await test::wait_until(
+          [&] { return !rs->protocols.empty() && rs->protocols[0]->received == "adopted"; });
+      REQUIRE(ok);
+    }
+    rs->protocols[0]->transport->write("back");
+    {
+      const bool ok = co_await test::wait_until([q = p.get()] { return q->received == "back"; });
+      REQUIRE(ok);
+    }
+    t->close();
+    co_await p->lost;
+    CHECK(::fcntl(fd, F_GETFD) == -1);  // the transport closed the descriptor
+    co_await shutdown(rs);
+  }(*f.loop));
+  CHECK(f.errors.empty());
+}
+
+TEST_CASE("A unix server and connection adopt bound and connected AF_UNIX sockets", "[transports][net]") {
+  LoopFixture f;
+  test::TempDir dir;
+  const std::string path = dir.file("adopted.sock");
+  // A socket the program bound itself: the server adopts it, and still
+  // removes its file on close (Python 3.13 does for sock= too).
+  const int listen_fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+  REQUIRE(listen_fd >= 0);
+  sockaddr_un un{};
+  un.sun_family = AF_UNIX;
+  std::memcpy(un.sun_path, path.c_str(), path.size() + 1);
+  REQUIRE(::bind(listen_fd, reinterpret_cast<sockaddr*>(&un), sizeof un) == 0);
+  test::run_net(f, [](asyncio::EventLoop& loop, int sock, std::string where) -> Coro<> {
+    std::vector<std::shared_ptr<RecordingProtocol>> accepted;
+    auto server_factory = [&loop, &accepted] {
+      accepted.push_back(std::make_shared<RecordingProtocol>(loop));
+      return accepted.back();
+    };
+    asyncio::UnixServerOptions server_options;
+    server_options.sock = sock;
+    auto server = co_await loop.create_unix_server(server_factory, std::nullopt, server_options);
+    CHECK(server->sockets().at(0).fileno() == sock);
+    CHECK(server->sockets().at(0).family() == AF_UNIX);
+    CHECK(server->sockets().at(0).getsockname().host == where);
+    // A connected socket the program made: the connection adopts it.
+    const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+    REQUIRE(fd >= 0);
+    sockaddr_un to{};
+    to.sun_family = AF_UNIX;
+    std::memcpy(to.sun_path, where.c_str(), where.size() + 1);
+    REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to) == 0);
+    auto factory = [&loop] { return std::make_shared<RecordingProtocol>(loop); };
+    asyncio::UnixConnectionOptions options;
+    options.sock = fd;
+    auto [t, p] = co_await loop.create_unix_connection(factory, std::nullopt, options);
+    auto info = std::any_cast<asyncio::TransportSocket>(t->get_extra_info("socket"));
+    CHECK(info.fileno() == fd);
+    CHECK(info.family() == AF_UNIX);
+    CHECK(std::any_cast<asyncio::SockAddr>(t->get_extra_info("peername")).host == where);
+    t->write("over an adopted socket");
+    {
+      const bool ok = co_await test::wait_until(
+          [&] { return !accepted.empty() && accepted[0]->received == "over an adopted socket"; });
+      REQUIRE(ok);
+    }
+    t->close();
+    co_await p->lost;
+    server->close();
+    server->abort_clients();
+    co_await server->wait_closed();
+    CHECK_FALSE(std::filesystem::exists(where));
+  }(*f.loop, listen_fd, path));
+  CHECK(f.errors.empty());
 }
 
 TEST_CASE("connect_accepted_socket refuses a socket that is not a stream", "[transports][net]") {

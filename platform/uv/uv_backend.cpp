@@ -1,49 +1,25 @@
 #include "uv_backend.hpp"
 
-#include <netdb.h>
-#include <signal.h>
-
 #include <cmath>
-#include <csignal>
 #include <string>
 #include <system_error>
 
 #include "asyncio/events.hpp"
 #include "asyncio/exceptions.hpp"
 #include "asyncio/log.hpp"
+#include "asyncio/platform.hpp"
+#include "uv_errors.hpp"
+#include "uv_os.hpp"
 
 namespace asyncio::uv {
-
-namespace {
-void check(int rc, const char* what) {
-  if (rc < 0) throw std::system_error(-rc, std::generic_category(), std::string(what) + ": " + uv_strerror(rc));
-}
-}  // namespace
 
 struct UvBackend::SignalWatch {
   uv_signal_t handle;
   EventLoop* loop;
 };
 
-namespace {
-void ignore_sigpipe() noexcept {
-  // Once per process: a write to a connection the peer closed must report
-  // EPIPE instead of killing the process (Python ignores SIGPIPE too). A
-  // handler the program installed is left alone.
-  static const bool done = [] {
-#if defined(SIGPIPE)
-    struct sigaction current {};
-    if (sigaction(SIGPIPE, nullptr, &current) == 0 && current.sa_handler == SIG_DFL) std::signal(SIGPIPE, SIG_IGN);
-#endif
-    return true;
-  }();
-  (void)done;
-}
-}  // namespace
-
 UvBackend::UvBackend() {
-  ignore_sigpipe();
-  detail::set_gai_strerror(&::gai_strerror);
+  prepare_process();
   check(uv_loop_init(&uv_loop_), "uv_loop_init");
   check(uv_async_init(&uv_loop_, &wake_, [](uv_async_t*) {}), "uv_async_init");
   check(uv_timer_init(&uv_loop_, &poll_timer_), "uv_timer_init");
@@ -106,15 +82,16 @@ void UvBackend::close() {
       &walk);
   detach_io_objects();
   // Close every handle still open (ours, and any an I/O object forgot),
-  // then let libuv run the close callbacks before closing the loop.
+  // then let libuv run the close callbacks, and finish the requests still
+  // on the thread pool (a DNS lookup cannot be interrupted), before closing
+  // the loop: nothing else keeps it alive, and it waits without spinning.
   uv_walk(
       &uv_loop_,
       [](uv_handle_t* h, void*) {
         if (!uv_is_closing(h)) uv_close(h, nullptr);
       },
       nullptr);
-  while (uv_run(&uv_loop_, UV_RUN_NOWAIT) != 0) {
-  }
+  uv_run(&uv_loop_, UV_RUN_DEFAULT);
   // Every handle is closed and no request is active, so this cannot fail
   // unless something above is wrong: say so rather than leak the loop.
   const int rc = uv_loop_close(&uv_loop_);
@@ -151,20 +128,11 @@ void UvBackend::detach_io_objects() noexcept {
   for (IoObject* o : objects) o->detach();
 }
 
-std::string UvBackend::platform() const {
-#if defined(__linux__)
-  return "linux";
-#elif defined(__APPLE__)
-  return "darwin";
-#elif defined(_WIN32)
-  return "win32";
-#else
-  return "unix";
-#endif
-}
+std::string UvBackend::platform() const { return std::string(::asyncio::platform::name); }
 
 void UvBackend::watch_signal(int sig) {
   if (signals_.count(sig)) return;
+  check_signal_supported(sig);
   auto watch = std::make_unique<SignalWatch>();
   watch->loop = event_loop_;
   check(uv_signal_init(&uv_loop_, &watch->handle), "uv_signal_init");

@@ -9,6 +9,7 @@
 
 #include "asyncio/detail/loop_registry.hpp"
 #include "asyncio/events.hpp"
+#include "asyncio/platform.hpp"
 
 namespace asyncio {
 
@@ -24,6 +25,9 @@ thread_local std::unordered_map<const AbstractEventLoopPolicy*, std::shared_ptr<
 const std::thread::id g_main_thread = std::this_thread::get_id();
 
 std::string thread_name() {
+  // Without threads there is no other thread to name, and no iostreams to
+  // carry: on bare metal they would be most of a program's flash.
+  if constexpr (!platform::has_threads) return "'MainThread'";
   if (std::this_thread::get_id() == g_main_thread) return "'MainThread'";
   std::ostringstream os;
   os << "<thread " << std::this_thread::get_id() << ">";

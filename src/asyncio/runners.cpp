@@ -3,6 +3,7 @@
 #include <csignal>
 
 #include "asyncio/detail/loop_registry.hpp"
+#include "asyncio/detail/os.hpp"
 #include "asyncio/exception_context.hpp"
 #include "asyncio/log.hpp"
 
@@ -36,16 +37,6 @@ void cancel_all_tasks(EventLoop& loop) {
       loop.call_exception_handler(context);
     }
   }
-}
-
-bool sigint_is_default() {
-#if defined(SIGINT) && !defined(_WIN32)
-  struct sigaction current {};
-  if (sigaction(SIGINT, nullptr, &current) != 0) return false;
-  return current.sa_handler == SIG_DFL;
-#else
-  return false;
-#endif
 }
 
 }  // namespace
@@ -107,7 +98,7 @@ Runner::SigintScope::SigintScope(Runner& runner, AnyFuture main_task)
     : runner_(runner), main_task_(std::move(main_task)) {
   // Python: Runner.run installs its handler only in the main thread and
   // only over the default SIGINT disposition.
-  if (!detail::is_main_thread() || !sigint_is_default()) return;
+  if (!detail::is_main_thread() || !detail::sigint_is_default()) return;
 #if defined(SIGINT)
   try {
     runner_.loop_->add_signal_handler(SIGINT, [this] {

@@ -1,0 +1,72 @@
+// What the libuv backend's network code needs and libuv cannot express
+// portably. Each OS family implements these in its own files, which
+// cmake/AsyncioPlatform.cmake picks (libuv's rule: the build chooses files,
+// the code has no #ifdef chains):
+//
+//   uv_dns_posix.cpp       resolver errors as socket.gaierror
+//   uv_stream_posix.cpp    the error a hang-up hid (a reset after data)
+//   uv_socket_posix.cpp    binding with CPython's socket options, socket
+//                          descriptions, adopting descriptors (sock_adopt,
+//                          sock_adopt_listener)
+//   uv_listener_posix.cpp  accepting, with CPython's pause on EMFILE
+//   uv_pipe_posix.cpp      AF_UNIX sockets (sock_connect_unix, sock_listen_unix)
+//   uv_linux.cpp           Linux-only calls (accept4, SOCK_CLOEXEC,
+//   uv_bsd.cpp             SO_PROTOCOL, abstract names), or their plain
+//                          POSIX versions for macOS and the BSDs
+//
+// A Windows port provides the same in *_win.cpp files, with the UvBackend
+// methods the POSIX files define (named pipes for AF_UNIX paths).
+#pragma once
+
+#include <uv.h>
+
+#include <exception>
+#include <string>
+#include <system_error>
+
+#include "asyncio/backend.hpp"
+
+namespace asyncio::uv {
+
+class UvBackend;
+class UvListener;
+
+namespace os {
+
+/// A failed uv_getaddrinfo()/uv_getnameinfo() as the exception Python
+/// raises: socket.gaierror (gai_category(), the platform's EAI_* value) for
+/// resolver errors, OSError otherwise. `what` names the call.
+std::exception_ptr resolution_error(int status, const std::string& what);
+
+/// The stream reported the end of the data. libuv infers it from a hang-up
+/// without a last read when a read came back short, so a reset that
+/// followed data (RST after the last bytes) looks like a clean end. Returns
+/// the error a further read gives (ECONNRESET), or no error for a real end
+/// of stream (the peer sent FIN), as CPython's next recv() would tell.
+std::error_code error_after_hangup(const uv_stream_t* stream) noexcept;
+
+/// Closes a socket no handle owns (one that could not be wrapped).
+void close_socket(uv_os_sock_t sock) noexcept;
+
+/// Describes the socket of `handle` (a TCP or pipe handle that has one):
+/// descriptor, addresses, and the given family/type/proto.
+TransportSocket describe_socket(const uv_handle_t* handle, int family, int type, int proto);
+
+/// Binds the TCP socket of `tcp` (created by uv_tcp_init_ex) to `address`,
+/// with a listener's socket options when `options` is given (SO_REUSEADDR
+/// only if asked, SO_REUSEPORT, SO_KEEPALIVE, IPV6_V6ONLY), or none (a
+/// client's local_addr). uv_tcp_bind() would force SO_REUSEADDR on Unix and
+/// report EADDRINUSE only at listen()/connect() time. std::system_error
+/// ("error while attempting to bind on address ...") if bind() fails;
+/// ValueError if SO_REUSEPORT is asked for where it does not exist.
+void bind_tcp(uv_tcp_t* tcp, const SockAddr& address, const ListenOptions* options);
+
+/// A new listener for create_server(): its handle is initialised by the
+/// caller (init_tcp/init_pipe, then bind or open) before
+/// start_accepting(). Accepting is the part libuv cannot express on POSIX:
+/// its own accept path closes pending connections on EMFILE, where CPython
+/// stops accepting for a second.
+UvListener* new_listener(UvBackend& backend, int backlog);
+
+}  // namespace os
+}  // namespace asyncio::uv
