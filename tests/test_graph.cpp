@@ -65,7 +65,7 @@ Coro<> main_task_group(asyncio::Future<> release) {
     tg.create_task(capture_in_child(release), {.name = "child"});
     co_return;
   };
-  co_await asyncio::task_group(std::move(block));
+  co_await asyncio::task_group(block);
 }
 
 Coro<> main_timeout() {

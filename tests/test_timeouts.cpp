@@ -293,7 +293,7 @@ TEST_CASE("reschedule moves or disables the deadline", "[timeouts]") {
         out.set_result(&cm);
         co_await asyncio::sleep(50);
       };
-      co_await asyncio::timeout_at(d, std::move(block));
+      co_await asyncio::timeout_at(d, block);
     };
     auto task = asyncio::create_task(inner(deadline1, fut));
     Timeout* cm = co_await fut;
