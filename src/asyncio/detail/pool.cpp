@@ -22,6 +22,16 @@ Depot& depot(std::size_t cls) {
 
 std::atomic<std::size_t> g_slab_bytes{0};
 
+// Every slab, for the life of the process (the pool never gives memory
+// back). Besides the bookkeeping, this keeps the slabs reachable for
+// LeakSanitizer, which does not find them through the thread caches alone.
+void remember_slab(char* slab) {
+  static std::mutex mutex;
+  static std::vector<char*>* slabs = new std::vector<char*>();  // never destroyed: alive at exit
+  std::lock_guard<std::mutex> lock(mutex);
+  slabs->push_back(slab);
+}
+
 void give_to_depot(std::size_t cls, const PoolList& batch) {
   if (batch.count == 0) return;
   Depot& d = depot(cls);
@@ -72,6 +82,7 @@ void* ASYNCIO_POOL_SLOW(pool_refill)(std::size_t cls) {
       const std::size_t block = (cls + 1) * kPoolGranule;
       const std::size_t blocks = kSlabBytes / block > 0 ? kSlabBytes / block : 1;
       auto* slab = static_cast<char*>(::operator new(blocks * block));
+      remember_slab(slab);
       g_slab_bytes.fetch_add(blocks * block, std::memory_order_relaxed);
       PoolBlock* head = nullptr;
       for (std::size_t i = blocks; i-- > 0;) {
