@@ -37,7 +37,8 @@ struct LoopFixture {
   std::vector<asyncio::ExceptionContext> errors;
 
   LoopFixture() : LoopFixture(asyncio::new_event_loop()) {}
-  /// The same checks for a loop the test made (on a backend of its own).
+  /// The same checks around a loop of the test's (e.g. a virtual-time loop,
+  /// or one on a backend of its own).
   explicit LoopFixture(std::shared_ptr<asyncio::EventLoop> l) : loop(std::move(l)) {
     loop->set_exception_handler(
         [this](asyncio::EventLoop&, const asyncio::ExceptionContext& c) { errors.push_back(c); });
@@ -123,6 +124,15 @@ struct LoopFixture {
 
   std::vector<Expected> expected_;
   std::size_t expected_open_ = 0;
+};
+
+/// LoopFixture on a virtual clock (asyncio::testing): timers fire in
+/// deadline order at once, whatever the machine's load, so tests of
+/// timeouts and sleeps neither wait nor flake. Simulate a busy loop with
+/// clock().advance(seconds) instead of sleeping the thread.
+struct VirtualLoopFixture : LoopFixture {
+  VirtualLoopFixture() : LoopFixture(asyncio::testing::new_virtual_time_loop()) {}
+  asyncio::testing::VirtualClock& clock() { return *asyncio::testing::virtual_clock(*loop); }
 };
 
 /// Collects what the asyncio logger receives while alive.

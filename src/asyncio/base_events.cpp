@@ -4,12 +4,14 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "asyncio/detail/fd_table.hpp"
 #include "asyncio/detail/loop_registry.hpp"
 #include "asyncio/detail/repr.hpp"
 #include "asyncio/events.hpp"
 #include "asyncio/exception_context.hpp"
 #include "asyncio/log.hpp"
 #include "asyncio/tasks.hpp"
+#include "asyncio/detail/loop_internals.hpp"
 
 namespace asyncio {
 
@@ -76,7 +78,7 @@ void report_callback_error(HandleNode& node) {
   node.loop()->call_exception_handler(context);
 }
 
-void note_timer_cancelled(EventLoop* loop) noexcept { loop->note_timer_cancelled(); }
+void note_timer_cancelled(EventLoop* loop) noexcept { detail::internals(*loop).note_timer_cancelled(); }
 
 }  // namespace detail
 
@@ -207,6 +209,7 @@ void EventLoop::close() {
   timers_.clear();
   timer_cancelled_count_ = 0;
   shutdown_default_executor_nowait();
+  close_fd_table();
   backend_->close();
 }
 
@@ -279,6 +282,11 @@ void EventLoop::push_threadsafe(detail::HandleNode* node) {
   backend_->wake();
 }
 
+void EventLoop::wake_threadsafe() noexcept {
+  std::lock_guard<std::mutex> lock(inbox_mutex_);
+  if (!is_closed()) backend_->wake();  // under the lock: close() cannot close the backend in between
+}
+
 void EventLoop::drain_threadsafe() {
   std::vector<detail::HandleNode*> batch;
   {
@@ -343,7 +351,10 @@ void EventLoop::run_once(double max_wait) {
   if (max_wait >= 0 && (timeout < 0 || timeout > max_wait)) timeout = max_wait;
   if (idle || --poll_countdown_ <= 0) {
     poll_countdown_ = kPollInterval;
-    backend_->poll(timeout);
+    if (virtual_now_ != nullptr && timeout != 0)
+      wait_virtual(timeout);  // the clock may jump instead of waiting
+    else
+      backend_->poll(timeout);
   }
   if (inbox_nonempty_.load(std::memory_order_acquire)) drain_threadsafe();
 
