@@ -547,7 +547,7 @@ void SocketTransport::close() {
   }
 }
 
-void SocketTransport::force_close(const std::exception_ptr& exc) {
+void SocketTransport::force_close(std::exception_ptr exc) {
   // Python: _SelectorTransport._force_close
   if (conn_lost_) return;
   pending_.clear();  // the write in flight ends when the socket closes
