@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -255,7 +256,7 @@ class Backend {
   /// How one of a child's standard streams (0, 1, 2) is connected.
   /// Python: the stdin/stdout/stderr arguments of subprocess.Popen
   struct ChildStdio {
-    enum class Kind {
+    enum class Kind : std::uint8_t {
       inherit,  ///< the parent's descriptor (Python: None)
       pipe,     ///< a new pipe; the parent's end comes back from spawn() (PIPE)
       devnull,  ///< /dev/null (DEVNULL)

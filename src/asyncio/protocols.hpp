@@ -101,7 +101,7 @@ class SubprocessProtocol : public BaseProtocol {
  public:
   /// The child started and its pipes are connected.
   /// Python: BaseProtocol.connection_made()
-  virtual void connection_made(std::shared_ptr<SubprocessTransport> transport) { (void)transport; }
+  virtual void connection_made(std::shared_ptr<SubprocessTransport> transport) { (void)transport; }  // NOLINT(performance-unnecessary-value-param)
   /// The child wrote `data` to its stdout (fd 1) or stderr (fd 2). `data`
   /// is valid only during the call. Python: SubprocessProtocol.pipe_data_received()
   virtual void pipe_data_received(int fd, std::string_view data) {
@@ -110,7 +110,7 @@ class SubprocessProtocol : public BaseProtocol {
   }
   /// Pipe `fd` (0, 1 or 2) closed; `exc` is the error, or null.
   /// Python: SubprocessProtocol.pipe_connection_lost()
-  virtual void pipe_connection_lost(int fd, std::exception_ptr exc) {
+  virtual void pipe_connection_lost(int fd, std::exception_ptr exc) {  // NOLINT(performance-unnecessary-value-param)
     (void)fd;
     (void)exc;
   }
@@ -124,7 +124,7 @@ class SubprocessProtocol : public BaseProtocol {
 class DatagramProtocol : public BaseProtocol {
  public:
   /// The endpoint is ready. Python: BaseProtocol.connection_made()
-  virtual void connection_made(std::shared_ptr<DatagramTransport> transport) { (void)transport; }
+  virtual void connection_made(std::shared_ptr<DatagramTransport> transport) { (void)transport; }  // NOLINT(performance-unnecessary-value-param)
   /// A datagram (possibly empty) arrived from `addr`. `data` is valid only
   /// during the call. Python: DatagramProtocol.datagram_received()
   virtual void datagram_received(std::string_view data, const SockAddr& addr) {
@@ -134,7 +134,7 @@ class DatagramProtocol : public BaseProtocol {
   /// A send or receive failed with `exc` (a std::system_error: ICMP port
   /// unreachable on a connected endpoint is ECONNREFUSED); the endpoint
   /// stays open. Python: DatagramProtocol.error_received()
-  virtual void error_received(std::exception_ptr exc) { (void)exc; }
+  virtual void error_received(std::exception_ptr exc) { (void)exc; }  // NOLINT(performance-unnecessary-value-param)
 };
 
 namespace detail {

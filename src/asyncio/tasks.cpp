@@ -325,6 +325,8 @@ std::optional<AnyTask> current_task(EventLoop& loop) {
 
 std::vector<AnyTask> all_tasks() { return all_tasks(get_running_loop()); }
 
+std::vector<AnyTask> detail::LoopInternals::pending_tasks() const { return loop_.pending_tasks(); }
+
 std::vector<AnyTask> all_tasks(EventLoop& loop) { return detail::internals(loop).pending_tasks(); }
 
 }  // namespace asyncio

@@ -207,7 +207,7 @@ void SocketTransport::on_detached() noexcept {
   // transport to the garbage collector (which warns "unclosed transport");
   // here it lets go of everything, calling no protocol callback.
   if (sock_) loop_->unregister_transport_fd(sock_->info().fileno(), this);
-  (void)sock_.release();  // the backend frees it
+  [[maybe_unused]] StreamSocket* freed_by_backend = sock_.release();  // the backend frees it
   closing_ = true;
   if (conn_lost_ == 0) conn_lost_ = 1;
   events_ = 0;
