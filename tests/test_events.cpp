@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <thread>
+#include <utility>
 
 #include "support.hpp"
 #include "asyncio/detail/loop_internals.hpp"
@@ -330,6 +331,7 @@ TEST_CASE("is_running is true only inside run_forever", "[events]") {
 
 TEST_CASE("an exception escaping a callback goes to the handler and the loop goes on", "[events]") {
   LoopFixture f;
+  f.expect_report("Exception in callback ");
   f.loop->call_soon([] { throw std::runtime_error("boom"); });
   f.loop->call_soon(f.record("after"));
   f.run_briefly();
@@ -469,6 +471,71 @@ TEST_CASE("a call_soon_threadsafe handle can be cancelled from another thread", 
   CHECK(h.cancelled());
   f.run_briefly();
   CHECK(f.events.empty());
+}
+
+namespace {
+// Loop-thread state, touched without atomics by the loop's callbacks and by
+// the destructor of the callable below.
+struct LoopSide {
+  int touches = 0;
+  std::thread::id destroyed_in;
+};
+// A callable that must never run (its handle is cancelled); its destructor
+// touches the loop-side state, as a capture shared with the loop would.
+struct NeverRuns {
+  LoopSide* side;
+  explicit NeverRuns(LoopSide* s) : side(s) {}
+  NeverRuns(NeverRuns&& o) noexcept : side(std::exchange(o.side, nullptr)) {}
+  NeverRuns& operator=(NeverRuns&&) = delete;
+  ~NeverRuns() {
+    if (side == nullptr) return;  // moved from
+    ++side->touches;
+    side->destroyed_in = std::this_thread::get_id();
+  }
+  void operator()() const { FAIL_CHECK("a cancelled callback ran"); }
+};
+
+asyncio::Coro<> touch_until(LoopSide& side, const bool& done) {
+  while (!done) {
+    ++side.touches;
+    co_await asyncio::sleep(0);
+  }
+}
+}  // namespace
+
+TEST_CASE("a call_soon_threadsafe callback cancelled from another thread is destroyed in the loop's thread",
+          "[events][threads]") {
+  // Python 3.14's _ThreadSafeHandle. Destroying the callable in the
+  // cancelling thread would race with the loop on what it captured (a data
+  // race ThreadSanitizer reports).
+  LoopFixture f;
+  LoopSide side;
+  bool done = false;
+  std::thread other([&] {
+    asyncio::Handle h = f.loop->call_soon_threadsafe(NeverRuns(&side));
+    h.cancel();
+    h = asyncio::Handle();  // this thread lets go of it too
+    f.loop->call_soon_threadsafe([&done] { done = true; });
+  });
+  f.loop->run_until_complete(touch_until(side, done));
+  other.join();
+  CHECK(side.destroyed_in == std::this_thread::get_id());
+  CHECK(side.touches >= 2);  // the loop's touches and the destructor's
+}
+
+TEST_CASE("a call_soon_threadsafe callback pending when its loop closes is destroyed in the closing thread",
+          "[events][threads]") {
+  LoopFixture f;
+  LoopSide side;
+  asyncio::Handle h;
+  std::thread other([&] { h = f.loop->call_soon_threadsafe(NeverRuns(&side)); });
+  other.join();
+  h.cancel();
+  std::thread releaser([&] { h = asyncio::Handle(); });  // the last Handle goes in another thread...
+  releaser.join();
+  CHECK(side.touches == 0);  // ... and the callable is still there
+  f.loop->close();
+  CHECK(side.destroyed_in == std::this_thread::get_id());
 }
 
 TEST_CASE("time is the monotonic clock in seconds", "[events]") {
@@ -651,6 +718,7 @@ TEST_CASE("stopping the loop under run ends it with RuntimeError", "[events]") {
 
 TEST_CASE("an exception in a done callback goes to the exception handler", "[events]") {
   LoopFixture f;
+  f.expect_report("Exception in callback ");
   asyncio::Future<int> fut(*f.loop);
   fut.add_done_callback([](asyncio::Future<int>) { throw std::runtime_error("in callback"); });
   fut.set_result(1);

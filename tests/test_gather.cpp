@@ -486,6 +486,7 @@ TEST_CASE("cancelling the task awaiting a shield does not cancel the inner task"
 TEST_CASE("a shielded future failing after the shield was cancelled is reported", "[gather]") {
   // Python 3.14: _log_on_exception, "<Type> exception in shielded future"
   LoopFixture f;
+  f.expect_report("ValueError exception in shielded future");
   Future<int> inner(*f.loop);
   {
     auto outer = asyncio::shield(inner);

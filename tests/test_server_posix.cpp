@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "net_support.hpp"
@@ -24,6 +25,12 @@ struct Counter {
     };
   }
 };
+
+Coro<std::shared_ptr<RecordingProtocol>> connect(asyncio::EventLoop& loop, int port) {
+  auto factory = [&loop] { return std::make_shared<RecordingProtocol>(loop); };
+  auto [t, p] = co_await loop.create_connection(factory, "127.0.0.1", port);
+  co_return p;
+}
 
 }  // namespace
 
@@ -89,4 +96,29 @@ TEST_CASE("Unix server errors name the path", "[server][net]") {
     const std::string msg = co_await test::error_message(loop.create_unix_server(c.factory(loop), std::nullopt, neither));
     CHECK(msg == "path was not specified, and no sock specified");
   }(*f.loop, counter));
+}
+
+TEST_CASE("The backend names what a test left open when the loop closed", "[server][net]") {
+  // What the strict fixture (support.hpp) checks at the end of every test:
+  // here a server and a connection, both left open on purpose.
+  LoopFixture f;
+  f.expect_open_at_close(4);
+  Counter counter;
+  std::shared_ptr<asyncio::Server> server;
+  std::shared_ptr<RecordingProtocol> client;
+  test::run_net(f, [](asyncio::EventLoop& loop, Counter& c, std::shared_ptr<asyncio::Server>& s,
+                      std::shared_ptr<RecordingProtocol>& p) -> Coro<> {
+    s = co_await loop.create_server(c.factory(loop), "127.0.0.1", 0);
+    p = co_await connect(loop, test::port_of(s));
+    auto served = [&c] { return !c.protocols.empty(); };
+    const bool accepted = co_await test::wait_until(served, 5.0);
+    REQUIRE(accepted);
+  }(*f.loop, counter, server, client));
+  CHECK(f.loop->backend().open_at_close().empty());  // not closed yet
+  f.loop->close();
+  std::vector<std::string> open = f.loop->backend().open_at_close();
+  std::sort(open.begin(), open.end());
+  // The listening socket (a uv_tcp_t, accepted from through a uv_poll_t on
+  // POSIX: uv_listener_posix.cpp) and both ends of the connection.
+  CHECK(open == std::vector<std::string>{"uv_poll_t", "uv_tcp_t", "uv_tcp_t", "uv_tcp_t"});
 }

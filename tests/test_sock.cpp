@@ -41,6 +41,7 @@ class FakeDnsBackend final : public asyncio::Backend {
   void poll(double timeout) override { inner_->poll(timeout); }
   void wake() noexcept override { inner_->wake(); }
   void close() override { inner_->close(); }
+  std::vector<std::string> open_at_close() const override { return inner_->open_at_close(); }
   double time() const noexcept override { return inner_->time(); }
   std::string platform() const override { return inner_->platform(); }
   bool supports_network() const noexcept override { return true; }
@@ -72,19 +73,15 @@ class FakeDnsBackend final : public asyncio::Backend {
   std::unique_ptr<asyncio::Backend> inner_ = asyncio::make_default_backend();
 };
 
-struct FakeDnsFixture {
+// The strict loop fixture on a FakeDnsBackend.
+struct FakeDnsFixture : test::LoopFixture {
   FakeDnsBackend* backend;
-  std::shared_ptr<asyncio::EventLoop> loop;
-  std::vector<asyncio::ExceptionContext> errors;
   /// `virtual_time`: the loop's clock is an asyncio::testing virtual clock.
-  explicit FakeDnsFixture(bool virtual_time = false) {
-    auto b = std::make_unique<FakeDnsBackend>();
-    backend = b.get();
-    loop = virtual_time ? asyncio::testing::new_virtual_time_loop(std::move(b))
-                        : std::make_shared<asyncio::EventLoop>(std::move(b));
-    loop->set_exception_handler([this](asyncio::EventLoop&, const asyncio::ExceptionContext& c) { errors.push_back(c); });
-  }
-  ~FakeDnsFixture() { loop->close(); }
+  explicit FakeDnsFixture(bool virtual_time = false) : FakeDnsFixture(std::make_unique<FakeDnsBackend>(), virtual_time) {}
+  FakeDnsFixture(std::unique_ptr<FakeDnsBackend> b, bool virtual_time)
+      : LoopFixture(virtual_time ? asyncio::testing::new_virtual_time_loop(std::move(b))
+                                 : std::make_shared<asyncio::EventLoop>(std::move(b))),
+        backend(static_cast<FakeDnsBackend*>(&loop->backend())) {}
   template <class T>
   T run(Coro<T> c, double timeout = 20) {
     asyncio::TimerHandle w = loop->call_later(timeout, [l = loop.get()] { l->stop(); });

@@ -266,6 +266,7 @@ TEST_CASE("a fatal error without a transport is reported, not raised (CPython te
           "SslProtoHandshakeTests.test_fatal_error_no_name_error)",
           "[ssl][net][tls]") {
   LoopFixture f;
+  f.expect_report("Fatal error on transport");
   auto ssl_proto = make_ssl_protocol(*f.loop, f.loop->create_future());
   CHECK_NOTHROW(ssl_proto->fatal_error(nullptr));
   REQUIRE(f.errors.size() == 1);
@@ -2421,6 +2422,8 @@ class FlowProto : public asyncio::Protocol {
     size_at_pause = transport->get_write_buffer_size();
   }
   void resume_writing() override { ++resumed; }
+  void connection_lost(std::exception_ptr) override { lost = true; }
+  bool lost = false;
 };
 
 }  // namespace
@@ -2480,6 +2483,10 @@ TEST_CASE("write flow control over TLS: 512 KiB high-water mark, pause at >= hig
     server_side->close();
     server->close();
     co_await server->wait_closed();
+    // The TLS shutdown takes a few round trips: wait for the socket's end.
+    auto lost = [&proto] { return proto->lost; };
+    const bool closed = co_await test::wait_until(lost, 30);
+    CHECK(closed);
   }(*f.loop), 60);
 }
 
@@ -2516,6 +2523,7 @@ TEST_CASE("the library's TLS client and server agree on TLS 1.2 or 1.3 as their 
         auto [reader, writer] = co_await std::move(opening);
         version = std::any_cast<std::shared_ptr<asyncio::SSLObject>>(writer.get_extra_info("ssl_object"))->version();
         writer.close();
+        co_await writer.wait_closed();  // the TLS shutdown, then the socket's close
       } catch (const asyncio::SSLError&) {
         error = std::current_exception();
       }
@@ -2560,6 +2568,7 @@ TEST_CASE("an SNI callback that raises fails the handshake and is logged", "[ssl
     auto again = asyncio::open_connection("127.0.0.1", test::port_of(server), co);
     auto [reader, writer] = co_await std::move(again);
     writer.close();
+    co_await writer.wait_closed();  // the TLS shutdown, then the socket's close
     server->close();
     co_await server->wait_closed();
   }());

@@ -651,6 +651,7 @@ TEST_CASE("Flow control with a slow reader keeps both buffers bounded", "[stream
 
 TEST_CASE("An exception in client_connected_cb is reported and the connection closed", "[streams][net]") {
   LoopFixture f;
+  f.expect_report("Unhandled exception in client_connected_cb");
   test::run_net(f, []() -> Coro<> {
     auto failing = [](StreamReader, StreamWriter) -> Coro<> {
       co_await asyncio::sleep(0);

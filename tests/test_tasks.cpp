@@ -356,6 +356,7 @@ TEST_CASE("a task runs to completion even when its handle is dropped", "[tasks]"
 
 TEST_CASE("a failed task nobody awaited reports its exception", "[tasks]") {
   LoopFixture f;
+  f.expect_report("Task exception was never retrieved");
   { (void)f.loop->create_task(fail_with("unobserved"), {.name = "lost"}); }
   auto wait = []() -> Coro<> { co_await asyncio::sleep(0.001); };
   f.loop->run_until_complete(wait());
@@ -469,9 +470,10 @@ TEST_CASE("KeyboardInterrupt in a task stops the loop and is stored on the task"
 }
 
 TEST_CASE("closing a loop destroys pending tasks and reports them", "[tasks]") {
-  auto loop = asyncio::new_event_loop();
-  std::vector<asyncio::ExceptionContext> errors;
-  loop->set_exception_handler([&](asyncio::EventLoop&, const asyncio::ExceptionContext& c) { errors.push_back(c); });
+  LoopFixture f;
+  f.expect_report("Task was destroyed but it is pending!");
+  const auto& loop = f.loop;
+  const auto& errors = f.errors;
   auto guard = std::make_shared<int>(0);
   auto body = [](std::shared_ptr<int> g) -> Coro<> {
     co_await asyncio::sleep(3600);

@@ -125,8 +125,7 @@ TEST_CASE("virtual time: TaskGroup, timeout, Queue and Lock waits run on loop ti
 
 TEST_CASE("virtual time: without autojump the clock moves only by advance()", "[testing]") {
   // Python: TestLoop.advance_time() between run_briefly() calls.
-  test::LoopFixture f;
-  f.loop = testing::new_virtual_time_loop({.autojump = false});
+  test::LoopFixture f(testing::new_virtual_time_loop({.autojump = false}));
   testing::VirtualClock& clock = *testing::virtual_clock(*f.loop);
   f.loop->call_later(10.0, f.record("10s"));
   f.loop->call_later(20.0, f.record("20s"));

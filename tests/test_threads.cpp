@@ -390,8 +390,9 @@ TEST_CASE("run_coroutine_threadsafe to a closed loop raises RuntimeError", "[thr
 }
 
 TEST_CASE("closing the loop with a submitted coroutine pending leaves the future pending", "[threads]") {
-  auto loop = asyncio::new_event_loop();
-  loop->set_exception_handler([](asyncio::EventLoop&, const asyncio::ExceptionContext&) {});
+  test::LoopFixture f;
+  f.expect_report("Task was destroyed but it is pending!");
+  const auto& loop = f.loop;
   auto fut = asyncio::run_coroutine_threadsafe(
       []() -> Coro<int> {
         co_await asyncio::sleep(10);

@@ -293,7 +293,7 @@ TEST_CASE("reschedule moves or disables the deadline", "[timeouts]") {
         out.set_result(&cm);
         co_await asyncio::sleep(50);
       };
-      co_await asyncio::timeout_at(d, std::move(block));
+      co_await asyncio::timeout_at(d, block);
     };
     auto task = asyncio::create_task(inner(deadline1, fut));
     Timeout* cm = co_await fut;
@@ -516,6 +516,7 @@ TEST_CASE("a timeout around a TaskGroup turns its cancellation into TimeoutError
 
 TEST_CASE("closing the loop while a task waits inside a timeout is safe", "[timeouts]") {
   test::VirtualLoopFixture f;
+  f.expect_report("Task was destroyed but it is pending!");
   auto body = []() -> Coro<> { co_await asyncio::timeout(100, sleep_for(100)); };
   auto task = f.loop->create_task(body());
   f.run_briefly();

@@ -446,6 +446,7 @@ TEST_CASE("A BufferedProtocol receives into its own buffer", "[transports][net]"
 
 TEST_CASE("get_buffer returning an empty buffer is a fatal error", "[transports][net]") {
   LoopFixture f;
+  f.expect_report("Fatal error: protocol.get_buffer() call failed.");
   test::run_net(f, [](asyncio::EventLoop& loop) -> Coro<> {
     auto rs = co_await recording_server(loop);
     auto factory = [&loop] {
@@ -483,6 +484,7 @@ struct Throwing : asyncio::Protocol {
 
 TEST_CASE("An exception in data_received is reported and closes the connection", "[transports][net]") {
   LoopFixture f;
+  f.expect_report("Fatal error: protocol.data_received() call failed.");
   test::run_net(f, [](asyncio::EventLoop& loop) -> Coro<> {
     auto rs = co_await recording_server(loop);
     auto factory = [&loop] { return std::make_shared<Throwing>(loop); };

@@ -31,7 +31,7 @@ extern "C" void* _sbrk(std::ptrdiff_t increment) {
   char* previous = g_break;
   if (increment > __heap_end - g_break || increment < __heap_start - g_break) {
     errno = ENOMEM;
-    return reinterpret_cast<void*>(-1);
+    return reinterpret_cast<void*>(-1);  // NOLINT(performance-no-int-to-ptr): sbrk's failure value, (void*)-1
   }
   g_break += increment;
   if (g_break > g_high_water) g_high_water = g_break;

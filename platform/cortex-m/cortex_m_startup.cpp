@@ -40,7 +40,7 @@ void __libc_init_array();
 // name main itself.
 int asyncio_cortex_m_program_main(int argc, char** argv) __asm__("main");
 
-void* __dso_handle = &__dso_handle;
+void* __dso_handle = static_cast<void*>(&__dso_handle);
 void _init() {}
 void _fini() {}
 [[noreturn]] void Reset_Handler() noexcept;

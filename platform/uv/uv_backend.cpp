@@ -6,6 +6,7 @@
 
 #include "asyncio/events.hpp"
 #include "asyncio/exceptions.hpp"
+#include "asyncio/log.hpp"
 #include "asyncio/platform.hpp"
 #include "uv_errors.hpp"
 #include "uv_os.hpp"
@@ -28,6 +29,10 @@ UvBackend::~UvBackend() {
   try {
     close();
   } catch (...) {
+    // A destructor cannot raise: report what closing raised.
+    const std::exception_ptr e = std::current_exception();
+    detail::log_noexcept(LogLevel::error,
+                         [&] { return "Exception closing a libuv backend in its destructor\n" + describe_exception(e); });
   }
 }
 
@@ -59,6 +64,22 @@ void UvBackend::close() {
   if (closed_) return;
   closed_ = true;
   while (!signals_.empty()) unwatch_signal(signals_.begin()->first);
+  // What the program left open (its owner never closed it): every handle
+  // but the backend's own that is not already closing.
+  struct Walk {
+    UvBackend* self;
+    std::vector<std::string>* open;
+  } walk{this, &open_at_close_};
+  uv_walk(
+      &uv_loop_,
+      [](uv_handle_t* h, void* arg) {
+        auto* w = static_cast<Walk*>(arg);
+        if (uv_is_closing(h) || h == reinterpret_cast<uv_handle_t*>(&w->self->wake_) ||
+            h == reinterpret_cast<uv_handle_t*>(&w->self->poll_timer_))
+          return;
+        w->open->push_back(std::string("uv_") + uv_handle_type_name(uv_handle_get_type(h)) + "_t");
+      },
+      &walk);
   detach_io_objects();
   // Close every handle still open (ours, and any an I/O object forgot),
   // then let libuv run the close callbacks, and finish the requests still
@@ -71,7 +92,15 @@ void UvBackend::close() {
       },
       nullptr);
   uv_run(&uv_loop_, UV_RUN_DEFAULT);
-  uv_loop_close(&uv_loop_);
+  // Every handle is closed and no request is active, so this cannot fail
+  // unless something above is wrong: say so rather than leak the loop.
+  const int rc = uv_loop_close(&uv_loop_);
+  if (rc != 0) {
+    int left = 0;
+    uv_walk(&uv_loop_, [](uv_handle_t*, void* n) { ++*static_cast<int*>(n); }, &left);
+    throw RuntimeError("uv_loop_close() failed: " + std::string(uv_strerror(rc)) + " (" + std::to_string(left) +
+                       " handle(s) still open)");
+  }
 }
 
 void UvBackend::link(IoObject* object) noexcept {
@@ -112,10 +141,11 @@ void UvBackend::watch_signal(int sig) {
       &watch->handle,
       [](uv_signal_t* h, int signum) { static_cast<SignalWatch*>(h->data)->loop->deliver_signal(signum); }, sig);
   if (rc < 0) {
-    uv_close(reinterpret_cast<uv_handle_t*>(&watch->handle), [](uv_handle_t* h) {
+    // The close callback frees the watch.
+    SignalWatch* failed = watch.release();
+    uv_close(reinterpret_cast<uv_handle_t*>(&failed->handle), [](uv_handle_t* h) {
       delete static_cast<SignalWatch*>(h->data);
     });
-    watch.release();
     if (rc == UV_EINVAL) throw RuntimeError("sig " + std::to_string(sig) + " cannot be caught");
     check(rc, "uv_signal_start");
   }

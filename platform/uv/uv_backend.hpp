@@ -60,6 +60,7 @@ class UvBackend final : public Backend {
   void poll(double timeout) override;
   void wake() noexcept override;
   void close() override;
+  std::vector<std::string> open_at_close() const override { return open_at_close_; }
   std::string platform() const override;
   void watch_signal(int sig) override;
   void unwatch_signal(int sig) override;
@@ -109,6 +110,7 @@ class UvBackend final : public Backend {
   uv_timer_t poll_timer_;
   std::map<int, std::unique_ptr<SignalWatch>> signals_;
   IoObject* io_head_ = nullptr;
+  std::vector<std::string> open_at_close_;
   bool closed_ = false;
 };
 

@@ -23,6 +23,7 @@
 
 #include <uv.h>
 
+#include <cstdint>
 #include <span>
 #include <string_view>
 #include <system_error>
@@ -68,7 +69,7 @@ class UvPipe final : public StreamSocket, public HandleObject {
   /// What start_reading() does: read (a read pipe); watch for the reader
   /// going away (a write pipe to a pipe, FIFO or socket); nothing (a write
   /// pipe to a character device, as CPython).
-  enum class Role { reader, writer, unwatched_writer };
+  enum class Role : std::uint8_t { reader, writer, unwatched_writer };
 
   /// Wraps descriptor `fd` (taken: closed with the object). `hangup_fd`: a
   /// duplicate of a write-only `fd` to watch for the reader going away

@@ -168,7 +168,7 @@ class UvUdp final : public DatagramSocket, public HandleObject {
     const SockAddr* from = &unknown;
     try {
       from = &self->sender(addr);
-    } catch (...) {
+    } catch (...) {  // NOLINT(bugprone-empty-catch): no memory for the address: the datagram goes without it
     }
     self->events_->on_datagram(static_cast<std::size_t>(nread), *from);
   }

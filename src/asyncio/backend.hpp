@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -167,6 +168,11 @@ class Backend {
   /// The loop is closing: release OS resources. No poll() follows.
   virtual void close() {}
 
+  /// What close() found still open (transports, servers: their OS handles),
+  /// one short description each; empty before close(). For tests that check
+  /// nothing leaked, as libuv's tests require uv_loop_close() == 0.
+  virtual std::vector<std::string> open_at_close() const { return {}; }
+
   /// The monotonic clock the loop schedules timers with, in seconds.
   /// Python: loop.time() (time.monotonic())
   virtual double time() const noexcept;
@@ -250,7 +256,7 @@ class Backend {
   /// How one of a child's standard streams (0, 1, 2) is connected.
   /// Python: the stdin/stdout/stderr arguments of subprocess.Popen
   struct ChildStdio {
-    enum class Kind {
+    enum class Kind : std::uint8_t {
       inherit,  ///< the parent's descriptor (Python: None)
       pipe,     ///< a new pipe; the parent's end comes back from spawn() (PIPE)
       devnull,  ///< /dev/null (DEVNULL)

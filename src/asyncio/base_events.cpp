@@ -46,19 +46,12 @@ class StopWhenDone final : public detail::CallbackNode {
   explicit StopWhenDone(EventLoop* loop) : loop_(loop) {}
   void on_fire(detail::FutureBase& future) override {
     loop_->call_soon(
-        [](AnyFuture fut) {
+        [](const AnyFuture& fut) {
           if (!fut.cancelled()) {
             std::exception_ptr exc = fut.exception();  // also marks it retrieved
-            if (exc) {
-              try {
-                std::rethrow_exception(exc);
-              } catch (const KeyboardInterrupt&) {
-                return;  // run_forever() already ended by raising it
-              } catch (const SystemExit&) {
-                return;
-              } catch (...) {
-              }
-            }
+            // run_forever() already ended by raising KeyboardInterrupt or
+            // SystemExit.
+            if (exc && detail::is_interrupt(exc)) return;
           }
           fut.get_loop().stop();
         },
@@ -76,14 +69,7 @@ namespace detail {
 
 void report_callback_error(HandleNode& node) {
   std::exception_ptr exc = std::current_exception();
-  try {
-    throw;
-  } catch (const KeyboardInterrupt&) {
-    throw;
-  } catch (const SystemExit&) {
-    throw;
-  } catch (...) {
-  }
+  if (is_interrupt(exc)) throw;
   ExceptionContext context;
   context.message = "Exception in callback " + node.callback_name() + "()";
   context.exception = exc;
@@ -108,6 +94,10 @@ EventLoop::~EventLoop() {
     try {
       close();
     } catch (...) {
+      // A destructor cannot raise: report what closing raised.
+      const std::exception_ptr e = std::current_exception();
+      detail::log_noexcept(LogLevel::error,
+                           [&] { return "Exception closing an event loop in its destructor\n" + describe_exception(e); });
     }
   }
   detail::unregister_loop(this);
@@ -198,13 +188,15 @@ void EventLoop::close() {
     }
   }
   while (!signal_handlers_.empty()) remove_signal_handler(signal_handlers_.back().first);
+  std::vector<detail::HandleNode*> inbox;
   {
     std::lock_guard<std::mutex> lock(inbox_mutex_);
     closed_.store(true, std::memory_order_relaxed);
-    for (detail::HandleNode* node : inbox_) node->release();
-    inbox_.clear();
+    inbox.swap(inbox_);
     inbox_nonempty_.store(false, std::memory_order_relaxed);
   }
+  // Outside the lock: a callable's destructor may call call_soon_threadsafe().
+  for (detail::HandleNode* node : inbox) node->discard();  // drops the callable in this thread
   while (!ready_.empty()) {
     detail::ReadyQueue::Entry e = ready_.pop();
     if (!detail::ReadyQueue::is_task(e)) detail::ReadyQueue::as_runnable(e)->discard();
@@ -515,7 +507,12 @@ void EventLoop::default_exception_handler(const ExceptionContext& context) {
   if (context.task) lines.emplace_back("task", context.task->repr());
   if (context.handle) lines.emplace_back("handle", context.handle->repr());
   std::sort(lines.begin(), lines.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-  for (const auto& [key, value] : lines) text += "\n" + key + ": " + value;
+  for (const auto& [key, value] : lines) {
+    text += '\n';
+    text += key;
+    text += ": ";
+    text += value;
+  }
   if (context.exception) text += "\n" + describe_exception(context.exception);
   logger().error(text);
 }

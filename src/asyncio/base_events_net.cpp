@@ -326,7 +326,7 @@ Coro<ConnectionPair> EventLoop::create_connection_erased(ProtocolFactory protoco
             [this, &exceptions, &laddr_infos, ai] { return connect_sock(this, &exceptions, ai, &laddr_infos); });
       }
       StaggeredResult<StreamSocketPtr> race =
-          co_await staggered_race<StreamSocketPtr>(std::move(attempts), *o.happy_eyeballs_delay);
+          co_await staggered_race<StreamSocketPtr>(std::move(attempts), o.happy_eyeballs_delay);
       if (race.winner_result) sock = std::move(*race.winner_result);
     }
 
@@ -433,6 +433,7 @@ Coro<std::shared_ptr<Server>> create_server_impl(EventLoop* loop, ProtocolFactor
     if (o.sock) throw ValueError("host/port and sock can not be specified at the same time");
     // Resolve every host concurrently (Python gathers them).
     std::vector<Task<std::vector<AddrInfo>>> pending;
+    pending.reserve(hosts.size());
     for (const auto& h : hosts) {
       pending.push_back(loop->create_task(
           ensure_resolved(loop, h, port, o.family, 0, o.flags | detail::ai_passive())));
@@ -443,7 +444,8 @@ Coro<std::shared_ptr<Server>> create_server_impl(EventLoop* loop, ProtocolFactor
       try {
         std::vector<AddrInfo> found = co_await pending[i];
         if (found.empty()) {
-          throw OSError("getaddrinfo(" + (hosts[i] ? detail::str_repr(*hosts[i]) : std::string("None")) +
+          const std::optional<std::string>& host = hosts[i];
+          throw OSError("getaddrinfo(" + (host ? detail::str_repr(*host) : std::string("None")) +
                         ") returned empty list");
         }
         for (AddrInfo& ai : found)

@@ -135,7 +135,10 @@ Coro<std::pair<std::shared_ptr<SubprocessTransport>, std::shared_ptr<BaseProtoco
     env.reserve(o.env->size());
     for (auto& [name, value] : *o.env) {
       if (name.empty() || name.find('=') != std::string::npos) throw ValueError("illegal environment variable name");
-      env.push_back(name + "=" + value);
+      std::string entry = name;
+      entry += '=';
+      entry += value;
+      env.push_back(std::move(entry));
     }
     spawn.env = std::move(env);
   }

@@ -109,7 +109,9 @@ class CoroPromiseBase {
 
   const char* name() const noexcept { return name_; }
   /// The awaiting coroutine's frame, or nullptr for a task's root.
-  void* continuation() const noexcept { return reinterpret_cast<void*>(continuation_ & ~kStarted); }
+  void* continuation() const noexcept {
+    return reinterpret_cast<void*>(continuation_ & ~kStarted);  // NOLINT(performance-no-int-to-ptr): tagged pointer
+  }
   void set_continuation(void* frame) noexcept { continuation_ = reinterpret_cast<std::uintptr_t>(frame) | kStarted; }
   /// True once awaited or handed to a task.
   bool started() const noexcept { return (continuation_ & kStarted) != 0; }

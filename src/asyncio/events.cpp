@@ -34,9 +34,14 @@ std::string thread_name() {
   return os.str();
 }
 
+struct RegisteredLoop {
+  EventLoop* loop;
+  std::uint64_t identity;
+};
 std::mutex g_registry_mutex;
-std::vector<EventLoop*>& registry() {
-  static std::vector<EventLoop*> loops;
+std::uint64_t g_last_identity = 0;  // guarded by g_registry_mutex
+std::vector<RegisteredLoop>& registry() {
+  static std::vector<RegisteredLoop> loops;
   return loops;
 }
 
@@ -48,19 +53,28 @@ bool is_main_thread() noexcept { return std::this_thread::get_id() == g_main_thr
 
 void register_loop(EventLoop* loop) {
   std::lock_guard<std::mutex> lock(g_registry_mutex);
-  registry().push_back(loop);
+  registry().push_back({loop, ++g_last_identity});
 }
 
 void unregister_loop(EventLoop* loop) noexcept {
   std::lock_guard<std::mutex> lock(g_registry_mutex);
   auto& loops = registry();
-  loops.erase(std::remove(loops.begin(), loops.end(), loop), loops.end());
+  loops.erase(std::remove_if(loops.begin(), loops.end(), [loop](const RegisteredLoop& r) { return r.loop == loop; }),
+              loops.end());
 }
 
-bool loop_is_alive(EventLoop* loop) noexcept {
+std::uint64_t loop_identity(EventLoop* loop) noexcept {
   std::lock_guard<std::mutex> lock(g_registry_mutex);
-  auto& loops = registry();
-  return std::find(loops.begin(), loops.end(), loop) != loops.end();
+  for (const RegisteredLoop& r : registry())
+    if (r.loop == loop) return r.identity;
+  return 0;
+}
+
+bool loop_is_alive(EventLoop* loop, std::uint64_t identity) noexcept {
+  std::lock_guard<std::mutex> lock(g_registry_mutex);
+  const auto& loops = registry();
+  return std::any_of(loops.begin(), loops.end(),
+                     [&](const RegisteredLoop& r) { return r.loop == loop && r.identity == identity; });
 }
 
 }  // namespace detail

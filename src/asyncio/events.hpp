@@ -397,7 +397,7 @@ class EventLoop : public std::enable_shared_from_this<EventLoop> {
   /// once, if eager). RuntimeError if the loop is closed.
   /// Python: loop.create_task(coro, *, name=None, eager_start=None)
   template <class T>
-  Task<T> create_task(Coro<T> coro, TaskOptions options = {});
+  Task<T> create_task(Coro<T> coro, const TaskOptions& options = {});
 
   /// Sets the factory create_task() uses; nullptr restores the default.
   /// Python: loop.set_task_factory()

@@ -1,5 +1,6 @@
 #include "asyncio/exceptions.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -44,17 +45,22 @@ bool is_interrupt(const std::exception_ptr& e) noexcept {
 
 }  // namespace detail
 
-void raise_exception_group(std::string message, std::vector<std::exception_ptr> exceptions) {
-  bool all_errors = true;
-  for (const auto& e : exceptions) {
-    try {
-      std::rethrow_exception(e);
-    } catch (const std::exception&) {
-    } catch (...) {
-      all_errors = false;
-    }
+namespace {
+// True for a std::exception (Python: an Exception, not a BaseException).
+bool is_std_exception(const std::exception_ptr& e) noexcept {
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception&) {
+    return true;
+  } catch (...) {
+    return false;
   }
-  if (all_errors) throw ExceptionGroup(std::move(message), std::move(exceptions));
+}
+}  // namespace
+
+void raise_exception_group(std::string message, std::vector<std::exception_ptr> exceptions) {
+  const bool all_errors = std::all_of(exceptions.begin(), exceptions.end(), is_std_exception);
+  if (all_errors) throw ExceptionGroup(message, std::move(exceptions));
   throw BaseExceptionGroup(std::move(message), std::move(exceptions));
 }
 

@@ -45,7 +45,7 @@ class CancelledError : public BaseException {
  public:
   CancelledError() = default;
   /// `message` as given to cancel(msg); std::nullopt for cancel().
-  explicit CancelledError(std::optional<std::string> message)
+  explicit CancelledError(const std::optional<std::string>& message)
       : BaseException(message.value_or(std::string())), has_message_(message.has_value()) {}
   /// The cancel() message; std::nullopt when cancel() was called without one.
   std::optional<std::string> message() const {
@@ -236,7 +236,7 @@ class BaseExceptionGroup : public BaseException {
 /// Python: ExceptionGroup
 class ExceptionGroup : public BaseExceptionGroup, public std::runtime_error {
  public:
-  ExceptionGroup(std::string message, std::vector<std::exception_ptr> exceptions)
+  ExceptionGroup(const std::string& message, std::vector<std::exception_ptr> exceptions)
       : BaseExceptionGroup(message, std::move(exceptions)),
         std::runtime_error(message + " (" + std::to_string(this->exceptions().size()) + " sub-exception" +
                            (this->exceptions().size() == 1 ? "" : "s") + ")") {}

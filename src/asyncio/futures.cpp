@@ -56,12 +56,12 @@ void FutureBase::last_release() noexcept {
       context.message = std::string(class_name()) + " exception was never retrieved";
       context.exception = extras_->exception;
       context.future = AnyFuture(this, /*retain=*/true);
-      if (loop_is_alive(loop_)) {
+      if (loop_is_alive(loop_, extras_->loop_identity)) {
         loop_->call_exception_handler(context);
       } else {
         logger().error(context.message + "\nfuture: " + repr() + "\n" + describe_exception(extras_->exception));
       }
-    } catch (...) {
+    } catch (...) {  // NOLINT(bugprone-empty-catch): see the comment
       // Reporting must not throw out of a release.
     }
     if (--refs_ != 0) return;  // the handler kept a reference
@@ -125,6 +125,7 @@ void FutureBase::set_exception(std::exception_ptr e) {
 
 void FutureBase::store_exception(std::exception_ptr e) {
   extras().exception = std::move(e);
+  extras_->loop_identity = loop_identity(loop_);
   state_ = State::finished;
   flags_ |= kLogTraceback;
   schedule_callbacks();

@@ -120,7 +120,7 @@ void GatherCore::on_child_done(std::uint32_t index) {
   set_results();
 }
 
-bool GatherCore::cancel_children(std::optional<std::string> msg) {
+bool GatherCore::cancel_children(const std::optional<std::string>& msg) {
   // Python: _GatheringFuture.cancel()
   if (outer_.done()) return false;
   bool ret = false;

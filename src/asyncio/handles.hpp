@@ -95,7 +95,7 @@ class HandleNode : public Runnable, public Pooled {
     if (cancelled_) return;
     call();
   }
-  void discard() noexcept override { release(); }
+  void discard() noexcept override;
   std::string describe() const override;
   /// Python's repr(handle): "<Handle f() at ...>", "<TimerHandle when=1.5 f()>".
   std::string repr() const;
@@ -130,13 +130,11 @@ class HandleNode : public Runnable, public Pooled {
     running_ = false;
     // Python drops the callback as soon as a handle is cancelled; a callback
     // that cancels its own handle is dropped once it returns.
-    if (cancelled_ && callback_alive_) {
-      callback_alive_ = false;
-      drop_callback();
-    }
+    if (cancelled_) drop_callback_once();
   }
   void run_locked();
   void cancel_unlocked() noexcept;
+  void drop_callback_once() noexcept;
 
   EventLoop* loop_;
   std::atomic<std::uint32_t> refs_{1};
@@ -153,6 +151,11 @@ inline void set_timer_seq(HandleNode* node, std::uint32_t seq) noexcept { node->
 // A handle made by call_soon_threadsafe(): Python 3.14's _ThreadSafeHandle.
 // cancel() and the callback's run exclude each other through this mutex
 // (recursive, so a callback may cancel its own handle).
+// Invariant: the callable is destroyed in the loop's thread (after it runs,
+// when the loop finds it cancelled, or when the loop is closed), never by
+// a cancel() from another thread: its captures may be shared, without
+// atomics, with the loop's other callbacks. Only a callable the loop never
+// accepted (call_soon_threadsafe() on a closed loop) dies in the caller.
 class LockedHandleNode : public HandleNode {
  public:
   using HandleNode::HandleNode;
@@ -212,6 +215,7 @@ class Handle {
     if (node_) node_->add_ref();
   }
   Handle(Handle&& other) noexcept : node_(std::exchange(other.node_, nullptr)) {}
+  // NOLINTNEXTLINE(performance-unnecessary-value-param): copy-and-swap, one operator for copy and move
   Handle& operator=(Handle other) noexcept {
     std::swap(node_, other.node_);
     return *this;

@@ -54,18 +54,15 @@ std::string address_repr(const void* p) {
 }
 
 void report_destroyed_with_waiters(const char* what, std::size_t waiters) noexcept {
-  try {
-    logger().error(std::string(what) + " destroyed while " + std::to_string(waiters) +
-                   " task(s) wait on it; they stay suspended");
-  } catch (...) {
-  }
+  log_noexcept(LogLevel::error, [&] {
+    return std::string(what) + " destroyed while " + std::to_string(waiters) +
+           " task(s) wait on it; they stay suspended";
+  });
 }
 
 void report_release_error(const char* what) noexcept {
-  try {
-    logger().error(std::string("release at the end of a Held guard failed: ") + what);
-  } catch (...) {
-  }
+  log_noexcept(LogLevel::error,
+               [&] { return std::string("release at the end of a Held guard failed: ") + what; });
 }
 
 namespace {

@@ -58,7 +58,8 @@ class [[nodiscard]] LockAcquire final : public Waiter {
   using asyncio_awaiter = void;
 
   explicit LockAcquire(Lock& lock) noexcept : lock_(&lock) {}
-  LockAcquire(LockAcquire&& o) noexcept : Waiter(std::move(o)), lock_(o.lock_) {}
+  // Nothing of a Waiter moves (see Waiter(Waiter&&)): start from a fresh one.
+  LockAcquire(LockAcquire&& o) noexcept : lock_(o.lock_) {}
   LockAcquire& operator=(LockAcquire&&) = delete;
 
   bool await_ready();
@@ -80,7 +81,8 @@ class [[nodiscard]] SemaphoreAcquire final : public Waiter {
   using asyncio_awaiter = void;
 
   explicit SemaphoreAcquire(Semaphore& sem) noexcept : sem_(&sem) {}
-  SemaphoreAcquire(SemaphoreAcquire&& o) noexcept : Waiter(std::move(o)), sem_(o.sem_) {}
+  // Nothing of a Waiter moves (see Waiter(Waiter&&)): start from a fresh one.
+  SemaphoreAcquire(SemaphoreAcquire&& o) noexcept : sem_(o.sem_) {}
   SemaphoreAcquire& operator=(SemaphoreAcquire&&) = delete;
 
   bool await_ready();
@@ -130,7 +132,9 @@ class [[nodiscard]] EventAwaiter {
 
  private:
   static constexpr std::uintptr_t kSuspended = 1;
-  Event& event() const noexcept { return *reinterpret_cast<Event*>(bits_ & ~kSuspended); }
+  Event& event() const noexcept {
+    return *reinterpret_cast<Event*>(bits_ & ~kSuspended);  // NOLINT(performance-no-int-to-ptr): tagged pointer
+  }
   void finish();
   std::uintptr_t bits_;
 };

@@ -310,7 +310,7 @@ class Queue : public detail::QueueBase {
   /// A queue holding up to `maxsize` items; <= 0 means unbounded.
   /// Python: Queue(maxsize=0)
   explicit Queue(std::int64_t maxsize = 0) noexcept : QueueBase(maxsize) {}
-  virtual ~Queue() = default;
+  ~Queue() override = default;
 
   /// Puts `item`, waiting (FIFO) while the queue is full. QueueShutDown if
   /// the queue is shut down (at once, or when it is while waiting). If the

@@ -5,6 +5,7 @@
 #include "asyncio/detail/loop_registry.hpp"
 #include "asyncio/detail/os.hpp"
 #include "asyncio/exception_context.hpp"
+#include "asyncio/log.hpp"
 
 namespace asyncio {
 
@@ -15,8 +16,7 @@ Coro<> wait_all(std::vector<AnyTask> tasks) {
   for (AnyTask& t : tasks) {
     try {
       co_await t;
-    } catch (const CancelledError&) {
-    } catch (...) {
+    } catch (...) {  // NOLINT(bugprone-empty-catch): return_exceptions=True: callers read each task's outcome
     }
   }
 }
@@ -45,6 +45,10 @@ Runner::~Runner() {
   try {
     close();
   } catch (...) {
+    // A destructor cannot raise: report what closing raised.
+    const std::exception_ptr e = std::current_exception();
+    detail::log_noexcept(LogLevel::error,
+                         [&] { return "Exception closing a Runner in its destructor\n" + describe_exception(e); });
   }
 }
 
@@ -107,7 +111,7 @@ Runner::SigintScope::SigintScope(Runner& runner, AnyFuture main_task)
       throw KeyboardInterrupt();
     });
     installed_ = true;
-  } catch (const std::exception&) {
+  } catch (const std::exception&) {  // NOLINT(bugprone-empty-catch): optional feature
     // No signals on this platform: run without the handler.
   }
 #endif
@@ -119,6 +123,9 @@ Runner::SigintScope::~SigintScope() {
     try {
       runner_.loop_->remove_signal_handler(SIGINT);
     } catch (...) {
+      const std::exception_ptr e = std::current_exception();
+      detail::log_noexcept(LogLevel::error,
+                           [&] { return "Exception removing the SIGINT handler of a Runner\n" + describe_exception(e); });
     }
   }
 #endif

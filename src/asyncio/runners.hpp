@@ -101,7 +101,7 @@ class Runner {
   };
 
   void lazy_init();
-  enum class State { created, initialized, closed };
+  enum class State : std::uint8_t { created, initialized, closed };
   State state_ = State::created;
   RunOptions options_;
   std::shared_ptr<EventLoop> loop_;

@@ -38,7 +38,7 @@ class Server::Acceptor final : public ListeningSocketEvents {
       server_->loop_->call_soon([server = server_->shared_from_this(), c = std::move(connection)]() mutable {
         server->accept_connection(std::move(c));
       });
-    } catch (...) {
+    } catch (...) {  // NOLINT(bugprone-empty-catch): see the comment
       // The loop is closed (or out of memory): the connection is dropped.
     }
   }
@@ -46,7 +46,8 @@ class Server::Acceptor final : public ListeningSocketEvents {
     try {
       server_->loop_->call_soon(
           [server = server_->shared_from_this(), i = index_, error] { server->accept_failed(i, error); });
-    } catch (...) {
+    } catch (...) {  // NOLINT(bugprone-empty-catch): see the comment
+      // The loop is closed (or out of memory): no accepting to pause.
     }
   }
   void on_detached() noexcept override { server_->listener_detached(index_); }
@@ -151,7 +152,7 @@ void Server::close() {
 void Server::listener_detached(std::size_t index) noexcept {
   // The loop is closing: the backend has taken the socket back.
   Listener& l = listeners_[index];
-  (void)l.socket.release();
+  [[maybe_unused]] ListeningSocket* taken_back = l.socket.release();
   l.retry = TimerHandle();
   if (std::any_of(listeners_.begin(), listeners_.end(), [](const Listener& x) { return x.socket != nullptr; })) return;
   closed_ = true;

@@ -46,6 +46,7 @@ class Socket {
   Socket& operator=(Socket&& other) noexcept;
   Socket(const Socket&) = delete;
   Socket& operator=(const Socket&) = delete;
+  // NOLINTNEXTLINE(performance-trivially-destructible): closes the socket (socket_posix.cpp); trivial only in the stub
   ~Socket();
 
   /// The descriptor, or -1 once closed. Python: socket.fileno()

@@ -36,7 +36,7 @@
 namespace asyncio {
 
 /// Which side of connections a context is for. Python: ssl._SSLMethod
-enum class SSLMethod {
+enum class SSLMethod : std::uint8_t {
   /// Client side: verifies the server (CERT_REQUIRED, check_hostname).
   PROTOCOL_TLS_CLIENT,
   /// Server side: no client certificate asked for (CERT_NONE).
@@ -48,7 +48,7 @@ inline constexpr SSLMethod PROTOCOL_TLS_CLIENT = SSLMethod::PROTOCOL_TLS_CLIENT;
 inline constexpr SSLMethod PROTOCOL_TLS_SERVER = SSLMethod::PROTOCOL_TLS_SERVER;
 
 /// Whether and how the peer's certificate is checked. Python: ssl.VerifyMode
-enum class VerifyMode {
+enum class VerifyMode : std::uint8_t {
   /// No check (a client then accepts any server: do not use it in production).
   CERT_NONE,
   /// Checked if the peer sends one (servers: a client certificate is asked for).
@@ -65,7 +65,7 @@ inline constexpr VerifyMode CERT_REQUIRED = VerifyMode::CERT_REQUIRED;
 
 /// TLS protocol versions, for minimum_version / maximum_version.
 /// Python: ssl.TLSVersion
-enum class TLSVersion {
+enum class TLSVersion : std::uint8_t {
   MINIMUM_SUPPORTED,
   SSLv3,
   TLSv1,
@@ -104,7 +104,7 @@ constexpr VerifyFlags operator~(VerifyFlags a) noexcept {
 
 /// What a context is for: authenticating servers (a client's context) or
 /// clients (a server's). Python: ssl.Purpose
-enum class Purpose {
+enum class Purpose : std::uint8_t {
   /// A client context verifying servers. Python: ssl.Purpose.SERVER_AUTH
   SERVER_AUTH,
   /// A server context (verifying clients, if asked to). Python: ssl.Purpose.CLIENT_AUTH

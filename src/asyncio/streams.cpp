@@ -53,7 +53,7 @@ class ByteBuffer {
     start_ += n;
     if (start_ >= data_.size()) {
       clear();
-    } else if (start_ > 64 * 1024 && start_ > data_.size() / 2) {
+    } else if (start_ > std::size_t{64} * 1024 && start_ > data_.size() / 2) {
       data_.erase(0, start_);
       start_ = 0;
     }
@@ -211,8 +211,12 @@ Coro<std::string> readexactly_impl(ReaderPtr r, std::int64_t n) {
 Coro<std::string> readuntil_impl(ReaderPtr r, std::vector<std::string> separators) {
   // Python: StreamReader.readuntil (3.13, with several separators)
   if (separators.empty()) throw ValueError("Separator should contain at least one element");
-  std::stable_sort(separators.begin(), separators.end(),
-                   [](const std::string& a, const std::string& b) { return a.size() < b.size(); });
+  // Python sorts by length (stably); std::sort is enough: two separators
+  // of one length that end at the same offset are the same bytes, so their
+  // order cannot change the match. (std::stable_sort would also pull in
+  // libstdc++ 12's deprecated get_temporary_buffer, an error under clang.)
+  std::sort(separators.begin(), separators.end(),
+            [](const std::string& a, const std::string& b) { return a.size() < b.size(); });
   const std::size_t min_seplen = separators.front().size();
   const std::size_t max_seplen = separators.back().size();
   if (min_seplen == 0) throw ValueError("Separator should be at least one-byte string");
@@ -303,6 +307,9 @@ class StreamWriterState {
     try {
       if (transport && !transport->is_closing() && !loop->is_closed()) transport->close();
     } catch (...) {
+      const std::exception_ptr e = std::current_exception();
+      detail::log_noexcept(LogLevel::error,
+                           [&] { return "Exception closing the transport of a StreamWriter\n" + describe_exception(e); });
     }
   }
 
@@ -343,7 +350,7 @@ void StreamReader::feed_data(std::string_view data) const {
   // Python: StreamReader.feed_data
   if (s_->eof) throw RuntimeError("feed_data after feed_eof");
   if (data.empty()) return;
-  s_->buffer.append(data, std::min<std::size_t>(s_->limit, 64 * 1024));
+  s_->buffer.append(data, std::min<std::size_t>(s_->limit, std::size_t{64} * 1024));
   s_->wakeup_waiter(nullptr);
   if (s_->transport && !s_->paused && s_->buffer.size() > 2 * s_->limit) {
     s_->transport->pause_reading();
@@ -386,7 +393,7 @@ std::string StreamReader::repr() const {
 
 // ---- StreamWriter ----
 
-StreamWriter::StreamWriter(std::shared_ptr<Transport> transport, std::shared_ptr<StreamReaderProtocol> protocol,
+StreamWriter::StreamWriter(std::shared_ptr<Transport> transport, const std::shared_ptr<StreamReaderProtocol>& protocol,
                            std::optional<StreamReader> reader, EventLoop& loop)
     : s_(std::make_shared<detail::StreamWriterState>(std::move(transport), protocol, std::move(reader), &loop)) {}
 
@@ -406,7 +413,7 @@ std::any StreamWriter::get_extra_info(std::string_view name, std::any default_va
 
 std::string StreamWriter::repr() const {
   std::string s = "<StreamWriter transport=" + s_->transport->repr();
-  if (s_->reader) s += " reader=" + s_->reader->repr();
+  if (const std::optional<StreamReader>& reader = s_->reader) s += " reader=" + reader->repr();
   return s + ">";
 }
 
@@ -420,8 +427,8 @@ Coro<> wait_closed_impl(std::shared_ptr<detail::StreamWriterState> w) {
 
 Coro<> drain_impl(std::shared_ptr<detail::StreamWriterState> w) {
   // Python: StreamWriter.drain
-  if (w->reader) {
-    if (std::exception_ptr exc = w->reader->exception()) std::rethrow_exception(exc);
+  if (const std::optional<StreamReader>& reader = w->reader) {
+    if (std::exception_ptr exc = reader->exception()) std::rethrow_exception(exc);
   }
   if (w->transport->is_closing()) {
     // Yield so that connection_lost() may run: without this, a loop of

@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "asyncio/coroutines.hpp"
+#include "asyncio/detail/gcc12.hpp"
 #include "asyncio/events.hpp"
 #include "asyncio/futures.hpp"
 #include "asyncio/protocols.hpp"
@@ -44,7 +45,7 @@ namespace asyncio {
 
 /// The default buffer limit of stream readers: 64 KiB.
 /// Python: asyncio.streams._DEFAULT_LIMIT
-inline constexpr std::int64_t kDefaultLimit = 64 * 1024;
+inline constexpr std::int64_t kDefaultLimit = std::int64_t{64} * 1024;
 
 namespace detail {
 class StreamReaderState;
@@ -144,7 +145,7 @@ struct StreamStartTLSOptions {
 class StreamWriter {
  public:
   /// Wraps `transport` (library use: streams make writers).
-  StreamWriter(std::shared_ptr<Transport> transport, std::shared_ptr<StreamReaderProtocol> protocol,
+  StreamWriter(std::shared_ptr<Transport> transport, const std::shared_ptr<StreamReaderProtocol>& protocol,
                std::optional<StreamReader> reader, EventLoop& loop);
 
   /// Python: StreamWriter.transport
@@ -326,6 +327,18 @@ struct StartUnixServerOptions {
                                                          std::optional<std::string> host, std::optional<int> port,
                                                          StartServerOptions options = {});
 
+#if ASYNCIO_GCC12_COROUTINE_BUGS
+// g++ < 13: a temporary lambda with non-trivial captures warns (detail/gcc12.hpp).
+template <class F>
+  requires detail::gcc12_unsafe_temporary<F>
+[[deprecated(ASYNCIO_GCC12_TEMPORARY_WARNING)]] [[nodiscard]] Coro<std::shared_ptr<Server>> start_server(
+    F&& client_connected_cb, std::optional<std::string> host, std::optional<int> port,
+    StartServerOptions options = {}) {
+  return start_server(ClientConnectedCallback(std::forward<F>(client_connected_cb)), std::move(host), port,
+                      std::move(options));
+}
+#endif
+
 /// Connects to the AF_UNIX socket `path`. Python: asyncio.open_unix_connection()
 /// Platforms: Unix
 [[nodiscard]] Coro<std::pair<StreamReader, StreamWriter>> open_unix_connection(
@@ -336,5 +349,14 @@ struct StartUnixServerOptions {
 [[nodiscard]] Coro<std::shared_ptr<Server>> start_unix_server(ClientConnectedCallback client_connected_cb,
                                                               std::optional<std::string> path,
                                                               StartUnixServerOptions options = {});
+#if ASYNCIO_GCC12_COROUTINE_BUGS
+template <class F>
+  requires detail::gcc12_unsafe_temporary<F>
+[[deprecated(ASYNCIO_GCC12_TEMPORARY_WARNING)]] [[nodiscard]] Coro<std::shared_ptr<Server>> start_unix_server(
+    F&& client_connected_cb, std::optional<std::string> path, StartUnixServerOptions options = {}) {
+  return start_unix_server(ClientConnectedCallback(std::forward<F>(client_connected_cb)), std::move(path),
+                           std::move(options));
+}
+#endif
 
 }  // namespace asyncio

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <cstddef>
 
+#include "asyncio/detail/loop_registry.hpp"
 #include "asyncio/exception_context.hpp"
 #include "asyncio/log.hpp"
 #include "asyncio/detail/loop_internals.hpp"
@@ -17,10 +18,8 @@ std::atomic<std::uint64_t> g_task_name_counter{0};
 }  // namespace
 
 void warn_never_awaited(const char* name) noexcept {
-  try {
-    logger().warning(std::string("RuntimeWarning: coroutine '") + name + "' was never awaited");
-  } catch (...) {
-  }
+  log_noexcept(LogLevel::warning,
+               [&] { return std::string("RuntimeWarning: coroutine '") + name + "' was never awaited"; });
 }
 
 TaskBase::TaskBase(EventLoop* loop, stdcoro::coroutine_handle<> root) noexcept
@@ -59,7 +58,9 @@ void TaskBase::drop_root() noexcept {
 }
 
 std::string TaskBase::name() const {
-  if (extras_ && extras_->name) return *extras_->name;
+  if (extras_) {
+    if (const std::optional<std::string>& name = extras_->name) return *name;
+  }
   return "Task-" + std::to_string(id_);
 }
 
@@ -200,6 +201,7 @@ void TaskBase::finish() {
     } catch (...) {
       interrupt = is_interrupt(exc);
       extras().exception = exc;
+      extras_->loop_identity = loop_identity(loop_);
       state_ = State::finished;
       flags_ |= kLogTraceback;
     }
@@ -322,6 +324,8 @@ std::optional<AnyTask> current_task(EventLoop& loop) {
 }
 
 std::vector<AnyTask> all_tasks() { return all_tasks(get_running_loop()); }
+
+std::vector<AnyTask> detail::LoopInternals::pending_tasks() const { return loop_.pending_tasks(); }
 
 std::vector<AnyTask> all_tasks(EventLoop& loop) { return detail::internals(loop).pending_tasks(); }
 

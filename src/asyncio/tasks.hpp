@@ -82,7 +82,9 @@ class TaskMethods {
   /// Python: Task.get_name()
   std::string get_name() const { return base().name(); }
   /// Python: Task.set_name()
-  void set_name(std::string name) { base().set_name(std::move(name)); }
+  void set_name(std::string name) {  // NOLINT(performance-unnecessary-value-param): moved (tidy misreads base())
+    base().set_name(std::move(name));
+  }
   /// The number of pending cancellation requests. Python: Task.cancelling()
   std::uint32_t cancelling() const { return base().cancelling(); }
   /// Withdraws one cancellation request; returns the remaining count.
@@ -95,6 +97,10 @@ class TaskMethods {
   }
 
  private:
+  // Only Derived (AnyTask, Task<T>) is one.
+  friend Derived;
+  TaskMethods() noexcept = default;
+
   TaskBase& base() const {
     auto* s = static_cast<const Derived*>(this)->state_ptr();
     if (s == nullptr) throw InvalidStateError("empty task handle");
@@ -312,7 +318,7 @@ detail::SleepAwaiter<T> sleep(std::chrono::duration<Rep, Period> delay, T result
 // ---- EventLoop members that need tasks ----
 
 template <class T>
-Task<T> EventLoop::create_task(Coro<T> coro, TaskOptions options) {
+Task<T> EventLoop::create_task(Coro<T> coro, const TaskOptions& options) {
   if (is_closed()) throw_closed();
   detail::check_task_coroutine(!coro, coro && coro.handle().promise().started(), coro.name());
   if (task_factory_) {

@@ -35,6 +35,7 @@
 #include "asyncio/coroutines.hpp"
 #include "asyncio/detail/child_node.hpp"
 #include "asyncio/detail/future_base.hpp"
+#include "asyncio/detail/gcc12.hpp"
 #include "asyncio/events.hpp"
 #include "asyncio/futures.hpp"
 #include "asyncio/tasks.hpp"
@@ -80,7 +81,7 @@ class ConcurrentCore : public std::enable_shared_from_this<ConcurrentCore> {
   mutable std::mutex mutex;
 
  private:
-  void invoke_callbacks(std::vector<Callback> callbacks) noexcept;
+  void invoke_callbacks(const std::vector<Callback>& callbacks) noexcept;
   [[noreturn]] void raise_invalid_state() const;
 
   mutable std::condition_variable cv_;
@@ -463,10 +464,36 @@ ConcurrentFuture<T> run_coroutine_threadsafe(Coro<T> coro, EventLoop& loop) {
 /// Python: asyncio.to_thread(func, *args)
 /// Divergence: no contextvars to propagate.
 template <class F, class... Args>
-Coro<std::invoke_result_t<std::decay_t<F>, std::decay_t<Args>...>> to_thread(F f, Args... args) {
+[[nodiscard]] Coro<std::invoke_result_t<std::decay_t<F>, std::decay_t<Args>...>> to_thread(F&& f, Args&&... args);
+#if ASYNCIO_GCC12_COROUTINE_BUGS
+// g++ < 13: a temporary lambda with non-trivial captures warns (detail/gcc12.hpp).
+template <class F, class... Args>
+  requires detail::gcc12_unsafe_temporary<F>
+[[deprecated(ASYNCIO_GCC12_TEMPORARY_WARNING)]] [[nodiscard]] Coro<
+    std::invoke_result_t<std::decay_t<F>, std::decay_t<Args>...>>
+to_thread(F&& f, Args&&... args);
+#endif
+
+namespace detail {
+// The coroutine of to_thread(), on copies of the callable and arguments.
+template <class F, class... Args>
+Coro<std::invoke_result_t<F, Args...>> to_thread(F f, Args... args) {
   EventLoop& loop = get_running_loop();
   co_return co_await loop.run_in_executor(nullptr, std::move(f), std::move(args)...);
 }
+}  // namespace detail
+
+template <class F, class... Args>
+Coro<std::invoke_result_t<std::decay_t<F>, std::decay_t<Args>...>> to_thread(F&& f, Args&&... args) {
+  return detail::to_thread<std::decay_t<F>, std::decay_t<Args>...>(std::forward<F>(f), std::forward<Args>(args)...);
+}
+#if ASYNCIO_GCC12_COROUTINE_BUGS
+template <class F, class... Args>
+  requires detail::gcc12_unsafe_temporary<F>
+Coro<std::invoke_result_t<std::decay_t<F>, std::decay_t<Args>...>> to_thread(F&& f, Args&&... args) {
+  return detail::to_thread<std::decay_t<F>, std::decay_t<Args>...>(std::forward<F>(f), std::forward<Args>(args)...);
+}
+#endif
 
 // ---- EventLoop members ----
 

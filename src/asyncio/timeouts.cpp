@@ -77,7 +77,7 @@ std::exception_ptr Timeout::exit(const std::exception_ptr& exc) {
         std::rethrow_exception(exc);
       } catch (const CancelledError&) {
         replacement = std::make_exception_ptr(TimeoutError());
-      } catch (...) {
+      } catch (...) {  // NOLINT(bugprone-empty-catch): see the comment
         // Divergence: Python 3.13 inserts a TimeoutError into the
         // exception's context chain; C++ exceptions have none.
       }

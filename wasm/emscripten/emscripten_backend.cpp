@@ -135,7 +135,7 @@ extern "C" EMSCRIPTEN_KEEPALIVE void asyncio_webloop_step(void* ptr) {
       what = e.what();
     } catch (const asyncio::BaseException& e) {
       what = e.what();
-    } catch (...) {
+    } catch (...) {  // NOLINT(bugprone-empty-catch): `what` keeps "unknown exception"
     }
     std::fprintf(stderr, "asyncio: the web loop driver stopped: %s\n", what.c_str());
     asyncio::wasm::finish(d, false);

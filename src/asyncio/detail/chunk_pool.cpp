@@ -23,7 +23,7 @@ class ChunkPool {
       try {
         free_.push_back(c);
         return;
-      } catch (...) {
+      } catch (...) {  // NOLINT(bugprone-empty-catch): no room to cache the chunk: it is freed below
       }
     }
     delete[] c;

@@ -10,7 +10,7 @@
 namespace asyncio::detail {
 
 /// The size of a pooled chunk.
-inline constexpr std::size_t kChunkSize = 64 * 1024;
+inline constexpr std::size_t kChunkSize = std::size_t{64} * 1024;
 
 /// A chunk of kChunkSize bytes from this thread's pool (or new).
 /// std::bad_alloc if memory is exhausted.

@@ -28,7 +28,7 @@ std::shared_ptr<DatagramSocketTransport> DatagramSocketTransport::create(EventLo
   try {
     t->extra_["peername"] = info.getpeername();
     t->connected_ = true;
-  } catch (const std::system_error&) {
+  } catch (const std::system_error&) {  // NOLINT(bugprone-empty-catch): not connected: no peername, as CPython
   }
   t->self_ = t;
   t->sock_->set_events(t.get());
@@ -125,7 +125,7 @@ void DatagramSocketTransport::on_datagram(std::size_t n, const SockAddr& from) n
   e->length = n;
   try {
     e->from = from;
-  } catch (...) {
+  } catch (...) {  // NOLINT(bugprone-empty-catch): no memory for the address: the datagram goes without it
   }
   e->error = {};
   arena_used_ += n;
@@ -143,7 +143,7 @@ void DatagramSocketTransport::on_recv_error(std::error_code error) noexcept {
 void DatagramSocketTransport::on_send_done(std::error_code error) noexcept {
   try {
     send_results_.push_back(error);
-  } catch (...) {
+  } catch (...) {  // NOLINT(bugprone-empty-catch): no memory to record the result: the error is dropped, as a lost datagram
   }
   schedule();
 }
@@ -151,7 +151,7 @@ void DatagramSocketTransport::on_send_done(std::error_code error) noexcept {
 void DatagramSocketTransport::on_detached() noexcept {
   // The loop is closing with the endpoint open: let go of everything,
   // calling no protocol callback (as SocketTransport does).
-  (void)sock_.release();  // the backend frees it
+  [[maybe_unused]] auto* freed_by_backend = sock_.release();  // the backend frees it
   closing_ = true;
   if (conn_lost_ == 0) conn_lost_ = 1;
   events_used_ = 0;
@@ -167,7 +167,7 @@ void DatagramSocketTransport::schedule() noexcept {
     detail::internals(*loop_).push_runnable(this);
     queued_run_ = true;
     queued_keep_ = self_;
-  } catch (...) {
+  } catch (...) {  // NOLINT(bugprone-empty-catch): see the comment
     // The loop is closed: nothing will run any more.
   }
 }
@@ -328,7 +328,7 @@ void DatagramSocketTransport::force_close(std::exception_ptr exc) {
     if (sock_) sock_->stop_reading();
   }
   ++conn_lost_;
-  loop_->call_soon([self = self_, exc] { self->call_connection_lost(exc); });
+  loop_->call_soon([self = self_, exc = std::move(exc)] { self->call_connection_lost(exc); });
 }
 
 void DatagramSocketTransport::call_connection_lost(std::exception_ptr exc) {
@@ -347,7 +347,7 @@ void DatagramSocketTransport::call_connection_lost(std::exception_ptr exc) {
       t->self_.reset();
     }
   } finally{this};
-  if (protocol_connected_ && protocol_) protocol_->connection_lost(exc);
+  if (protocol_connected_ && protocol_) protocol_->connection_lost(std::move(exc));
 }
 
 }  // namespace asyncio::detail

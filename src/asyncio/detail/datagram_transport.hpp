@@ -47,8 +47,8 @@ class DatagramSocketTransport final : public DatagramTransport, private Datagram
   /// Bytes of the receive arena, and the most one datagram may take.
   /// Divergence: CPython reads up to 256 KiB per datagram; here 64 KiB
   /// (UDP's limit; larger AF_UNIX datagrams are truncated).
-  static constexpr std::size_t kArenaSize = 256 * 1024;
-  static constexpr std::size_t kMaxDatagram = 64 * 1024;
+  static constexpr std::size_t kArenaSize = std::size_t{256} * 1024;
+  static constexpr std::size_t kMaxDatagram = std::size_t{64} * 1024;
   /// Bytes counted per buffered datagram besides its data (CPython 3.13+).
   static constexpr std::size_t kHeaderSize = 8;
 
@@ -123,8 +123,8 @@ class DatagramSocketTransport final : public DatagramTransport, private Datagram
 
   std::deque<std::size_t> queued_;  // sizes counted for datagrams queued in the backend
   std::size_t buffer_size_ = 0;
-  std::size_t high_water_ = 64 * 1024;
-  std::size_t low_water_ = 16 * 1024;
+  std::size_t high_water_ = std::size_t{64} * 1024;
+  std::size_t low_water_ = std::size_t{16} * 1024;
 
   int conn_lost_ = 0;
   bool closing_ = false;

@@ -56,6 +56,9 @@ class Cancellable {
 /// step must throw. Keeping them out of line keeps a pending task at 96 bytes.
 struct FutureExtras {
   std::exception_ptr exception;
+  /// The identity of the loop when the exception was stored (see
+  /// detail/loop_registry.hpp): where a never-retrieved report may go.
+  std::uint64_t loop_identity = 0;
   std::optional<std::string> cancel_message;
   std::optional<std::string> name;
   std::exception_ptr pending_error;
@@ -70,7 +73,9 @@ class DoneCallback {
   DoneCallback(const DoneCallback&) = delete;
   DoneCallback& operator=(const DoneCallback&) = delete;
 
-  DoneCallback* next() const noexcept { return reinterpret_cast<DoneCallback*>(bits_ & ~kTaskNode); }
+  DoneCallback* next() const noexcept {
+    return reinterpret_cast<DoneCallback*>(bits_ & ~kTaskNode);  // NOLINT(performance-no-int-to-ptr): tagged pointer
+  }
   void set_next(DoneCallback* n) noexcept { bits_ = reinterpret_cast<std::uintptr_t>(n) | (bits_ & kTaskNode); }
   /// True while registered with a future (or another wait list).
   bool linked() const noexcept { return (bits_ & ~kTaskNode) != 0; }
@@ -177,7 +182,9 @@ class FutureBase : public Cancellable, public Pooled {
   /// Builds the CancelledError a result() on this cancelled future raises.
   CancelledError make_cancelled_error() const;
   const std::string* cancel_message() const noexcept {
-    return extras_ && extras_->cancel_message ? &*extras_->cancel_message : nullptr;
+    if (!extras_) return nullptr;
+    const std::optional<std::string>& msg = extras_->cancel_message;
+    return msg ? &*msg : nullptr;
   }
   void set_cancel_message(std::optional<std::string> msg);
 

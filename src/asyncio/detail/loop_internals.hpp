@@ -38,7 +38,9 @@ class LoopInternals {
   TaskBase* swap_current_task(TaskBase* task) noexcept { return loop_.swap_current_task(task); }
   void register_task(TaskBase* task) noexcept { loop_.register_task(task); }
   void unregister_task(TaskBase* task) noexcept { loop_.unregister_task(task); }
-  std::vector<AnyTask> pending_tasks() const { return loop_.pending_tasks(); }
+  // Out of line (tasks.cpp): AnyTask is incomplete here, and clang with
+  // libstdc++ instantiates ~vector<AnyTask> in an inline body.
+  std::vector<AnyTask> pending_tasks() const;
 
   void note_timer_cancelled() noexcept { loop_.note_timer_cancelled(); }
   std::size_t scheduled_timer_count() const noexcept { return loop_.scheduled_timer_count(); }

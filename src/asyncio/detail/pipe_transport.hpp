@@ -90,7 +90,7 @@ class ReadPipeTransport final : public PipeTransportBase {
   /// fills it; a 256 KiB buffer only gathered several reads per callback
   /// while sweeping four times the cache per chunk (bench/README.md,
   /// "Subprocesses": 2.6x the bare CPU per byte through cat, 1.4x with 64 KiB).
-  static constexpr std::size_t kMaxSize = 64 * 1024;
+  static constexpr std::size_t kMaxSize = std::size_t{64} * 1024;
 
   /// TypeError unless `protocol` is a Protocol.
   static std::shared_ptr<ReadPipeTransport> create(EventLoop& loop, StreamSocketPtr sock, int fd,
@@ -115,7 +115,7 @@ class ReadPipeTransport final : public PipeTransportBase {
   void set_write_buffer_limits(std::optional<std::int64_t> high, std::optional<std::int64_t> low) override;
 
  private:
-  enum : unsigned { kRead = 1, kEof = 2, kReadError = 4 };
+  enum : std::uint8_t { kRead = 1, kEof = 2, kReadError = 4 };
   std::span<char> read_buffer(std::size_t size_hint) noexcept override;
   void on_read(std::size_t n) noexcept override;
   void on_eof() noexcept override;
@@ -162,7 +162,7 @@ class WritePipeTransport final : public PipeTransportBase {
                                std::optional<std::int64_t> low = std::nullopt) override;
 
  private:
-  enum : unsigned { kPeerGone = 1, kWriteDone = 2 };
+  enum : std::uint8_t { kPeerGone = 1, kWriteDone = 2 };
   std::span<char> read_buffer(std::size_t) noexcept override { return {scratch_, sizeof scratch_}; }
   void on_read(std::size_t) noexcept override { on_eof(); }
   void on_eof() noexcept override;
@@ -180,8 +180,8 @@ class WritePipeTransport final : public PipeTransportBase {
   std::string inflight_;
   std::string pending_;
   std::error_code write_error_{};
-  std::size_t high_water_ = 64 * 1024;
-  std::size_t low_water_ = 16 * 1024;
+  std::size_t high_water_ = std::size_t{64} * 1024;
+  std::size_t low_water_ = std::size_t{16} * 1024;
   int conn_lost_ = 0;
   bool writing_ = false;
   bool protocol_paused_ = false;

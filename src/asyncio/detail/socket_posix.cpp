@@ -120,7 +120,7 @@ void remove_stale_unix_socket(const std::string& path) noexcept {
   } else if (errno != ENOENT) {
     try {
       logger().error("Unable to check or remove stale UNIX socket " + str_repr(path) + ": " + std::strerror(errno));
-    } catch (...) {
+    } catch (...) {  // NOLINT(bugprone-empty-catch): no memory for the message: binding goes on, as CPython's
     }
   }
 }

@@ -48,7 +48,8 @@ std::shared_ptr<SocketTransport> SocketTransport::create(EventLoop& loop, Stream
   } else {
     try {
       t->extra_["peername"] = info.getpeername();
-    } catch (const std::system_error&) {
+    } catch (const std::system_error&) {  // NOLINT(bugprone-empty-catch): Python leaves "peername" unset too
+      // Not connected (any more): Python's transport leaves "peername" unset.
     }
   }
   t->self_ = t;
@@ -206,7 +207,7 @@ void SocketTransport::on_detached() noexcept {
   // transport to the garbage collector (which warns "unclosed transport");
   // here it lets go of everything, calling no protocol callback.
   if (sock_) loop_->unregister_transport_fd(sock_->info().fileno(), this);
-  (void)sock_.release();  // the backend frees it
+  [[maybe_unused]] StreamSocket* freed_by_backend = sock_.release();  // the backend frees it
   closing_ = true;
   if (conn_lost_ == 0) conn_lost_ = 1;
   events_ = 0;
@@ -229,7 +230,7 @@ void SocketTransport::schedule() noexcept {
   try {
     detail::internals(*loop_).push_runnable(this);
     queued_ = true;
-  } catch (...) {
+  } catch (...) {  // NOLINT(bugprone-empty-catch): see the comment
     // The loop is closed: nothing will run any more.
   }
 }
@@ -559,7 +560,7 @@ void SocketTransport::force_close(std::exception_ptr exc) {
   loop_->call_soon([self = self_, exc] { self->call_connection_lost(exc); });
 }
 
-void SocketTransport::fatal_error(std::exception_ptr exc, const char* message) {
+void SocketTransport::fatal_error(const std::exception_ptr& exc, const char* message) {
   // Python: _SelectorTransport._fatal_error: OS errors (connection reset,
   // broken pipe) are expected and logged only in debug mode.
   if (is_os_error(exc)) {
@@ -603,7 +604,7 @@ void SocketTransport::call_connection_lost(std::exception_ptr exc) {
   } finally{this};
   if (protocol_connected_ && protocol_) {
     protocol_connected_ = false;
-    protocol_->connection_lost(exc);
+    protocol_->connection_lost(std::move(exc));
   }
   // Python: _SelectorSocketTransport._call_connection_lost
   if (empty_waiter_ && !empty_waiter_->done()) {
@@ -650,7 +651,7 @@ std::pair<std::size_t, std::size_t> write_buffer_limits(std::optional<std::int64
   std::int64_t h = 0;
   if (!high) {
     constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max(), kMin = std::numeric_limits<std::int64_t>::min();
-    h = !low ? 64 * 1024 : *low > kMax / 4 ? kMax : *low < kMin / 4 ? kMin : 4 * *low;  // no overflow
+    h = !low ? std::int64_t{64} * 1024 : *low > kMax / 4 ? kMax : *low < kMin / 4 ? kMin : 4 * *low;  // no overflow
   } else {
     h = *high;
   }

@@ -61,7 +61,7 @@ class SocketTransport final : public Transport,
   /// Python's LOG_THRESHOLD_FOR_CONNLOST_WRITES.
   static constexpr int kLogThresholdForConnLostWrites = 5;
   /// Bytes read per chunk.
-  static constexpr std::size_t kReadChunkSize = 64 * 1024;
+  static constexpr std::size_t kReadChunkSize = std::size_t{64} * 1024;
 
   /// A transport for `sock` speaking `protocol`. Like CPython's transport
   /// constructor it schedules connection_made(), then reading, then the
@@ -114,7 +114,7 @@ class SocketTransport final : public Transport,
   int socket_fd() const noexcept;
 
  private:
-  enum : unsigned {
+  enum : std::uint8_t {
     kRead = 1,            // bytes wait in the read buffer
     kEof = 2,             // the peer sent EOF
     kReadError = 4,       // reading failed
@@ -148,7 +148,7 @@ class SocketTransport final : public Transport,
   void release_chunk() noexcept;
   void maybe_pause_protocol();
   void maybe_resume_protocol();
-  void fatal_error(std::exception_ptr exc, const char* message);
+  void fatal_error(const std::exception_ptr& exc, const char* message);
   void call_connection_lost(std::exception_ptr exc);
   void release_self() noexcept;
   std::exception_ptr os_error(std::error_code error) const;
@@ -174,8 +174,8 @@ class SocketTransport final : public Transport,
   std::string inflight_;  // handed to the backend (valid until on_write_done)
   std::string pending_;   // written while inflight_ is being sent
   std::error_code write_error_{};
-  std::size_t high_water_ = 64 * 1024;
-  std::size_t low_water_ = 16 * 1024;
+  std::size_t high_water_ = std::size_t{64} * 1024;
+  std::size_t low_water_ = std::size_t{16} * 1024;
 
   int conn_lost_ = 0;
   unsigned events_ = 0;  // kRead, kEof, ... reported and not yet handled

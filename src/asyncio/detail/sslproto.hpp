@@ -149,8 +149,8 @@ class SSLProtocol final : public BufferedProtocol,
   void fatal_error(std::exception_ptr exc, const char* message = "Fatal error on transport");
 
  private:
-  enum class State { UNWRAPPED, DO_HANDSHAKE, WRAPPED, FLUSHING, SHUTDOWN };
-  enum class AppState { INIT, CON_MADE, EOF_RECEIVED, CON_LOST };
+  enum class State : std::uint8_t { UNWRAPPED, DO_HANDSHAKE, WRAPPED, FLUSHING, SHUTDOWN };
+  enum class AppState : std::uint8_t { INIT, CON_MADE, EOF_RECEIVED, CON_LOST };
 
   void set_app_protocol(std::shared_ptr<BaseProtocol> protocol);
   void wakeup_waiter(std::exception_ptr exc);

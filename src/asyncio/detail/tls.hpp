@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <exception>
 #include <memory>
 #include <optional>
@@ -57,7 +58,7 @@ class TlsInBuffer {
 };
 
 /// How a TLS operation ended.
-enum class TlsStatus {
+enum class TlsStatus : std::uint8_t {
   /// Done (for read/write: `n` bytes).
   ok,
   /// More bytes from the peer are needed (Python: SSLWantReadError).
