@@ -2,6 +2,7 @@
 #pragma once
 
 #include "asyncio/backend.hpp"
+#include "asyncio/contextvars.hpp"
 #include "asyncio/coroutines.hpp"
 #include "asyncio/eager.hpp"
 #include "asyncio/events.hpp"

@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "asyncio/backend.hpp"
+#include "asyncio/contextvars.hpp"
 #include "asyncio/detail/ready_queue.hpp"
 #include "asyncio/detail/timer_heap.hpp"
 #include "asyncio/exceptions.hpp"
@@ -60,9 +61,20 @@ class FutureBase;
 struct TaskOptions {
   /// The task's name; "Task-<n>" when not given.
   std::optional<std::string> name{};
+  /// The context every step of the task runs in; std::nullopt: a copy of
+  /// the current context (Python 3.11+).
+  std::optional<Context> context{};
   /// Run the coroutine's first step inside create_task() (Python 3.12+);
   /// std::nullopt uses the loop's task factory default (not eager).
   std::optional<bool> eager_start{};
+};
+
+/// Options of call_soon(), call_later(), call_at() and call_soon_threadsafe().
+/// Python: their context= keyword argument
+struct CallbackOptions {
+  /// The context the callback runs in; std::nullopt: a copy of the current
+  /// context, taken when the callback is scheduled.
+  std::optional<Context> context{};
 };
 
 /// Makes the protocol of a new connection: create_server() calls it once per
@@ -239,7 +251,20 @@ class EventLoop : public std::enable_shared_from_this<EventLoop> {
     check_open_for_scheduling();
     detail::HandleNode* node =
         detail::make_handle<detail::HandleNode::Kind::soon>(this, std::forward<F>(f), std::forward<Args>(args)...);
+    node->set_context(detail::copy_current_context());
     node->add_ref();  // the returned Handle's reference; the queue keeps the first
+    ready_.push(detail::ReadyQueue::entry(node));
+    return Handle(node);
+  }
+  /// call_soon() running `f` in `options.context`.
+  /// Python: loop.call_soon(callback, *args, context=ctx)
+  template <class F, class... Args>
+  Handle call_soon(CallbackOptions options, F&& f, Args&&... args) {
+    check_open_for_scheduling();
+    detail::HandleNode* node =
+        detail::make_handle<detail::HandleNode::Kind::soon>(this, std::forward<F>(f), std::forward<Args>(args)...);
+    node->set_context(context_for(options));
+    node->add_ref();
     ready_.push(detail::ReadyQueue::entry(node));
     return Handle(node);
   }
@@ -251,8 +276,20 @@ class EventLoop : public std::enable_shared_from_this<EventLoop> {
   Handle call_soon_threadsafe(F&& f, Args&&... args) {
     detail::HandleNode* node = detail::make_handle<detail::HandleNode::Kind::threadsafe>(
         this, std::forward<F>(f), std::forward<Args>(args)...);
+    node->set_context(detail::copy_current_context());
     node->add_ref();
     push_threadsafe(node);  // releases both references and throws if closed
+    return Handle(node);
+  }
+  /// call_soon_threadsafe() running `f` in `options.context`.
+  /// Python: loop.call_soon_threadsafe(callback, *args, context=ctx)
+  template <class F, class... Args>
+  Handle call_soon_threadsafe(CallbackOptions options, F&& f, Args&&... args) {
+    detail::HandleNode* node = detail::make_handle<detail::HandleNode::Kind::threadsafe>(
+        this, std::forward<F>(f), std::forward<Args>(args)...);
+    node->set_context(context_for(options));
+    node->add_ref();
+    push_threadsafe(node);
     return Handle(node);
   }
 
@@ -273,7 +310,35 @@ class EventLoop : public std::enable_shared_from_this<EventLoop> {
   /// ValueError if `when` is NaN. Python: loop.call_at()
   template <class F, class... Args>
   TimerHandle call_at(double when, F&& f, Args&&... args) {
-    return TimerHandle(add_timer(when, std::forward<F>(f), std::forward<Args>(args)...));
+    detail::HandleNode* node = add_timer(when, std::forward<F>(f), std::forward<Args>(args)...);
+    node->set_context(detail::copy_current_context());
+    return TimerHandle(node);
+  }
+  /// call_later() running `f` in `options.context`.
+  /// Python: loop.call_later(delay, callback, *args, context=ctx)
+  template <class Rep, class Period, class F, class... Args>
+  TimerHandle call_later(std::chrono::duration<Rep, Period> delay, CallbackOptions options, F&& f, Args&&... args) {
+    return call_at(time() + std::chrono::duration<double>(delay).count(), std::move(options), std::forward<F>(f),
+                   std::forward<Args>(args)...);
+  }
+  template <class F, class... Args>
+  TimerHandle call_later(double delay, CallbackOptions options, F&& f, Args&&... args) {
+    return call_at(time() + delay, std::move(options), std::forward<F>(f), std::forward<Args>(args)...);
+  }
+  /// call_at() running `f` in `options.context`.
+  /// Python: loop.call_at(when, callback, *args, context=ctx)
+  template <class F, class... Args>
+  TimerHandle call_at(double when, CallbackOptions options, F&& f, Args&&... args) {
+    detail::ContextState* context = context_for(options);
+    detail::HandleNode* node = nullptr;
+    try {
+      node = add_timer(when, std::forward<F>(f), std::forward<Args>(args)...);
+    } catch (...) {
+      if (context) context->release();
+      throw;
+    }
+    node->set_context(context);
+    return TimerHandle(node);
   }
 
   /// The loop's monotonic clock, in seconds. Python: loop.time()
@@ -514,6 +579,13 @@ class EventLoop : public std::enable_shared_from_this<EventLoop> {
   /// RuntimeError unless the loop can start running in this thread.
   void check_runnable() const;
   [[noreturn]] static void throw_closed();
+  /// The context a callback scheduled with `options` runs in: a reference
+  /// for the handle (null: an empty context).
+  static detail::ContextState* context_for(const CallbackOptions& options) {
+    if (!options.context) return detail::copy_current_context();
+    options.context->state()->add_ref();
+    return options.context->state();
+  }
 
   /// Iterations between non-blocking I/O checks while callbacks are ready.
   static constexpr int kPollInterval = 64;

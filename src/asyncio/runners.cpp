@@ -62,6 +62,7 @@ void Runner::lazy_init() {
     }
   }
   if (options_.debug) loop_->set_debug(*options_.debug);
+  context_ = copy_context();
   state_ = State::initialized;
 }
 

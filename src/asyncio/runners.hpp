@@ -42,15 +42,20 @@ class Runner {
   /// one and this is the main thread) the task is cancelled, and the
   /// resulting cancellation is raised as KeyboardInterrupt; a second Ctrl-C
   /// raises KeyboardInterrupt at once. RuntimeError if a loop is already
-  /// running in this thread, or the runner is closed. Python: Runner.run()
+  /// running in this thread, or the runner is closed. The task runs in
+  /// `context`, by default in the runner's own context (a copy of the
+  /// current one taken when the runner started), so variables set by one
+  /// run() are seen by the next. Python: Runner.run(coro, context=None)
   template <class T>
-  T run(Coro<T> coro) {
+  T run(Coro<T> coro, std::optional<Context> context = std::nullopt) {
     if (!coro) throw ValueError("a coroutine was expected, got an empty Coro");
     if (_get_running_loop() != nullptr) {
       throw RuntimeError("Runner.run() cannot be called from a running event loop");
     }
     lazy_init();
-    Task<T> task = loop_->create_task(std::move(coro));
+    TaskOptions options;
+    options.context = context ? std::move(context) : context_;
+    Task<T> task = loop_->create_task(std::move(coro), std::move(options));
     return run_task(task);
   }
   /// Runs the loop until `future` (e.g. a task) is done. Python 3.14 accepts
@@ -105,6 +110,7 @@ class Runner {
   State state_ = State::created;
   RunOptions options_;
   std::shared_ptr<EventLoop> loop_;
+  std::optional<Context> context_;  // Python: Runner._context
   bool set_event_loop_ = false;
 };
 

@@ -92,6 +92,13 @@ class TaskMethods {
     const TaskBase& t = base();
     return CoroInfo{t.coro_name(), t.has_coro() ? t.root_address() : nullptr};
   }
+  /// The context the task's steps run in: the one given to create_task(),
+  /// else the copy of the creator's context. Python: Task.get_context()
+  Context get_context() const {
+    ContextState& state = materialize_slot(base().context_slot());
+    state.add_ref();
+    return Context(&state);
+  }
 
  private:
   TaskBase& base() const {

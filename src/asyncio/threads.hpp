@@ -460,12 +460,19 @@ ConcurrentFuture<T> run_coroutine_threadsafe(Coro<T> coro, EventLoop& loop) {
 /// Runs `f(args...)` in the loop's default executor (a thread) and returns
 /// its result; copies of `f` and `args` are passed (use std::ref for
 /// references). NotImplementedError on platforms without threads.
+/// `f` runs in a copy of the caller's context (its variables are seen;
+/// what it sets stays in the copy); run_in_executor() does not do that.
 /// Python: asyncio.to_thread(func, *args)
-/// Divergence: no contextvars to propagate.
 template <class F, class... Args>
 Coro<std::invoke_result_t<std::decay_t<F>, std::decay_t<Args>...>> to_thread(F f, Args... args) {
   EventLoop& loop = get_running_loop();
-  co_return co_await loop.run_in_executor(nullptr, std::move(f), std::move(args)...);
+  // Python: loop.run_in_executor(None, functools.partial(ctx.run, func, *args))
+  using R = std::invoke_result_t<std::decay_t<F>, std::decay_t<Args>...>;
+  auto in_context = [ctx = copy_context(), f = std::move(f)](auto&&... a) mutable -> R {
+    return ctx.run(f, std::forward<decltype(a)>(a)...);
+  };
+  auto future = loop.run_in_executor(nullptr, std::move(in_context), std::move(args)...);
+  co_return co_await std::move(future);
 }
 
 // ---- EventLoop members ----
