@@ -191,7 +191,7 @@ class ContextVar {
   }
   /// Sets the value in the current context; returns a Token that reset()
   /// takes to restore the previous value. Python: ContextVar.set()
-  [[nodiscard("keep the Token to reset() the variable, or cast to void")]] Token set(T value) {
+  Token set(T value) {
     detail::ContextState* ctx = detail::current_context_for_write();
     std::shared_ptr<const void> old = ctx->find_shared(id_);
     ctx->assign(id_, std::make_shared<const T>(std::move(value)));
