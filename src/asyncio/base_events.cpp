@@ -102,6 +102,17 @@ EventLoop::EventLoop(std::unique_ptr<Backend> backend) : backend_(std::move(back
 }
 
 EventLoop::~EventLoop() {
+  if (!is_closed() && debug_) {
+    // Python: BaseEventLoop.__del__ warns (ResourceWarning, shown in
+    // development mode) and closes the loop.
+    try {
+      std::string msg = "ResourceWarning: unclosed event loop <EventLoop running=" +
+                        std::string(running_ ? "True" : "False") + " closed=False debug=True>";
+      if (created_at) msg += "\n" + detail::source_traceback_repr(*created_at);
+      logger().warning(msg);
+    } catch (...) {
+    }
+  }
   if (!is_closed() && !running_) {
     try {
       close();
@@ -189,6 +200,8 @@ void EventLoop::close() {
         ExceptionContext context;
         context.message = "Task was destroyed but it is pending!";
         context.task = task;
+        if (const detail::SourceLocation* where = t->created_at())
+          context.extra.emplace_back("source_traceback", detail::source_traceback_repr(*where));
         call_exception_handler(context);
       }
       t->destroy_pending_coroutine();

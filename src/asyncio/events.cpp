@@ -127,6 +127,10 @@ EventLoop& get_event_loop() {
 
 void set_event_loop(std::shared_ptr<EventLoop> loop) { get_event_loop_policy().set_event_loop(std::move(loop)); }
 
-std::shared_ptr<EventLoop> new_event_loop() { return get_event_loop_policy().new_event_loop(); }
+std::shared_ptr<EventLoop> new_event_loop(detail::SourceLocation where) {
+  std::shared_ptr<EventLoop> loop = get_event_loop_policy().new_event_loop();
+  if (loop && !loop->created_at) loop->created_at = where;
+  return loop;
+}
 
 }  // namespace asyncio

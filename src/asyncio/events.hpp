@@ -32,6 +32,7 @@
 #include "asyncio/backend.hpp"
 #include "asyncio/contextvars.hpp"
 #include "asyncio/detail/ready_queue.hpp"
+#include "asyncio/detail/source_location.hpp"
 #include "asyncio/detail/timer_heap.hpp"
 #include "asyncio/exceptions.hpp"
 #include "asyncio/handles.hpp"
@@ -346,15 +347,18 @@ class EventLoop : public std::enable_shared_from_this<EventLoop> {
 
   // ---- Futures and tasks ----
 
-  /// A new pending future attached to this loop. Python: loop.create_future()
+  /// A new pending future attached to this loop (in debug mode it records
+  /// where it was created). Python: loop.create_future()
   template <class T = void>
-  Future<T> create_future();
+  Future<T> create_future(detail::SourceLocation where = detail::SourceLocation::current());
 
   /// Wraps `coro` in a task scheduled to start on the next iteration (or at
   /// once, if eager). RuntimeError if the loop is closed.
   /// Python: loop.create_task(coro, *, name=None, eager_start=None)
+  /// In debug mode the task records where it was created (`where`).
   template <class T>
-  Task<T> create_task(Coro<T> coro, TaskOptions options = {});
+  Task<T> create_task(Coro<T> coro, TaskOptions options = {},
+                      detail::SourceLocation where = detail::SourceLocation::current());
 
   /// Sets the factory create_task() uses; nullptr restores the default.
   /// Python: loop.set_task_factory()
@@ -404,6 +408,9 @@ class EventLoop : public std::enable_shared_from_this<EventLoop> {
   /// In debug mode, callbacks running longer than this many seconds are
   /// logged. Python: loop.slow_callback_duration
   double slow_callback_duration = 0.1;
+  /// Where new_event_loop() made this loop, if it did: named when a loop
+  /// is destroyed unclosed in debug mode.
+  std::optional<detail::SourceLocation> created_at{};
 
   // ---- Unix signals ----
 
@@ -643,9 +650,10 @@ EventLoop& get_event_loop();
 /// Python: asyncio.set_event_loop()
 void set_event_loop(std::shared_ptr<EventLoop> loop);
 
-/// A new loop on the platform's default backend (not made current).
-/// Python: asyncio.new_event_loop()
-std::shared_ptr<EventLoop> new_event_loop();
+/// A new loop on the platform's default backend (not made current); it
+/// remembers `where` it was created for the debug-mode "unclosed event
+/// loop" report. Python: asyncio.new_event_loop()
+std::shared_ptr<EventLoop> new_event_loop(detail::SourceLocation where = detail::SourceLocation::current());
 
 /// Decides what get_event_loop(), set_event_loop() and new_event_loop() do.
 /// Python: asyncio.AbstractEventLoopPolicy (deprecated since 3.14, like the

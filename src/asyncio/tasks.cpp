@@ -82,6 +82,7 @@ std::string TaskBase::repr() const {
   const char* coro = coro_name();
   out += " coro=<" + std::string(coro ? coro : "?") + "() " + (done() ? "done" : "running") + ">";
   if (space != std::string::npos) out += state.substr(space);
+  out += created_at_repr();
   out += ">";
   return out;
 }

@@ -29,6 +29,7 @@
 #include <thread>
 #include <tuple>
 #include <type_traits>
+#include <typeinfo>
 #include <utility>
 #include <vector>
 
@@ -475,6 +476,35 @@ Coro<std::invoke_result_t<std::decay_t<F>, std::decay_t<Args>...>> to_thread(F f
   co_return co_await std::move(future);
 }
 
+namespace detail {
+
+// Debug mode: logs an executor job that ran longer than the loop's
+// slow_callback_duration (as slow callbacks are).
+class SlowJobTimer {
+ public:
+  SlowJobTimer(const std::type_info& job, double threshold) noexcept
+      : job_(job), threshold_(threshold), t0_(std::chrono::steady_clock::now()) {}
+  SlowJobTimer(const SlowJobTimer&) = delete;
+  SlowJobTimer& operator=(const SlowJobTimer&) = delete;
+  ~SlowJobTimer() { report(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count()); }
+
+ private:
+  void report(double seconds) const noexcept;  // threads.cpp
+  const std::type_info& job_;
+  double threshold_;
+  std::chrono::steady_clock::time_point t0_;
+};
+
+template <class F>
+auto timed_job(F&& f, double threshold) {
+  return [f = std::forward<F>(f), threshold](auto&&... a) mutable -> decltype(auto) {
+    SlowJobTimer timer(typeid(std::decay_t<F>), threshold);
+    return std::invoke(f, std::forward<decltype(a)>(a)...);
+  };
+}
+
+}  // namespace detail
+
 // ---- EventLoop members ----
 
 template <class F, class... Args>
@@ -483,7 +513,8 @@ Future<std::invoke_result_t<std::decay_t<F>, std::decay_t<Args>...>> EventLoop::
   // Python: BaseEventLoop.run_in_executor
   if (is_closed()) throw_closed();
   Executor& ex = executor ? *executor : default_executor_for_run();
-  auto cf = ex.submit(std::forward<F>(f), std::forward<Args>(args)...);
+  auto cf = debug_ ? ex.submit(detail::timed_job(std::forward<F>(f), slow_callback_duration), std::forward<Args>(args)...)
+                   : ex.submit(std::forward<F>(f), std::forward<Args>(args)...);
   // Nobody else sees the concurrent future: its value can be moved.
   return detail::wrap_concurrent(cf, *this, /*may_move=*/true);
 }

@@ -222,6 +222,12 @@ void SocketTransport::on_detached() noexcept {
   // The loop is closing with the connection open. Python leaves such a
   // transport to the garbage collector (which warns "unclosed transport");
   // here it lets go of everything, calling no protocol callback.
+  if (loop_->get_debug() && !closing_) {
+    try {
+      logger().warning("ResourceWarning: unclosed transport " + repr());
+    } catch (...) {
+    }
+  }
   (void)sock_.release();  // the backend frees it
   closing_ = true;
   if (conn_lost_ == 0) conn_lost_ = 1;
