@@ -68,6 +68,7 @@ if(ASYNCIO_BACKEND STREQUAL "uv")
     # cannot express in per-OS files (platform/uv/uv_net_os.hpp lists it).
     list(APPEND ASYNCIO_BACKEND_SOURCES
       ${_uv}/uv_address.cpp ${_uv}/uv_dns.cpp ${_uv}/uv_listener.cpp ${_uv}/uv_stream.cpp ${_uv}/uv_tcp.cpp
+      ${_uv}/uv_poll.cpp ${_uv}/uv_udp.cpp ${_uv}/uv_fd_${ASYNCIO_OS}.cpp
       ${_uv}/uv_dns_${ASYNCIO_OS}.cpp ${_uv}/uv_listener_${ASYNCIO_OS}.cpp ${_uv}/uv_pipe_${ASYNCIO_OS}.cpp
       ${_uv}/uv_socket_${ASYNCIO_OS}.cpp ${_uv}/uv_stream_${ASYNCIO_OS}.cpp)
     if(CMAKE_SYSTEM_NAME MATCHES "^(Linux|Android)$")
@@ -77,12 +78,31 @@ if(ASYNCIO_BACKEND STREQUAL "uv")
       list(APPEND ASYNCIO_BACKEND_SOURCES ${_uv}/uv_bsd.cpp)
     endif()
   endif()
+  # Child processes and pipes (uv_process_t, uv_pipe_t); the per-OS file
+  # spawns and opens pipes (POSIX so far: no uv_process_win.cpp yet).
+  list(APPEND ASYNCIO_BACKEND_SOURCES ${_uv}/uv_process.cpp ${_uv}/uv_process_${ASYNCIO_OS}.cpp)
+  if(NOT ASYNCIO_OS STREQUAL "posix")
+    set(ASYNCIO_PLATFORM_HAS_SUBPROCESSES 0)
+  endif()
 elseif(ASYNCIO_BACKEND STREQUAL "emscripten" OR ASYNCIO_BACKEND STREQUAL "wasi")
   include(${PROJECT_SOURCE_DIR}/wasm/${ASYNCIO_BACKEND}/sources.cmake)
 elseif(ASYNCIO_BACKEND STREQUAL "cortex-m")
   include(${PROJECT_SOURCE_DIR}/platform/cortex-m/sources.cmake)
 else()
   message(FATAL_ERROR "Unknown ASYNCIO_BACKEND '${ASYNCIO_BACKEND}'")
+endif()
+
+# asyncio::Socket (the sock_* coroutines' sockets): the OS's sockets where
+# the platform has a network, else a file that raises NotImplementedError.
+if(ASYNCIO_PLATFORM_HAS_NETWORK)
+  list(APPEND ASYNCIO_OS_SOURCES ${PROJECT_SOURCE_DIR}/src/asyncio/detail/socket_${ASYNCIO_OS}.cpp)
+  if(CMAKE_SYSTEM_NAME MATCHES "^(Linux|Android)$")
+    list(APPEND ASYNCIO_OS_SOURCES ${PROJECT_SOURCE_DIR}/src/asyncio/detail/socket_linux.cpp)
+  else()
+    list(APPEND ASYNCIO_OS_SOURCES ${PROJECT_SOURCE_DIR}/src/asyncio/detail/socket_bsd.cpp)
+  endif()
+else()
+  list(APPEND ASYNCIO_OS_SOURCES ${PROJECT_SOURCE_DIR}/src/asyncio/detail/no_socket.cpp)
 endif()
 
 set(ASYNCIO_BACKEND_DEFINITIONS

@@ -13,11 +13,13 @@ namespace test {
 
 /// A fresh loop for one test; closed (and checked) at the end.
 struct LoopFixture {
-  std::shared_ptr<asyncio::EventLoop> loop = asyncio::new_event_loop();
+  std::shared_ptr<asyncio::EventLoop> loop;
   std::vector<std::string> events;
   std::vector<asyncio::ExceptionContext> errors;
 
-  LoopFixture() {
+  LoopFixture() : LoopFixture(asyncio::new_event_loop()) {}
+  /// The same around a loop of the test's (e.g. a virtual-time loop).
+  explicit LoopFixture(std::shared_ptr<asyncio::EventLoop> l) : loop(std::move(l)) {
     loop->set_exception_handler(
         [this](asyncio::EventLoop&, const asyncio::ExceptionContext& c) { errors.push_back(c); });
   }
@@ -33,6 +35,15 @@ struct LoopFixture {
     loop->call_soon([this] { loop->stop(); });
     loop->run_forever();
   }
+};
+
+/// LoopFixture on a virtual clock (asyncio::testing): timers fire in
+/// deadline order at once, whatever the machine's load, so tests of
+/// timeouts and sleeps neither wait nor flake. Simulate a busy loop with
+/// clock().advance(seconds) instead of sleeping the thread.
+struct VirtualLoopFixture : LoopFixture {
+  VirtualLoopFixture() : LoopFixture(asyncio::testing::new_virtual_time_loop()) {}
+  asyncio::testing::VirtualClock& clock() { return *asyncio::testing::virtual_clock(*loop); }
 };
 
 /// Collects what the asyncio logger receives while alive.

@@ -613,3 +613,88 @@ TEST_CASE("Runner.run runs every coroutine in the runner's context, kept between
   runner.close();
   CHECK(var.get() == -1);
 }
+
+// ---- The first context of the process (no switching until then) ----
+// Until a context object exists, tasks and callbacks enter no context (a
+// program without variables pays nothing); the first set() inside a step
+// must still land in that step's own context. CTest runs each test case in
+// its own process, so these start with no context made.
+
+namespace {
+Coro<> lazy_pause() { co_await asyncio::sleep(0.001); }
+}  // namespace
+
+TEST_CASE("a first set() inside a callback stays in the callback's context", "[contextvars][lazy]") {
+  ContextVar<int> var("var", -1);
+  LoopFixture f;
+  int seen_by_child = 0;
+  int seen_after = 0;
+  f.loop->call_soon([&] {
+    (void)var.set(7);
+    // Scheduled from inside: runs in a copy of the callback's context.
+    f.loop->call_soon([&] { seen_by_child = var.get(); });
+  });
+  f.loop->call_soon([&] { seen_after = var.get(); });
+  f.loop->run_until_complete(lazy_pause());
+  CHECK(seen_by_child == 7);
+  CHECK(seen_after == -1);
+  CHECK(var.get() == -1);
+}
+
+TEST_CASE("a first set() inside a task is seen by the tasks it creates, not by its creator", "[contextvars][lazy]") {
+  ContextVar<int> var("var", -1);
+  LoopFixture f;
+  auto child = [](ContextVar<int>& v) -> Coro<int> { co_return v.get(); };
+  auto inner = [&child](ContextVar<int>& v) -> Coro<int> {
+    (void)v.set(3);
+    auto t = asyncio::create_task(child(v));
+    int got = co_await std::move(t);
+    co_return got;
+  };
+  auto outer = [&inner](ContextVar<int>& v) -> Coro<std::pair<int, int>> {
+    auto t = asyncio::create_task(inner(v));
+    int child_saw = co_await std::move(t);
+    co_return std::pair<int, int>{child_saw, v.get()};
+  };
+  auto [child_saw, outer_sees] = f.loop->run_until_complete(outer(var));
+  CHECK(child_saw == 3);
+  CHECK(outer_sees == -1);
+  CHECK(var.get() == -1);
+}
+
+TEST_CASE("a first set() in an eager task started by a callback stays in the task", "[contextvars][lazy][eager]") {
+  ContextVar<int> var("var", -1);
+  LoopFixture f;
+  auto body = [](ContextVar<int>& v) -> Coro<int> {
+    (void)v.set(5);
+    co_await asyncio::sleep(0);
+    co_return v.get();
+  };
+  int callback_saw = 0;
+  std::optional<asyncio::Task<int>> task;
+  f.loop->call_soon([&] {
+    asyncio::TaskOptions options;
+    options.eager_start = true;
+    task = f.loop->create_task(body(var), std::move(options));
+    callback_saw = var.get();
+  });
+  f.loop->run_until_complete(lazy_pause());
+  REQUIRE(task);
+  CHECK(task->result() == 5);
+  CHECK(callback_saw == -1);
+  CHECK(var.get() == -1);
+}
+
+TEST_CASE("Runner: a first set() in one run() is seen by the next", "[contextvars][lazy][runners]") {
+  ContextVar<int> var("var", -1);
+  auto f = [](ContextVar<int>& v, int val) -> Coro<int> {
+    int old = v.get();
+    (void)v.set(val);
+    co_return old;
+  };
+  asyncio::Runner runner;
+  CHECK(runner.run(f(var, 1)) == -1);
+  CHECK(runner.run(f(var, 2)) == 1);
+  runner.close();
+  CHECK(var.get() == -1);
+}

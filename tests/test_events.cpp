@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "support.hpp"
+#include "asyncio/detail/loop_internals.hpp"
 
 using namespace std::chrono_literals;
 using asyncio::EventLoop;
@@ -132,12 +133,12 @@ TEST_CASE("a cancelled handle never runs", "[events]") {
 TEST_CASE("a cancelled timer never runs and leaves the heap", "[events]") {
   LoopFixture f;
   asyncio::TimerHandle h = f.loop->call_later(0.01, f.record("timer"));
-  CHECK(f.loop->scheduled_timer_count() == 1);
+  CHECK(asyncio::detail::internals(*f.loop).scheduled_timer_count() == 1);
   h.cancel();
   f.loop->call_later(0.02, [&] { f.loop->stop(); });
   f.loop->run_forever();
   CHECK(f.events.empty());
-  CHECK(f.loop->scheduled_timer_count() == 0);
+  CHECK(asyncio::detail::internals(*f.loop).scheduled_timer_count() == 0);
 }
 
 TEST_CASE("cancelled timers are purged in bulk when they are most of the heap", "[events]") {
@@ -149,11 +150,11 @@ TEST_CASE("cancelled timers are purged in bulk when they are most of the heap", 
   asyncio::TimerHandle first = f.loop->call_later(500.0, [] {});
   for (int i = 0; i < 100; ++i) handles[static_cast<std::size_t>(i)].cancel();
   f.run_briefly();
-  CHECK(f.loop->scheduled_timer_count() == 51);
+  CHECK(asyncio::detail::internals(*f.loop).scheduled_timer_count() == 51);
   first.cancel();
   for (auto& h : handles) h.cancel();
   f.run_briefly();
-  CHECK(f.loop->scheduled_timer_count() == 0);
+  CHECK(asyncio::detail::internals(*f.loop).scheduled_timer_count() == 0);
 }
 
 TEST_CASE("cancelled timers at the head of the heap are dropped lazily", "[events]") {
@@ -162,10 +163,10 @@ TEST_CASE("cancelled timers at the head of the heap are dropped lazily", "[event
   asyncio::TimerHandle b = f.loop->call_later(200.0, [] {});
   b.cancel();
   f.run_briefly();
-  CHECK(f.loop->scheduled_timer_count() == 2);  // b is not at the head
+  CHECK(asyncio::detail::internals(*f.loop).scheduled_timer_count() == 2);  // b is not at the head
   a.cancel();
   f.run_briefly();
-  CHECK(f.loop->scheduled_timer_count() == 0);
+  CHECK(asyncio::detail::internals(*f.loop).scheduled_timer_count() == 0);
 }
 
 TEST_CASE("a callback may cancel its own handle while running", "[events]") {
@@ -235,8 +236,8 @@ TEST_CASE("close is idempotent and drops pending callbacks and timers", "[events
   f.loop->close();
   CHECK(f.loop->is_closed());
   CHECK(resource.use_count() == 1);
-  CHECK(f.loop->ready_count() == 0);
-  CHECK(f.loop->scheduled_timer_count() == 0);
+  CHECK(asyncio::detail::internals(*f.loop).ready_count() == 0);
+  CHECK(asyncio::detail::internals(*f.loop).scheduled_timer_count() == 0);
   f.loop->close();
 }
 

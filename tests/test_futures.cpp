@@ -20,7 +20,7 @@ TEST_CASE("result and exception of a pending future raise InvalidStateError", "[
   LoopFixture f;
   Future<int> fut(*f.loop);
   CHECK_THROWS_AS(fut.result(), asyncio::InvalidStateError);
-  CHECK_THROWS_WITH(fut.result(), "Result is not ready.");
+  CHECK_THROWS_WITH(fut.result(), "Result is not set.");
   CHECK_THROWS_WITH(fut.exception(), "Exception is not set.");
 }
 

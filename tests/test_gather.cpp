@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "support.hpp"
+#include "asyncio/detail/loop_internals.hpp"
 
 using asyncio::Coro;
 using asyncio::Future;
@@ -32,7 +33,7 @@ Coro<int> fail_after(double delay, std::string what) {
 
 // Runs the loop until nothing is ready (Python's GatherTestsBase._run_loop).
 void run_until_idle(LoopFixture& f) {
-  for (int i = 0; i < 100 && f.loop->ready_count() > 0; ++i) f.run_briefly();
+  for (int i = 0; i < 100 && asyncio::detail::internals(*f.loop).ready_count() > 0; ++i) f.run_briefly();
 }
 
 }  // namespace

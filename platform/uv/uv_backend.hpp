@@ -85,6 +85,15 @@ class UvBackend final : public Backend {
   ListeningSocketPtr sock_listen_unix(const std::string& path, const ListenOptions& options) override;
   StreamSocketPtr sock_adopt(int fd, int family) override;
   ListeningSocketPtr sock_adopt_listener(int fd, int family, const ListenOptions& options) override;
+  // Descriptors (uv_poll.cpp) and datagrams (uv_udp.cpp).
+  FdWatchPtr watch_fd(int fd, FdWatchEvents* events) override;
+  DatagramSocketPtr datagram_adopt(int fd, int family, int proto) override;
+
+  // Subprocesses and pipes: uv_process.cpp (the handles) and per OS
+  // (uv_process_posix.cpp: spawn, pipe_open).
+  bool supports_subprocesses() const noexcept override { return true; }
+  SpawnedChild spawn(const SpawnOptions& options, ChildProcessEvents* events) override;
+  StreamSocketPtr pipe_open(int fd, bool writable) override;
 
   void link(IoObject* object) noexcept;
   void unlink(IoObject* object) noexcept;

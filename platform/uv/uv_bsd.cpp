@@ -6,12 +6,20 @@
 //   after creation (libuv does the same there). A fork()+exec() in another
 //   thread between the two calls can inherit the socket.
 // - No SO_PROTOCOL on macOS: CPython's socket(fileno=fd) reports proto 0.
+// - kqueue accepts regular files (always readable); os::check_pollable()
+//   refuses them with EPERM as Linux's epoll does, for the same behaviour
+//   everywhere ("add_reader() cannot be used to monitor file I/O").
 // - No abstract AF_UNIX namespace: a name starting with NUL is an ordinary
 //   (and unusable) path, as in CPython there.
 #include <fcntl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <system_error>
+
+#include "uv_net_os.hpp"
 #include "uv_posix.hpp"
 
 namespace asyncio::uv::posix {
@@ -41,3 +49,15 @@ int socket_protocol(int) noexcept { return 0; }
 bool is_abstract_unix_name(const std::string&) noexcept { return false; }
 
 }  // namespace asyncio::uv::posix
+
+namespace asyncio::uv::os {
+
+void check_pollable(int fd) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) throw std::system_error(posix::errno_code(errno), "fstat");
+  if (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) {
+    throw std::system_error(posix::errno_code(EPERM), "this descriptor cannot be polled (a regular file?)");
+  }
+}
+
+}  // namespace asyncio::uv::os

@@ -45,6 +45,22 @@ std::exception_ptr resolution_error(int status, const std::string& what);
 /// of stream (the peer sent FIN), as CPython's next recv() would tell.
 std::error_code error_after_hangup(const uv_stream_t* stream) noexcept;
 
+/// std::system_error unless descriptor `fd` can be watched for readiness
+/// (EBADF if closed; EPERM for a regular file or directory, as epoll says).
+/// uv_linux.cpp (asks epoll), uv_bsd.cpp.
+void check_pollable(int fd);
+
+/// A datagram socket was adopted by a uv_udp_t: undo what libuv set that
+/// CPython does not (SO_REUSEADDR). uv_fd_posix.cpp, as the three below.
+void datagram_opened(int fd) noexcept;
+/// The platform's SOCK_DGRAM.
+int sock_dgram() noexcept;
+/// `address` (AF_INET, AF_INET6 or AF_UNIX) as a sockaddr for uv_udp_send().
+/// std::system_error for an invalid address.
+void datagram_address(const SockAddr& address, sockaddr_storage& ss);
+/// The sender of a datagram libuv received.
+SockAddr datagram_peer(const sockaddr* addr);
+
 /// Closes a socket no handle owns (one that could not be wrapped).
 void close_socket(uv_os_sock_t sock) noexcept;
 

@@ -4,12 +4,14 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "asyncio/detail/fd_table.hpp"
 #include "asyncio/detail/loop_registry.hpp"
 #include "asyncio/detail/repr.hpp"
 #include "asyncio/events.hpp"
 #include "asyncio/exception_context.hpp"
 #include "asyncio/log.hpp"
 #include "asyncio/tasks.hpp"
+#include "asyncio/detail/loop_internals.hpp"
 
 namespace asyncio {
 
@@ -90,7 +92,7 @@ void report_callback_error(HandleNode& node) {
   node.loop()->call_exception_handler(context);
 }
 
-void note_timer_cancelled(EventLoop* loop) noexcept { loop->note_timer_cancelled(); }
+void note_timer_cancelled(EventLoop* loop) noexcept { detail::internals(*loop).note_timer_cancelled(); }
 
 }  // namespace detail
 
@@ -228,6 +230,7 @@ void EventLoop::close() {
   timers_.clear();
   timer_cancelled_count_ = 0;
   shutdown_default_executor_nowait();
+  close_fd_table();
   backend_->close();
 }
 
@@ -300,6 +303,11 @@ void EventLoop::push_threadsafe(detail::HandleNode* node) {
   backend_->wake();
 }
 
+void EventLoop::wake_threadsafe() noexcept {
+  std::lock_guard<std::mutex> lock(inbox_mutex_);
+  if (!is_closed()) backend_->wake();  // under the lock: close() cannot close the backend in between
+}
+
 void EventLoop::drain_threadsafe() {
   std::vector<detail::HandleNode*> batch;
   {
@@ -364,7 +372,10 @@ void EventLoop::run_once(double max_wait) {
   if (max_wait >= 0 && (timeout < 0 || timeout > max_wait)) timeout = max_wait;
   if (idle || --poll_countdown_ <= 0) {
     poll_countdown_ = kPollInterval;
-    backend_->poll(timeout);
+    if (virtual_now_ != nullptr && timeout != 0)
+      wait_virtual(timeout);  // the clock may jump instead of waiting
+    else
+      backend_->poll(timeout);
   }
   if (inbox_nonempty_.load(std::memory_order_acquire)) drain_threadsafe();
 
@@ -387,9 +398,19 @@ void EventLoop::run_once(double max_wait) {
     run_ready(ntodo);
 }
 
+namespace {
+// Clears EventLoop::running_entry_ however the run of the ready entries ends.
+struct ClearRunningEntry {
+  detail::ReadyQueue::Entry& entry;
+  ~ClearRunningEntry() { entry = 0; }
+};
+}  // namespace
+
 void EventLoop::run_ready(std::size_t ntodo) {
+  ClearRunningEntry clear{running_entry_};
   for (; ntodo > 0; --ntodo) {
     detail::ReadyQueue::Entry e = ready_.pop();
+    running_entry_ = e;  // for a context variable's first set() (contextvars.cpp)
     if (detail::ReadyQueue::is_task(e))
       detail::ReadyQueue::as_task(e)->step();
     else
@@ -398,6 +419,7 @@ void EventLoop::run_ready(std::size_t ntodo) {
 }
 
 void EventLoop::run_ready_debug(std::size_t ntodo) {
+  ClearRunningEntry clear{running_entry_};
   for (; ntodo > 0; --ntodo) {
     detail::ReadyQueue::Entry e = ready_.pop();
     std::string what;
@@ -406,6 +428,7 @@ void EventLoop::run_ready_debug(std::size_t ntodo) {
     else
       what = detail::ReadyQueue::as_runnable(e)->describe();
     const double t0 = time();
+    running_entry_ = e;
     if (detail::ReadyQueue::is_task(e))
       detail::ReadyQueue::as_task(e)->step();
     else

@@ -1,6 +1,12 @@
 // Context variables. Python: contextvars.
 #include "asyncio/contextvars.hpp"
 
+#include "asyncio/detail/loop_internals.hpp"
+#include "asyncio/detail/task_base.hpp"
+#include "asyncio/events.hpp"
+#include "asyncio/handles.hpp"
+#include "asyncio/tasks.hpp"
+
 #include <algorithm>
 #include <atomic>
 
@@ -67,6 +73,11 @@ ContextState* current_context_for_write() {
   ContextTls& t = tls_context;
   if (t.current != nullptr) return t.current;
   if (t.owner == nullptr) {
+    // A step that ran while no context object existed did not enter its
+    // slot (ContextSwitch): the running loop knows which step runs.
+    if (EventLoop* loop = _get_running_loop()) t.owner = internals(*loop).running_context_slot();
+  }
+  if (t.owner == nullptr) {
     // The thread's own context: current whenever no task or callback runs.
     if (t_thread_context.state == nullptr) t_thread_context.state = new ContextState();
     t.current = t_thread_context.state;
@@ -81,12 +92,25 @@ ContextState* current_context_for_write() {
   return slot;
 }
 
+void leave_lazily_entered(ContextState** slot) noexcept {
+  ContextTls& t = tls_context;
+  if (t.owner != slot) return;
+  if (t.current != nullptr) t.current->leave();
+  t = ContextTls{};
+}
+
 ContextState* copy_current_context_slow() { return new ContextState(tls_context.current->vars()); }
 
 ContextState& materialize_slot(ContextState*& slot) {
   if (slot == nullptr) {
     slot = new ContextState();
     ContextTls& t = tls_context;
+    if (t.owner == nullptr && t.current == nullptr) {
+      // The slot's step may be running without having entered it (no
+      // context existed when it started): it enters it now.
+      EventLoop* loop = _get_running_loop();
+      if (loop != nullptr && internals(*loop).running_context_slot() == &slot) t.owner = &slot;
+    }
     // Asked from inside the slot's own task or callback: the object made
     // now is the one running, as in Python.
     if (t.owner == &slot && t.current == nullptr && slot->try_enter()) t.current = slot;
@@ -107,6 +131,13 @@ void throw_already_entered(const ContextState* state) {
 Context copy_context() {
   detail::ContextState* c = detail::tls_context.current;
   return Context(c ? new detail::ContextState(c->vars()) : new detail::ContextState());
+}
+
+detail::ContextState** EventLoop::running_context_slot() const noexcept {
+  if (current_task_ != nullptr) return &current_task_->context_slot();
+  if (running_entry_ == 0 || detail::ReadyQueue::is_task(running_entry_)) return nullptr;
+  auto* handle = dynamic_cast<detail::HandleNode*>(detail::ReadyQueue::as_runnable(running_entry_));
+  return handle ? &handle->context_slot() : nullptr;
 }
 
 }  // namespace asyncio

@@ -122,6 +122,8 @@ class TimeoutError : public std::system_error {
       : std::system_error(std::make_error_code(std::errc::timed_out), message), message_(message) {}
   /// The message alone, without the system category's text.
   const std::string& message() const noexcept { return message_; }
+  /// The message, as Python's str(exc): "" for TimeoutError().
+  const char* what() const noexcept override { return message_.c_str(); }
 
  private:
   std::string message_;
@@ -265,8 +267,26 @@ namespace detail {
 bool is_interrupt(const std::exception_ptr& e) noexcept;
 }  // namespace detail
 
-/// "ValueError: bad value", "CancelledError", ...: the exception's type and
-/// message, for logs and reprs. Python: repr()/traceback's last line.
+/// The Python name of the exception's type, as `type(exc).__name__` gives
+/// it: the library's exceptions by their names ("CancelledError",
+/// "IncompleteReadError", "ExceptionGroup", ...); std::system_error and
+/// OSError by the OSError subclass Python raises for the errno
+/// ("ConnectionResetError" for ECONNRESET, "FileNotFoundError" for ENOENT,
+/// "gaierror" for resolver errors, else "OSError"); std::runtime_error,
+/// std::invalid_argument, std::out_of_range, std::overflow_error and
+/// std::bad_alloc as "RuntimeError", "ValueError", "IndexError",
+/// "OverflowError" and "MemoryError"; any other type by its C++ name
+/// ("myapp::ParseError"). "None" for a null pointer.
+/// Python: type(exc).__name__
+std::string exception_type_name(const std::exception_ptr& e);
+/// The same for an exception caught by reference.
+std::string exception_type_name(const std::exception& e);
+/// The same for a BaseException caught by reference.
+std::string exception_type_name(const BaseException& e);
+
+/// "ValueError: bad value", "CancelledError", ...: the exception's Python
+/// type name (exception_type_name) and message, for logs and reprs.
+/// Python: traceback's last line (f"{type(exc).__name__}: {exc}")
 std::string describe_exception(const std::exception_ptr& e);
 
 }  // namespace asyncio

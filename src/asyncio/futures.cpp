@@ -6,6 +6,7 @@
 #include "asyncio/detail/repr.hpp"
 #include "asyncio/exception_context.hpp"
 #include "asyncio/log.hpp"
+#include "asyncio/detail/loop_internals.hpp"
 
 namespace asyncio::detail {
 
@@ -100,7 +101,7 @@ void FutureBase::detach(TaskBase& task) noexcept { remove_done_callback(&task.wa
 
 void FutureBase::check_result() {
   if (state_ == State::cancelled) throw make_cancelled_error();
-  if (state_ != State::finished) throw InvalidStateError("Result is not ready.");
+  if (state_ != State::finished) throw InvalidStateError("Result is not set.");
   flags_ &= ~kLogTraceback;
   if (has_exception()) std::rethrow_exception(extras_->exception);
 }
@@ -146,7 +147,7 @@ void FutureBase::schedule_callbacks() {
       n->discard();
       n = next;
     }
-    EventLoop::throw_closed();
+    detail::LoopInternals::throw_closed();
   }
   while (n) {
     DoneCallback* next = n->next();

@@ -137,7 +137,7 @@ class FutureAwaiter {
 
   bool await_ready() const noexcept { return future()->done(); }
 
-  void await_suspend(stdcoro::coroutine_handle<> h) {
+  void await_suspend(detail::AsyncioHandle h) {
     TaskBase& task = require_current_task("await a future");
     FutureBase* fut = future();
     bits_ |= kSuspended;

@@ -3,6 +3,7 @@
 
 #include "asyncio/detail/demangle.hpp"
 #include "asyncio/exception_context.hpp"
+#include "asyncio/detail/loop_internals.hpp"
 
 namespace asyncio::detail {
 
@@ -23,7 +24,7 @@ namespace {
 // current_task(events._get_running_loop())), with a reference.
 TaskBase* running_task_of(EventLoop* loop) noexcept {
   if (loop == nullptr || tls_running_loop != loop) return nullptr;
-  TaskBase* t = loop->current_task();
+  TaskBase* t = detail::internals(*loop).current_task();
   if (t != nullptr) t->add_ref();
   return t;
 }

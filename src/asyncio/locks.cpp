@@ -96,7 +96,7 @@ bool LockAcquire::block() {
   return false;
 }
 
-void LockAcquire::await_suspend(stdcoro::coroutine_handle<> h) {
+void LockAcquire::await_suspend(detail::AsyncioHandle h) {
   suspend(lock_->waiters_, *current_task_base(), h);
 }
 
@@ -143,7 +143,7 @@ std::string Lock::repr() const {
 
 namespace detail {
 
-void EventAwaiter::await_suspend(stdcoro::coroutine_handle<> h) {
+void EventAwaiter::await_suspend(detail::AsyncioHandle h) {
   TaskBase& task = *current_task_base();
   Event& e = event();
   e.link(task.wait_node());
@@ -344,7 +344,7 @@ bool SemaphoreAcquire::block() {
   return false;
 }
 
-void SemaphoreAcquire::await_suspend(stdcoro::coroutine_handle<> h) {
+void SemaphoreAcquire::await_suspend(detail::AsyncioHandle h) {
   suspend(sem_->waiters_, *current_task_base(), h);
 }
 

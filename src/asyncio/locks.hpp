@@ -62,7 +62,7 @@ class [[nodiscard]] LockAcquire final : public Waiter {
   LockAcquire& operator=(LockAcquire&&) = delete;
 
   bool await_ready();
-  void await_suspend(stdcoro::coroutine_handle<> h);
+  void await_suspend(detail::AsyncioHandle h);
   bool await_resume() {
     if (task() == nullptr) return true;  // taken on the fast path
     return finish();
@@ -84,7 +84,7 @@ class [[nodiscard]] SemaphoreAcquire final : public Waiter {
   SemaphoreAcquire& operator=(SemaphoreAcquire&&) = delete;
 
   bool await_ready();
-  void await_suspend(stdcoro::coroutine_handle<> h);
+  void await_suspend(detail::AsyncioHandle h);
   bool await_resume() {
     if (task() == nullptr) return true;
     return finish();
@@ -122,7 +122,7 @@ class [[nodiscard]] EventAwaiter {
   EventAwaiter& operator=(EventAwaiter&&) = delete;
 
   bool await_ready();
-  void await_suspend(stdcoro::coroutine_handle<> h);
+  void await_suspend(detail::AsyncioHandle h);
   bool await_resume() {
     if (bits_ & kSuspended) finish();
     return true;
@@ -161,7 +161,7 @@ class [[nodiscard]] HoldAwaiter final {
   HoldAwaiter& operator=(HoldAwaiter&&) = delete;
 
   bool await_ready() { return inner_.await_ready(); }
-  void await_suspend(stdcoro::coroutine_handle<> h) { inner_.await_suspend(h); }
+  void await_suspend(detail::AsyncioHandle h) { inner_.await_suspend(h); }
   Held<P> await_resume();
 
  private:

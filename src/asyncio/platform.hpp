@@ -33,6 +33,9 @@
 #ifndef ASYNCIO_PLATFORM_HAS_SUBPROCESSES
 #define ASYNCIO_PLATFORM_HAS_SUBPROCESSES 1
 #endif
+#ifndef ASYNCIO_PLATFORM_HAS_TLS
+#define ASYNCIO_PLATFORM_HAS_TLS 0
+#endif
 
 namespace asyncio::platform {
 
@@ -67,5 +70,8 @@ inline constexpr bool has_signals = ASYNCIO_PLATFORM_HAS_SIGNALS != 0;
 inline constexpr bool has_network = ASYNCIO_PLATFORM_HAS_NETWORK != 0;
 /// Child processes exist: create_subprocess_exec() and friends.
 inline constexpr bool has_subprocesses = ASYNCIO_PLATFORM_HAS_SUBPROCESSES != 0;
+/// asyncio was built with a TLS library (OpenSSL): the ssl= arguments and
+/// start_tls() work (given sockets). See docs/ssl.md.
+inline constexpr bool has_tls = ASYNCIO_PLATFORM_HAS_TLS != 0;
 
 }  // namespace asyncio::platform

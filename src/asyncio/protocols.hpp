@@ -29,6 +29,9 @@
 namespace asyncio {
 
 class Transport;
+class SubprocessTransport;
+class DatagramTransport;
+struct SockAddr;
 
 /// The callbacks shared by every protocol. Python: asyncio.BaseProtocol
 class BaseProtocol {
@@ -80,5 +83,59 @@ class BufferedProtocol : public BaseProtocol {
   /// As Protocol::eof_received(). Python: BufferedProtocol.eof_received()
   virtual bool eof_received() { return false; }
 };
+
+/// The callbacks of a child process's transport: its pipes' data and end,
+/// and the child's exit. Python: asyncio.SubprocessProtocol
+///
+/// Order (CPython's): connection_made; then pipe_data_received and
+/// pipe_connection_lost for each pipe and process_exited, interleaved as
+/// they happen (process_exited may come before the pipes close); then
+/// connection_lost, once the child exited and every pipe closed.
+class SubprocessProtocol : public BaseProtocol {
+ public:
+  /// The child started and its pipes are connected.
+  /// Python: BaseProtocol.connection_made()
+  virtual void connection_made(std::shared_ptr<SubprocessTransport> transport) { (void)transport; }
+  /// The child wrote `data` to its stdout (fd 1) or stderr (fd 2). `data`
+  /// is valid only during the call. Python: SubprocessProtocol.pipe_data_received()
+  virtual void pipe_data_received(int fd, std::string_view data) {
+    (void)fd;
+    (void)data;
+  }
+  /// Pipe `fd` (0, 1 or 2) closed; `exc` is the error, or null.
+  /// Python: SubprocessProtocol.pipe_connection_lost()
+  virtual void pipe_connection_lost(int fd, std::exception_ptr exc) {
+    (void)fd;
+    (void)exc;
+  }
+  /// The child exited (get_returncode() tells how).
+  /// Python: SubprocessProtocol.process_exited()
+  virtual void process_exited() {}
+};
+
+/// The protocol of a datagram endpoint (UDP, AF_UNIX datagrams).
+/// Python: asyncio.DatagramProtocol
+class DatagramProtocol : public BaseProtocol {
+ public:
+  /// The endpoint is ready. Python: BaseProtocol.connection_made()
+  virtual void connection_made(std::shared_ptr<DatagramTransport> transport) { (void)transport; }
+  /// A datagram (possibly empty) arrived from `addr`. `data` is valid only
+  /// during the call. Python: DatagramProtocol.datagram_received()
+  virtual void datagram_received(std::string_view data, const SockAddr& addr) {
+    (void)data;
+    (void)addr;
+  }
+  /// A send or receive failed with `exc` (a std::system_error: ICMP port
+  /// unreachable on a connected endpoint is ECONNREFUSED); the endpoint
+  /// stays open. Python: DatagramProtocol.error_received()
+  virtual void error_received(std::exception_ptr exc) { (void)exc; }
+};
+
+namespace detail {
+/// Hands `data` to a BufferedProtocol through as many get_buffer() /
+/// buffer_updated() rounds as its buffers need. RuntimeError("get_buffer()
+/// returned an empty buffer"). Python: protocols._feed_data_to_buffered_proto
+void feed_data_to_buffered_proto(BufferedProtocol& proto, std::string_view data);
+}  // namespace detail
 
 }  // namespace asyncio

@@ -54,8 +54,12 @@ class Runner {
     }
     lazy_init();
     TaskOptions options;
-    options.context = context ? std::move(context) : context_;
+    const bool own_context = !context;
+    options.context = own_context ? runner_context() : std::move(context);
     Task<T> task = loop_->create_task(std::move(coro), std::move(options));
+    // Until a variable is set, the runner's context is not made (a task
+    // with none pays nothing); one its first task makes becomes it.
+    AdoptContext adopt{*this, own_context && !context_ ? static_cast<detail::TaskBase*>(task.state_ptr()) : nullptr};
     return run_task(task);
   }
   /// Runs the loop until `future` (e.g. a task) is done. Python 3.14 accepts
@@ -106,11 +110,19 @@ class Runner {
   };
 
   void lazy_init();
+  // The runner's context for a task: std::nullopt while none was made and
+  // the current context is empty too.
+  std::optional<Context> runner_context();
+  struct AdoptContext {
+    Runner& runner;
+    detail::TaskBase* task;
+    ~AdoptContext();
+  };
   enum class State { created, initialized, closed };
   State state_ = State::created;
   RunOptions options_;
   std::shared_ptr<EventLoop> loop_;
-  std::optional<Context> context_;  // Python: Runner._context
+  std::optional<Context> context_;  // Python: Runner._context (std::nullopt: empty, not made yet)
   bool set_event_loop_ = false;
 };
 

@@ -4,6 +4,7 @@
 #include <cerrno>
 
 #include "asyncio/detail/socket_transport.hpp"
+#include "asyncio/detail/sslproto.hpp"
 #include "asyncio/exception_context.hpp"
 #include "asyncio/log.hpp"
 #include "asyncio/tasks.hpp"
@@ -62,8 +63,9 @@ struct Server::Listener {
 };
 
 std::shared_ptr<Server> Server::create(EventLoop& loop, std::vector<ListeningSocketPtr> sockets,
-                                       ProtocolFactory protocol_factory) {
+                                       ProtocolFactory protocol_factory, ServerTLS tls) {
   auto server = std::make_shared<Server>(Private{}, loop, std::move(protocol_factory));
+  server->tls_ = std::move(tls);
   server->listeners_.reserve(sockets.size());
   for (std::size_t i = 0; i < sockets.size(); ++i) {
     server->listeners_.push_back(
@@ -175,6 +177,10 @@ void Server::accept_connection(StreamSocketPtr connection) {
   if (closed_) return;  // closed meanwhile: the connection is dropped
   try {
     std::shared_ptr<BaseProtocol> protocol = protocol_factory_();
+    if (tls_.context) {
+      accept_tls_connection(std::move(connection), std::move(protocol));
+      return;
+    }
     detail::SocketTransport::create(*loop_, std::move(connection), std::move(protocol), std::nullopt,
                                     shared_from_this(), std::nullopt);
   } catch (...) {
@@ -187,6 +193,30 @@ void Server::accept_connection(StreamSocketPtr connection) {
       loop_->call_exception_handler(context);
     }
   }
+}
+
+void Server::accept_tls_connection(StreamSocketPtr connection, std::shared_ptr<BaseProtocol> protocol) {
+  // Python: _accept_connection2 with an sslcontext: the TLS layer between
+  // the socket and the protocol; a failed handshake is reported in debug
+  // mode only, and the connection closed.
+  Future<void> waiter = loop_->create_future();
+  std::shared_ptr<detail::SSLProtocol> ssl =
+      detail::SSLProtocol::create(*loop_, std::move(protocol), tls_.context, waiter, /*server_side=*/true,
+                                  std::nullopt, /*call_connection_made=*/true, tls_.handshake_timeout,
+                                  tls_.shutdown_timeout);
+  detail::SocketTransport::create(*loop_, std::move(connection), ssl, std::nullopt, shared_from_this(), std::nullopt);
+  waiter.add_done_callback([loop = loop_, weak = std::weak_ptr<detail::SSLProtocol>(ssl)](const AnyFuture& f) {
+    if (f.cancelled()) return;
+    std::exception_ptr exc = f.exception();
+    if (!exc) return;
+    if (auto t = weak.lock()) t->close();
+    if (loop->get_debug()) {
+      ExceptionContext context;
+      context.message = "Error on transport creation for incoming connection";
+      context.exception = exc;
+      loop->call_exception_handler(context);
+    }
+  });
 }
 
 void Server::accept_failed(std::size_t index, std::error_code error) {

@@ -6,6 +6,7 @@
 #include "asyncio/exception_context.hpp"
 #include "asyncio/log.hpp"
 #include "asyncio/tasks.hpp"
+#include "asyncio/detail/loop_internals.hpp"
 
 namespace asyncio {
 
@@ -116,7 +117,7 @@ class [[nodiscard]] ReadWaiter final : public Cancellable {
   }
 
   bool await_ready() const noexcept { return false; }
-  void await_suspend(stdcoro::coroutine_handle<> h) {
+  void await_suspend(detail::AsyncioHandle h) {
     task_ = &require_current_task("read from a stream");
     reader_->waiter = this;
     task_->suspend_on(h, this);
@@ -433,9 +434,30 @@ Coro<> drain_impl(std::shared_ptr<detail::StreamWriterState> w) {
   co_await protocol->drain_helper();
 }
 
+Coro<> start_tls_impl(std::shared_ptr<detail::StreamWriterState> w, std::shared_ptr<SSLContext> sslcontext,
+                      StreamStartTLSOptions o) {
+  // Python: StreamWriter.start_tls
+  std::shared_ptr<StreamReaderProtocol> protocol = w->protocol.lock();
+  if (!protocol) throw OSError(std::make_error_code(std::errc::connection_reset), "Connection lost");
+  const bool server_side = protocol->server_side();
+  co_await drain_impl(w);
+  StartTLSOptions options;
+  options.server_side = server_side;
+  options.server_hostname = std::move(o.server_hostname);
+  options.ssl_handshake_timeout = o.ssl_handshake_timeout;
+  options.ssl_shutdown_timeout = o.ssl_shutdown_timeout;
+  auto upgrade = w->loop->start_tls(w->transport, protocol, std::move(sslcontext), std::move(options));
+  std::shared_ptr<Transport> new_transport = co_await std::move(upgrade);
+  w->transport = new_transport;
+  protocol->replace_transport(std::move(new_transport));
+}
+
 }  // namespace
 
 Coro<> StreamWriter::wait_closed() const { return wait_closed_impl(s_); }
+Coro<> StreamWriter::start_tls(std::shared_ptr<SSLContext> sslcontext, StreamStartTLSOptions options) const {
+  return start_tls_impl(s_, std::move(sslcontext), std::move(options));
+}
 Coro<> StreamWriter::drain() const { return drain_impl(s_); }
 
 // ---- StreamReaderProtocol ----
@@ -464,6 +486,7 @@ StreamReaderProtocol::~StreamReaderProtocol() {
 void StreamReaderProtocol::connection_made(std::shared_ptr<Transport> transport) {
   // Python: StreamReaderProtocol.connection_made
   transport_ = transport;
+  over_ssl_ = transport->get_extra_info("sslcontext").has_value();
   if (reader_) reader_->set_transport(transport);
   if (!client_connected_cb_) return;
   StreamWriter writer(transport, shared_from_this(), reader_, *loop_);
@@ -530,7 +553,14 @@ void StreamReaderProtocol::data_received(std::string_view data) {
 
 bool StreamReaderProtocol::eof_received() {
   if (reader_) reader_->feed_eof();
-  return true;  // keep the connection half-open (False over TLS)
+  // Keep the connection half-open, except over TLS (which has no half-close:
+  // Python returns False there to avoid SSLProtocol's warning).
+  return !over_ssl_;
+}
+
+void StreamReaderProtocol::replace_transport(std::shared_ptr<Transport> transport) {
+  over_ssl_ = transport->get_extra_info("sslcontext").has_value();
+  transport_ = std::move(transport);
 }
 
 void StreamReaderProtocol::pause_writing() {
@@ -570,7 +600,7 @@ Coro<> StreamReaderProtocol::drain_helper() { return do_drain_helper(shared_from
 namespace {
 
 void check_network(const char* method) {
-  if (EventLoop* loop = _get_running_loop()) loop->check_network(method);
+  if (EventLoop* loop = _get_running_loop()) detail::internals(*loop).check_network(method);
 }
 
 Coro<std::pair<StreamReader, StreamWriter>> open_connection_impl(std::optional<std::string> host,

@@ -127,6 +127,16 @@ class StreamReader {
   std::shared_ptr<detail::StreamReaderState> s_;
 };
 
+/// Options of StreamWriter::start_tls(). Python: its keyword arguments
+struct StreamStartTLSOptions {
+  /// The name to send (SNI) and to check the server's certificate against.
+  std::optional<std::string> server_hostname{};
+  /// Seconds to wait for the handshake (default 60).
+  std::optional<double> ssl_handshake_timeout{};
+  /// Seconds to wait for the peer's close_notify (default 30).
+  std::optional<double> ssl_shutdown_timeout{};
+};
+
 /// The writing end of a stream: a transport with drain() for flow
 /// control. Python: asyncio.StreamWriter
 /// Dropping the last copy of a writer whose transport is still open closes
@@ -163,6 +173,11 @@ class StreamWriter {
   [[nodiscard]] Coro<> drain() const;
   /// Python: StreamWriter.get_extra_info()
   std::any get_extra_info(std::string_view name, std::any default_value = {}) const;
+  /// Upgrades the connection to TLS in place (STARTTLS): drains, then
+  /// runs the handshake (as the server if this writer came from
+  /// start_server()); reads and writes go through TLS afterwards. Raises
+  /// what EventLoop::start_tls() raises. Python: StreamWriter.start_tls() (3.11)
+  [[nodiscard]] Coro<> start_tls(std::shared_ptr<SSLContext> sslcontext, StreamStartTLSOptions options = {}) const;
   /// Python: repr(writer)
   std::string repr() const;
 
@@ -216,6 +231,11 @@ class StreamReaderProtocol : public Protocol, public std::enable_shared_from_thi
   bool drain_ready() const noexcept { return !paused_ && !connection_lost_; }
   /// The future connection_lost() completes. Python: _get_close_waiter()
   Future<void> closed() const { return closed_; }
+  /// The transport is now `transport` (after start_tls()).
+  /// Python: StreamReaderProtocol._replace_transport
+  void replace_transport(std::shared_ptr<Transport> transport);
+  /// True for a server's connection. Python: _client_connected_cb is not None
+  bool server_side() const noexcept { return client_connected_cb_ != nullptr; }
   EventLoop& loop() const noexcept { return *loop_; }
 
  private:
@@ -228,6 +248,7 @@ class StreamReaderProtocol : public Protocol, public std::enable_shared_from_thi
   std::optional<StreamWriter> writer_;  // the server side's writer, until connection_lost
   std::optional<AnyTask> task_;
   Future<void> closed_;
+  bool over_ssl_ = false;  // Python: _over_ssl
   // FlowControlMixin
   bool paused_ = false;
   bool connection_lost_ = false;

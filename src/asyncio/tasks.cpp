@@ -5,6 +5,7 @@
 
 #include "asyncio/exception_context.hpp"
 #include "asyncio/log.hpp"
+#include "asyncio/detail/loop_internals.hpp"
 
 namespace asyncio {
 namespace detail {
@@ -96,10 +97,15 @@ bool TaskBase::cancel(std::optional<std::string> msg) {
   if (waiter_ != nullptr) {
     // Leave waiter_ set: it may be a task that swallows the cancellation and
     // has to be cancelled again later.
-    if (waiter_->cancel_waiter(*this, msg)) return true;
+    if (waiter_->cancel_waiter(*this, msg)) {
+      set_task_flag(kWakeCancels, true);
+      return true;
+    }
   }
   set_must_cancel(true);
-  set_cancel_message(std::move(msg));
+  // The first request's message stays with the CancelledError the wake-up
+  // already carries; a second one before the task runs only counts.
+  if (!task_flag(kWakeCancels)) set_cancel_message(std::move(msg));
   return true;
 }
 
@@ -111,16 +117,16 @@ std::uint32_t TaskBase::uncancel() noexcept {
   return cancelling();
 }
 
-void TaskBase::schedule_first_step() { loop_->push_task(this); }
+void TaskBase::schedule_first_step() { detail::internals(*loop_).push_task(this); }
 
 void TaskBase::start_eagerly() {
   // Python: Task.__eager_start. The new task is the current task while its
   // first step runs inside create_task().
-  TaskBase* prev = loop_->swap_current_task(this);
+  TaskBase* prev = detail::internals(*loop_).swap_current_task(this);
   struct Restore {
     EventLoop* loop;
     TaskBase* prev;
-    ~Restore() { loop->swap_current_task(prev); }
+    ~Restore() { detail::internals(*loop).swap_current_task(prev); }
   } restore{loop_, prev};
   add_ref();  // finishing may drop the loop's reference
   struct Unref {
@@ -136,16 +142,19 @@ void TaskBase::step() {
   if (done()) return;  // closed loops drop queued steps; nothing else queues a done task
   if (must_cancel()) {
     set_must_cancel(false);
-    deliver_ = Deliver::cancel;  // replaces a pending error, as Python does
+    // Python's __step: a wake-up that raises CancelledError keeps it (and
+    // its message); anything else is replaced by the task's CancelledError.
+    if (!task_flag(kWakeCancels)) deliver_ = Deliver::cancel;
   }
+  set_task_flag(kWakeCancels, false);
   waiter_ = nullptr;
-  loop_->enter_task(this);
+  detail::internals(*loop_).enter_task(this);
   add_ref();  // finishing may drop the loop's reference while we still run
   struct Leave {
     TaskBase* t;
     EventLoop* loop;
     ~Leave() {
-      loop->leave_task(t);
+      detail::internals(*loop).leave_task(t);
       t->release();
     }
   } leave{this, loop_};
@@ -218,7 +227,7 @@ void TaskBase::finish() {
 }
 
 void TaskBase::unregister() noexcept {
-  if (registered()) loop_->unregister_task(this);
+  if (registered()) detail::internals(*loop_).unregister_task(this);
 }
 
 void TaskBase::suspend_on(stdcoro::coroutine_handle<> h, Cancellable* waiter) {
@@ -228,14 +237,17 @@ void TaskBase::suspend_on(stdcoro::coroutine_handle<> h, Cancellable* waiter) {
     // Cancelled earlier in this step: pass it on to what we now wait for.
     std::optional<std::string> msg;
     if (const std::string* m = cancel_message()) msg = *m;
-    if (waiter->cancel_waiter(*this, std::move(msg))) set_must_cancel(false);
+    if (waiter->cancel_waiter(*this, std::move(msg))) {
+      set_must_cancel(false);
+      set_task_flag(kWakeCancels, true);
+    }
   }
 }
 
 void TaskBase::suspend_yield(stdcoro::coroutine_handle<> h) {
   resume_or_name_ = h.address();
   waiter_ = nullptr;
-  loop_->push_task(this);
+  detail::internals(*loop_).push_task(this);
 }
 
 void TaskBase::suspend_with_error(stdcoro::coroutine_handle<> h, std::exception_ptr error) {
@@ -243,10 +255,10 @@ void TaskBase::suspend_with_error(stdcoro::coroutine_handle<> h, std::exception_
   waiter_ = nullptr;
   extras().pending_error = std::move(error);
   deliver_ = Deliver::error;
-  loop_->push_task(this);
+  detail::internals(*loop_).push_task(this);
 }
 
-void TaskBase::wake() { loop_->push_task(this); }
+void TaskBase::wake() { detail::internals(*loop_).push_task(this); }
 
 void TaskBase::deliver_now() {
   Deliver d = std::exchange(deliver_, Deliver::nothing);
@@ -274,7 +286,7 @@ void start_task(EventLoop& loop, TaskBase* task, const TaskOptions& options) {
   } else {
     task->set_context(copy_current_context());
   }
-  loop.register_task(task);
+  detail::internals(loop).register_task(task);
   if (options.eager_start.value_or(false) && loop.is_running())
     task->start_eagerly();
   else
@@ -306,7 +318,7 @@ TaskBase& require_current_task(const char* what) {
 }  // namespace detail
 
 AnyTask make_task(EventLoop& loop, AnyCoro coro, const TaskOptions& options) {
-  if (loop.is_closed()) EventLoop::throw_closed();
+  if (loop.is_closed()) detail::LoopInternals::throw_closed();
   if (!coro.handle_) throw TypeError("a coroutine was expected, got an empty AnyCoro");
   detail::TaskBase* state = coro.make_(&loop, coro.handle_);
   coro.handle_ = {};
@@ -318,13 +330,13 @@ AnyTask make_task(EventLoop& loop, AnyCoro coro, const TaskOptions& options) {
 std::optional<AnyTask> current_task() { return current_task(get_running_loop()); }
 
 std::optional<AnyTask> current_task(EventLoop& loop) {
-  detail::TaskBase* t = loop.current_task();
+  detail::TaskBase* t = detail::internals(loop).current_task();
   if (t == nullptr) return std::nullopt;
   return AnyTask(t, /*retain=*/true);
 }
 
 std::vector<AnyTask> all_tasks() { return all_tasks(get_running_loop()); }
 
-std::vector<AnyTask> all_tasks(EventLoop& loop) { return loop.pending_tasks(); }
+std::vector<AnyTask> all_tasks(EventLoop& loop) { return detail::internals(loop).pending_tasks(); }
 
 }  // namespace asyncio

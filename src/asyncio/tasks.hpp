@@ -23,6 +23,7 @@
 #include "asyncio/detail/task_base.hpp"
 #include "asyncio/events.hpp"
 #include "asyncio/futures.hpp"
+#include "asyncio/detail/loop_internals.hpp"
 
 namespace asyncio {
 
@@ -248,14 +249,14 @@ class [[nodiscard]] SleepAwaiter final : public Cancellable {
     if (std::isnan(delay_)) throw ValueError("Invalid delay: NaN (not a number)");
     return false;
   }
-  void await_suspend(stdcoro::coroutine_handle<> h) {
+  void await_suspend(detail::AsyncioHandle h) {
     task_ = &require_current_task("sleep");
     if (delay_ <= 0) {
       task_->suspend_yield(h);
       return;
     }
     EventLoop& loop = *task_->loop();
-    timer_ = loop.add_timer(loop.time() + delay_, [this] { on_timer(); });
+    timer_ = detail::internals(loop).add_timer(loop.time() + delay_, [this] { on_timer(); });
     task_->suspend_on(h, this);
   }
   T await_resume() {

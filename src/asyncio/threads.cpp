@@ -11,6 +11,7 @@
 #include "asyncio/log.hpp"
 #include "asyncio/platform.hpp"
 #include "asyncio/timeouts.hpp"
+#include "asyncio/detail/loop_internals.hpp"
 
 namespace asyncio {
 
@@ -276,6 +277,8 @@ void WrapChainBase::link(const std::shared_ptr<WrapChainBase>& chain, FutureBase
   // Python: _chain_future(source, destination)
   chain->dest_ = dest;
   chain->self_ = chain;
+  // A virtual clock waits for the other thread's result (released in transfer()).
+  detail::internals(chain->loop_).hold_clock();
   dest->add_done_callback(chain.get());  // _call_check_cancel
   std::shared_ptr<WrapChainBase> keep = chain;
   source.add_done_callback([keep](ConcurrentCore& src) {
@@ -296,6 +299,7 @@ void WrapChainBase::link(const std::shared_ptr<WrapChainBase>& chain, FutureBase
 
 void WrapChainBase::transfer(ConcurrentCore& source) {
   // Python: _copy_future_state(source, destination)
+  detail::internals(loop_).release_clock();
   FutureBase* dest = dest_;
   if (dest == nullptr || dest->cancelled()) return;
   if (dest->done()) return;
@@ -352,7 +356,7 @@ void TaskChainBase::cancel_task() {
 
 void TaskChainBase::on_fire(FutureBase& future) {
   future.add_ref();  // released in run() / discard()
-  future.loop()->push_runnable(this);
+  detail::internals(*future.loop()).push_runnable(this);
 }
 
 void TaskChainBase::on_discard() noexcept {

@@ -12,6 +12,7 @@
 #include "asyncio/exceptions.hpp"
 #include "asyncio/platform.hpp"
 #include "asyncio/webloop.hpp"
+#include "asyncio/detail/loop_internals.hpp"
 
 // asyncio_webloop.js
 extern "C" {
@@ -153,7 +154,7 @@ void run_forever(std::shared_ptr<EventLoop> loop, std::function<void()> on_stopp
   if (!loop) throw ValueError("webloop::run_forever() needs a loop");
   auto* backend = dynamic_cast<wasm::EmscriptenBackend*>(&loop->backend());
   if (backend == nullptr) throw TypeError("webloop::run_forever() needs a loop on the Emscripten backend");
-  loop->check_runnable();
+  detail::internals(*loop).check_runnable();
   if (backend->driver() != nullptr) throw RuntimeError("This event loop is already running");
   auto* d = new wasm::WebloopDriver{std::move(loop), std::move(on_stopped), backend, false};
   backend->set_driver(d);

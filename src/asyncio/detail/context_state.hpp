@@ -13,6 +13,13 @@
 // no variable has a value stores null and pays nothing; its context object
 // is made only when a variable is set inside it, or get_context() asks.
 //
+// Until the process makes its first context object, no task or callback
+// touches the thread's current context at all (contexts_exist() is false:
+// one global load per step). A variable set for the first time inside such a
+// step finds the step's slot through the running loop (its current task, or
+// the callback it runs) and enters it then; the step's ContextSwitch notices
+// on exit and leaves it.
+//
 // Invariants:
 // - tls_context.current is the context entered on this thread, or null
 //   meaning "an empty context not made yet"; tls_context.owner then points
@@ -39,10 +46,21 @@ struct ContextEntry {
 /// An immutable map, sorted by variable id.
 using VarsMap = std::vector<ContextEntry>;
 
+/// Set once, never cleared, when the process makes its first context object.
+inline std::atomic<bool> g_contexts_exist{false};
+/// False while no context object was ever made in the process: tasks and
+/// callbacks then skip entering their (empty) contexts.
+inline bool contexts_exist() noexcept { return g_contexts_exist.load(std::memory_order_relaxed); }
+inline void note_context_made() noexcept {
+  if (!contexts_exist()) g_contexts_exist.store(true, std::memory_order_relaxed);
+}
+
 class ContextState {
  public:
-  ContextState() noexcept = default;
-  explicit ContextState(std::shared_ptr<const VarsMap> vars) noexcept : vars_(std::move(vars)) {}
+  ContextState() noexcept { note_context_made(); }
+  explicit ContextState(std::shared_ptr<const VarsMap> vars) noexcept : vars_(std::move(vars)) {
+    note_context_made();
+  }
   ContextState(const ContextState&) = delete;
   ContextState& operator=(const ContextState&) = delete;
 
@@ -93,6 +111,7 @@ ContextState* current_context_for_write();
 /// copy_context()), or null when the current context is empty.
 ContextState* copy_current_context_slow();
 inline ContextState* copy_current_context() {
+  if (!contexts_exist()) return nullptr;
   ContextState* c = tls_context.current;
   if (c == nullptr || c->empty()) return nullptr;
   return copy_current_context_slow();
@@ -106,13 +125,21 @@ std::string context_repr(const ContextState* state);
 /// RuntimeError("cannot enter context: ... is already entered").
 [[noreturn]] void throw_already_entered(const ContextState* state);
 
+/// Leaves the context a step entered on its first write (the lazy path of
+/// current_context_for_write()), if it did.
+void leave_lazily_entered(ContextState** slot) noexcept;
+
 /// Runs the rest of a scope in the context of `slot` (a task's step, a
 /// handle's callback): a null slot is an empty context whose object is made
 /// in the slot on first write. A context already entered (a task eagerly
-/// started in its creator's own context) is used as it is.
+/// started in its creator's own context) is used as it is. While no context
+/// object exists in the process, it does nothing (see the top of the file).
 class ContextSwitch {
  public:
-  explicit ContextSwitch(ContextState*& slot) noexcept : saved_(tls_context) {
+  explicit ContextSwitch(ContextState*& slot) noexcept : slot_(&slot) {
+    if (!contexts_exist()) return;  // then the slot is null too
+    switched_ = true;
+    saved_ = tls_context;
     ContextState* c = slot;
     if (c != nullptr && !c->try_enter()) borrowed_ = c;
     tls_context.current = c;
@@ -121,12 +148,19 @@ class ContextSwitch {
   ContextSwitch(const ContextSwitch&) = delete;
   ContextSwitch& operator=(const ContextSwitch&) = delete;
   ~ContextSwitch() {
+    if (!switched_) {
+      // A variable set during the step made the first context: leave it.
+      if (contexts_exist()) leave_lazily_entered(slot_);
+      return;
+    }
     ContextState* c = tls_context.current;
     if (c != nullptr && c != borrowed_) c->leave();
     tls_context = saved_;
   }
 
  private:
+  ContextState** slot_;
+  bool switched_ = false;
   ContextTls saved_;
   ContextState* borrowed_ = nullptr;
 };

@@ -39,6 +39,7 @@
 #include <utility>
 
 #include "asyncio/backend.hpp"
+#include "asyncio/detail/transport_caps.hpp"
 #include "asyncio/futures.hpp"
 #include "asyncio/handles.hpp"
 #include "asyncio/protocols.hpp"
@@ -50,7 +51,10 @@ class Server;
 
 namespace asyncio::detail {
 
-class SocketTransport final : public Transport, private StreamSocketEvents, private Runnable {
+class SocketTransport final : public Transport,
+                              public TlsCapableTransport,
+                              private StreamSocketEvents,
+                              private Runnable {
   struct Private {};
 
  public:
@@ -96,6 +100,19 @@ class SocketTransport final : public Transport, private StreamSocketEvents, priv
   /// The loop the transport belongs to.
   EventLoop& loop() const noexcept { return *loop_; }
 
+  // TlsCapableTransport: Python's _SelectorTransport._force_close
+  void force_close(std::exception_ptr exc) override;
+  // sendfile() (library use). Python: _make_empty_waiter,
+  // _reset_empty_waiter, _protocol_paused, _sock.fileno().
+  /// A future done once the write buffer is empty (failing with ENOTCONN
+  /// "Connection is closed by peer" if the connection is lost first);
+  /// write() raises RuntimeError until reset_empty_waiter().
+  Future<void> make_empty_waiter();
+  void reset_empty_waiter() noexcept { empty_waiter_.reset(); }
+  bool protocol_paused() const noexcept { return protocol_paused_; }
+  /// The socket's descriptor (-1 once closed).
+  int socket_fd() const noexcept;
+
  private:
   enum : unsigned {
     kRead = 1,            // bytes wait in the read buffer
@@ -132,7 +149,6 @@ class SocketTransport final : public Transport, private StreamSocketEvents, priv
   void maybe_pause_protocol();
   void maybe_resume_protocol();
   void fatal_error(std::exception_ptr exc, const char* message);
-  void force_close(std::exception_ptr exc);
   void call_connection_lost(std::exception_ptr exc);
   void release_self() noexcept;
   std::exception_ptr os_error(std::error_code error) const;
@@ -149,6 +165,8 @@ class SocketTransport final : public Transport, private StreamSocketEvents, priv
   // Reading.
   char* chunk_ = nullptr;  // Protocol: the read chunk (from the pool)
   std::size_t rlen_ = 0;   // bytes read and not yet delivered
+  std::span<char> lent_{};  // BufferedProtocol: the buffer get_buffer() gave
+  std::string carry_;      // bytes read for a protocol replaced before they were delivered
   std::error_code read_error_{};
   std::exception_ptr get_buffer_error_;
 
@@ -170,6 +188,7 @@ class SocketTransport final : public Transport, private StreamSocketEvents, priv
   bool queued_ = false;
   bool running_ = false;
   bool release_deferred_ = false;
+  std::optional<Future<void>> empty_waiter_;  // set while sendfile() runs
 };
 
 }  // namespace asyncio::detail

@@ -126,6 +126,11 @@ class TaskBase : public FutureBase {
   static constexpr std::uint8_t kMustCancel = 1;
   static constexpr std::uint8_t kStarted = 2;
   static constexpr std::uint8_t kRegistered = 4;
+  // Task.cancel() cancelled what the task waits for: the wake-up raises
+  // CancelledError with that request's message by itself. A later cancel()
+  // before the task runs only counts (Python: fut_waiter.cancel() fails,
+  // and __step keeps the CancelledError it is given over _cancel_message).
+  static constexpr std::uint8_t kWakeCancels = 8;
 
   class WaitNode final : public DoneCallback {
    public:
