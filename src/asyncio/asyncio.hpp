@@ -12,6 +12,7 @@
 #include "asyncio/gather.hpp"
 #include "asyncio/graph.hpp"
 #include "asyncio/handles.hpp"
+#include "asyncio/inspect.hpp"
 #include "asyncio/locks.hpp"
 #include "asyncio/log.hpp"
 #include "asyncio/platform.hpp"

@@ -6,6 +6,7 @@
 
 #include "asyncio/detail/fd_table.hpp"
 #include "asyncio/detail/loop_registry.hpp"
+#include "asyncio/inspect.hpp"
 #include "asyncio/detail/repr.hpp"
 #include "asyncio/events.hpp"
 #include "asyncio/exception_context.hpp"
@@ -101,6 +102,7 @@ EventLoop::EventLoop(std::unique_ptr<Backend> backend) : backend_(std::move(back
   debug_ = debug_from_environment();
   backend_->attach(*this);
   detail::register_loop(this);
+  detail::inspect_from_environment();
 }
 
 EventLoop::~EventLoop() {

@@ -63,6 +63,14 @@ bool loop_is_alive(EventLoop* loop) noexcept {
   return std::find(loops.begin(), loops.end(), loop) != loops.end();
 }
 
+std::vector<std::shared_ptr<EventLoop>> live_loops() {
+  std::vector<std::shared_ptr<EventLoop>> out;
+  std::lock_guard<std::mutex> lock(g_registry_mutex);
+  for (EventLoop* loop : registry())
+    if (std::shared_ptr<EventLoop> owned = loop->weak_from_this().lock()) out.push_back(std::move(owned));
+  return out;
+}
+
 }  // namespace detail
 
 double Backend::time() const noexcept {

@@ -5,12 +5,18 @@
 // report then goes to the logger instead of the dead loop's handler.
 #pragma once
 
+#include <memory>
+#include <vector>
+
 namespace asyncio {
 class EventLoop;
 namespace detail {
 void register_loop(EventLoop* loop);
 void unregister_loop(EventLoop* loop) noexcept;
 bool loop_is_alive(EventLoop* loop) noexcept;
+/// Every live loop owned by a std::shared_ptr (what new_event_loop() makes),
+/// kept alive by the returned pointers (the inspector's list).
+std::vector<std::shared_ptr<EventLoop>> live_loops();
 /// True in the thread that initialized the library (the main thread).
 bool is_main_thread() noexcept;
 }  // namespace detail
