@@ -313,3 +313,71 @@ TEST_CASE("the logger drops records below its level and hands the rest to the si
   CHECK(log.records[1].first == asyncio::LogLevel::debug);
   CHECK(asyncio::level_name(asyncio::LogLevel::warning) == "WARNING");
 }
+
+TEST_CASE("debug mode: a slow callback is logged with the handle's repr, as CPython words it", "[dev]") {
+  LoopFixture f;
+  test::LogCapture log;
+  f.loop->set_debug(true);
+  f.loop->slow_callback_duration = 0.01;
+  f.loop->call_soon([] { std::this_thread::sleep_for(30ms); });
+  f.loop->call_soon([&] { f.loop->stop(); });
+  f.loop->run_forever();
+  int slow = 0;
+  for (const auto& r : log.records) {
+    // Python: logger.warning('Executing %s took %.3f seconds', handle, dt)
+    if (r.second.rfind("Executing <Handle ", 0) == 0 && contains(r.second, " took ") &&
+        r.second.compare(r.second.size() - 8, 8, " seconds") == 0) {
+      CHECK(r.first == asyncio::LogLevel::warning);
+      ++slow;
+    }
+  }
+  CHECK(slow == 1);
+}
+
+TEST_CASE("debug mode: call_soon and call_later from another thread raise CPython's RuntimeError", "[dev][threads]") {
+  LoopFixture f;
+  f.loop->set_debug(true);
+  std::vector<std::string> messages;
+  f.loop->call_soon([&] {
+    std::thread other([&] {
+      try {
+        (void)f.loop->call_soon([] {});
+      } catch (const asyncio::RuntimeError& e) {
+        messages.push_back(e.what());
+      }
+      try {
+        (void)f.loop->call_later(1.0, [] {});
+      } catch (const asyncio::RuntimeError& e) {
+        messages.push_back(e.what());
+      }
+    });
+    other.join();
+    f.loop->stop();
+  });
+  f.loop->run_forever();
+  REQUIRE(messages.size() == 2);
+  for (const std::string& m : messages)
+    CHECK(m == "Non-thread-safe operation invoked on an event loop other than the current one");
+}
+
+namespace {
+struct QuietSubprocessProtocol : asyncio::SubprocessProtocol {};
+}  // namespace
+
+TEST_CASE("debug mode: a subprocess transport left open when its loop closes is reported", "[dev][subprocess]") {
+  test::LogCapture log;
+  {
+    LoopFixture f;
+    f.loop->set_debug(true);
+    auto body = [](asyncio::EventLoop& loop) -> Coro<> {
+      auto factory = [] { return std::make_shared<QuietSubprocessProtocol>(); };
+      auto started = loop.subprocess_exec(factory, {"sleep", "5"});
+      auto pair = co_await std::move(started);
+      co_await asyncio::sleep(0);
+      (void)pair;  // never closed
+    };
+    f.loop->run_until_complete(body(*f.loop));
+    f.loop->close();
+  }
+  CHECK(log.contains("unclosed transport <"));
+}
