@@ -381,3 +381,34 @@ TEST_CASE("debug mode: a subprocess transport left open when its loop closes is 
   }
   CHECK(log.contains("unclosed transport <"));
 }
+
+TEST_CASE("debug mode: a server still serving when its loop closes is reported", "[dev][net]") {
+  test::LogCapture log;
+  {
+    LoopFixture f;
+    f.loop->set_debug(true);
+    auto body = [](asyncio::EventLoop& loop) -> Coro<> {
+      auto factory = [] { return std::make_shared<QuietProtocol>(); };
+      auto made = loop.create_server(factory, "127.0.0.1", 0);
+      auto server = co_await std::move(made);
+      (void)server;  // never closed
+    };
+    f.loop->run_until_complete(body(*f.loop));
+    f.loop->close();
+  }
+  CHECK(log.contains("ResourceWarning: unclosed <Server sockets=(<asyncio.TransportSocket"));
+  // Without debug mode: nothing.
+  test::LogCapture quiet;
+  {
+    LoopFixture f;
+    auto body = [](asyncio::EventLoop& loop) -> Coro<> {
+      auto factory = [] { return std::make_shared<QuietProtocol>(); };
+      auto made = loop.create_server(factory, "127.0.0.1", 0);
+      auto server = co_await std::move(made);
+      (void)server;
+    };
+    f.loop->run_until_complete(body(*f.loop));
+    f.loop->close();
+  }
+  CHECK_FALSE(quiet.contains("unclosed"));
+}
