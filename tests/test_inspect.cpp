@@ -68,9 +68,8 @@ Coro<> awaits_task(std::shared_ptr<asyncio::Task<>> other, asyncio::Future<> rea
 class GraphThread {
  public:
   explicit GraphThread(bool with_cycle) {
-    std::promise<void> started;
-    auto started_f = started.get_future();
-    thread_ = std::thread([this, with_cycle, &started] { body(with_cycle, started); });
+    auto started_f = started_.get_future();
+    thread_ = std::thread([this, with_cycle] { body(with_cycle, started_); });
     started_f.wait();
   }
   ~GraphThread() { stop(); }
@@ -114,6 +113,7 @@ class GraphThread {
     loop.close();
   }
 
+  std::promise<void> started_;  // a member: set_value() may still run when wait() returns
   std::thread thread_;
   std::shared_ptr<asyncio::EventLoop> loop_;
   std::optional<asyncio::Future<>> release_;  // made on the loop's thread

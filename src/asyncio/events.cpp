@@ -39,6 +39,12 @@ std::vector<EventLoop*>& registry() {
   static std::vector<EventLoop*> loops;
   return loops;
 }
+// The registered loops a std::shared_ptr owns (their weak_from_this() is
+// set): the inspector's list. Guarded by g_registry_mutex.
+std::vector<EventLoop*>& shared_registry() {
+  static std::vector<EventLoop*> loops;
+  return loops;
+}
 
 }  // namespace
 
@@ -55,6 +61,13 @@ void unregister_loop(EventLoop* loop) noexcept {
   std::lock_guard<std::mutex> lock(g_registry_mutex);
   auto& loops = registry();
   loops.erase(std::remove(loops.begin(), loops.end(), loop), loops.end());
+  auto& shared = shared_registry();
+  shared.erase(std::remove(shared.begin(), shared.end(), loop), shared.end());
+}
+
+void note_loop_shared(EventLoop* loop) {
+  std::lock_guard<std::mutex> lock(g_registry_mutex);
+  shared_registry().push_back(loop);
 }
 
 bool loop_is_alive(EventLoop* loop) noexcept {
@@ -66,7 +79,7 @@ bool loop_is_alive(EventLoop* loop) noexcept {
 std::vector<std::shared_ptr<EventLoop>> live_loops() {
   std::vector<std::shared_ptr<EventLoop>> out;
   std::lock_guard<std::mutex> lock(g_registry_mutex);
-  for (EventLoop* loop : registry())
+  for (EventLoop* loop : shared_registry())
     if (std::shared_ptr<EventLoop> owned = loop->weak_from_this().lock()) out.push_back(std::move(owned));
   return out;
 }
@@ -104,7 +117,9 @@ void DefaultEventLoopPolicy::set_event_loop(std::shared_ptr<EventLoop> loop) {
 }
 
 std::shared_ptr<EventLoop> DefaultEventLoopPolicy::new_event_loop() {
-  return std::make_shared<EventLoop>(make_default_backend());
+  auto loop = std::make_shared<EventLoop>(make_default_backend());
+  detail::note_loop_shared(loop.get());
+  return loop;
 }
 
 AbstractEventLoopPolicy& get_event_loop_policy() {

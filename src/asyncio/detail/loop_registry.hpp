@@ -14,8 +14,11 @@ namespace detail {
 void register_loop(EventLoop* loop);
 void unregister_loop(EventLoop* loop) noexcept;
 bool loop_is_alive(EventLoop* loop) noexcept;
-/// Every live loop owned by a std::shared_ptr (what new_event_loop() makes),
-/// kept alive by the returned pointers (the inspector's list).
+/// Records that a std::shared_ptr owns `loop` (call once it does, so that
+/// its weak_from_this() is set before another thread reads it).
+void note_loop_shared(EventLoop* loop);
+/// Every live loop noted shared (what new_event_loop() makes), kept alive by
+/// the returned pointers (the inspector's list).
 std::vector<std::shared_ptr<EventLoop>> live_loops();
 /// True in the thread that initialized the library (the main thread).
 bool is_main_thread() noexcept;
