@@ -117,6 +117,32 @@ else()
   list(APPEND ASYNCIO_OS_SOURCES ${PROJECT_SOURCE_DIR}/src/asyncio/detail/no_socket.cpp)
 endif()
 
+# The inspector (asyncio::inspect, the asyncio-ps tool): POSIX with threads,
+# on libuv's backend, with nlohmann_json's header (Debian:
+# nlohmann-json3-dev); elsewhere its functions raise NotImplementedError.
+set(ASYNCIO_HAS_INSPECT OFF)
+if(ASYNCIO_BACKEND STREQUAL "uv" AND ASYNCIO_OS STREQUAL "posix" AND ASYNCIO_PLATFORM_HAS_THREADS)
+  # Header-only and architecture-independent: cross builds use the build
+  # machine's copy, through a directory holding only it (never all of
+  # /usr/include, whose C headers are the build machine's).
+  find_path(ASYNCIO_NLOHMANN_JSON_DIR nlohmann/json.hpp NO_CMAKE_FIND_ROOT_PATH)
+  if(ASYNCIO_NLOHMANN_JSON_DIR)
+    set(ASYNCIO_JSON_INCLUDE ${PROJECT_BINARY_DIR}/json_include)
+    file(MAKE_DIRECTORY ${ASYNCIO_JSON_INCLUDE})
+    if(NOT EXISTS ${ASYNCIO_JSON_INCLUDE}/nlohmann)
+      file(CREATE_LINK ${ASYNCIO_NLOHMANN_JSON_DIR}/nlohmann ${ASYNCIO_JSON_INCLUDE}/nlohmann SYMBOLIC)
+    endif()
+    set(ASYNCIO_HAS_INSPECT ON)
+  endif()
+endif()
+if(ASYNCIO_HAS_INSPECT)
+  list(APPEND ASYNCIO_OS_SOURCES ${PROJECT_SOURCE_DIR}/src/asyncio/inspect_posix.cpp)
+  set_source_files_properties(${PROJECT_SOURCE_DIR}/src/asyncio/inspect_posix.cpp
+    PROPERTIES INCLUDE_DIRECTORIES ${ASYNCIO_JSON_INCLUDE})
+else()
+  list(APPEND ASYNCIO_OS_SOURCES ${PROJECT_SOURCE_DIR}/src/asyncio/inspect_none.cpp)
+endif()
+
 set(ASYNCIO_BACKEND_DEFINITIONS
   ASYNCIO_PLATFORM_NAME="${ASYNCIO_PLATFORM_NAME}"
   ASYNCIO_PLATFORM_AVAILABLE=${ASYNCIO_PLATFORM_AVAILABLE}

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "asyncio/backend.hpp"
+#include "asyncio/contextvars.hpp"
 #include "asyncio/coroutines.hpp"
 #include "asyncio/eager.hpp"
 #include "asyncio/events.hpp"
@@ -11,6 +12,7 @@
 #include "asyncio/gather.hpp"
 #include "asyncio/graph.hpp"
 #include "asyncio/handles.hpp"
+#include "asyncio/inspect.hpp"
 #include "asyncio/locks.hpp"
 #include "asyncio/log.hpp"
 #include "asyncio/platform.hpp"

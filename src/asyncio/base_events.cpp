@@ -6,6 +6,7 @@
 
 #include "asyncio/detail/fd_table.hpp"
 #include "asyncio/detail/loop_registry.hpp"
+#include "asyncio/inspect.hpp"
 #include "asyncio/detail/repr.hpp"
 #include "asyncio/events.hpp"
 #include "asyncio/exception_context.hpp"
@@ -87,9 +88,21 @@ EventLoop::EventLoop(std::unique_ptr<Backend> backend) : backend_(std::move(back
   debug_ = debug_from_environment();
   backend_->attach(*this);
   detail::register_loop(this);
+  detail::inspect_from_environment();
 }
 
 EventLoop::~EventLoop() {
+  if (!is_closed() && debug_) {
+    // Python: BaseEventLoop.__del__ warns (ResourceWarning, shown in
+    // development mode) and closes the loop.
+    try {
+      std::string msg = "ResourceWarning: unclosed event loop <EventLoop running=" +
+                        std::string(running_ ? "True" : "False") + " closed=False debug=True>";
+      if (created_at) msg += "\n" + detail::source_traceback_repr(*created_at);
+      logger().warning(msg);
+    } catch (...) {
+    }
+  }
   if (!is_closed() && !running_) {
     try {
       close();
@@ -181,6 +194,8 @@ void EventLoop::close() {
         ExceptionContext context;
         context.message = "Task was destroyed but it is pending!";
         context.task = task;
+        if (const detail::SourceLocation* where = t->created_at())
+          context.extra.emplace_back("source_traceback", detail::source_traceback_repr(*where));
         call_exception_handler(context);
       }
       t->destroy_pending_coroutine();
@@ -379,9 +394,19 @@ void EventLoop::run_once(double max_wait) {
     run_ready(ntodo);
 }
 
+namespace {
+// Clears EventLoop::running_entry_ however the run of the ready entries ends.
+struct ClearRunningEntry {
+  detail::ReadyQueue::Entry& entry;
+  ~ClearRunningEntry() { entry = 0; }
+};
+}  // namespace
+
 void EventLoop::run_ready(std::size_t ntodo) {
+  ClearRunningEntry clear{running_entry_};
   for (; ntodo > 0; --ntodo) {
     detail::ReadyQueue::Entry e = ready_.pop();
+    running_entry_ = e;  // for a context variable's first set() (contextvars.cpp)
     if (detail::ReadyQueue::is_task(e))
       detail::ReadyQueue::as_task(e)->step();
     else
@@ -390,6 +415,7 @@ void EventLoop::run_ready(std::size_t ntodo) {
 }
 
 void EventLoop::run_ready_debug(std::size_t ntodo) {
+  ClearRunningEntry clear{running_entry_};
   for (; ntodo > 0; --ntodo) {
     detail::ReadyQueue::Entry e = ready_.pop();
     std::string what;
@@ -398,6 +424,7 @@ void EventLoop::run_ready_debug(std::size_t ntodo) {
     else
       what = detail::ReadyQueue::as_runnable(e)->describe();
     const double t0 = time();
+    running_entry_ = e;
     if (detail::ReadyQueue::is_task(e))
       detail::ReadyQueue::as_task(e)->step();
     else

@@ -44,6 +44,12 @@ std::vector<RegisteredLoop>& registry() {
   static std::vector<RegisteredLoop> loops;
   return loops;
 }
+// The registered loops a std::shared_ptr owns (their weak_from_this() is
+// set): the inspector's list. Guarded by g_registry_mutex.
+std::vector<EventLoop*>& shared_registry() {
+  static std::vector<EventLoop*> loops;
+  return loops;
+}
 
 }  // namespace
 
@@ -61,6 +67,13 @@ void unregister_loop(EventLoop* loop) noexcept {
   auto& loops = registry();
   loops.erase(std::remove_if(loops.begin(), loops.end(), [loop](const RegisteredLoop& r) { return r.loop == loop; }),
               loops.end());
+  auto& shared = shared_registry();
+  shared.erase(std::remove(shared.begin(), shared.end(), loop), shared.end());
+}
+
+void note_loop_shared(EventLoop* loop) {
+  std::lock_guard<std::mutex> lock(g_registry_mutex);
+  shared_registry().push_back(loop);
 }
 
 std::uint64_t loop_identity(EventLoop* loop) noexcept {
@@ -75,6 +88,14 @@ bool loop_is_alive(EventLoop* loop, std::uint64_t identity) noexcept {
   const auto& loops = registry();
   return std::any_of(loops.begin(), loops.end(),
                      [&](const RegisteredLoop& r) { return r.loop == loop && r.identity == identity; });
+}
+
+std::vector<std::shared_ptr<EventLoop>> live_loops() {
+  std::vector<std::shared_ptr<EventLoop>> out;
+  std::lock_guard<std::mutex> lock(g_registry_mutex);
+  for (EventLoop* loop : shared_registry())
+    if (std::shared_ptr<EventLoop> owned = loop->weak_from_this().lock()) out.push_back(std::move(owned));
+  return out;
 }
 
 }  // namespace detail
@@ -110,7 +131,9 @@ void DefaultEventLoopPolicy::set_event_loop(std::shared_ptr<EventLoop> loop) {
 }
 
 std::shared_ptr<EventLoop> DefaultEventLoopPolicy::new_event_loop() {
-  return std::make_shared<EventLoop>(make_default_backend());
+  auto loop = std::make_shared<EventLoop>(make_default_backend());
+  detail::note_loop_shared(loop.get());
+  return loop;
 }
 
 AbstractEventLoopPolicy& get_event_loop_policy() {
@@ -141,6 +164,10 @@ EventLoop& get_event_loop() {
 
 void set_event_loop(std::shared_ptr<EventLoop> loop) { get_event_loop_policy().set_event_loop(std::move(loop)); }
 
-std::shared_ptr<EventLoop> new_event_loop() { return get_event_loop_policy().new_event_loop(); }
+std::shared_ptr<EventLoop> new_event_loop(detail::SourceLocation where) {
+  std::shared_ptr<EventLoop> loop = get_event_loop_policy().new_event_loop();
+  if (loop && !loop->created_at) loop->created_at = where;
+  return loop;
+}
 
 }  // namespace asyncio

@@ -30,7 +30,9 @@
 #include <vector>
 
 #include "asyncio/backend.hpp"
+#include "asyncio/contextvars.hpp"
 #include "asyncio/detail/ready_queue.hpp"
+#include "asyncio/detail/source_location.hpp"
 #include "asyncio/detail/timer_heap.hpp"
 #include "asyncio/exceptions.hpp"
 #include "asyncio/handles.hpp"
@@ -75,9 +77,20 @@ class VirtualClock;
 struct TaskOptions {
   /// The task's name; "Task-<n>" when not given.
   std::optional<std::string> name{};
+  /// The context every step of the task runs in; std::nullopt: a copy of
+  /// the current context (Python 3.11+).
+  std::optional<Context> context{};
   /// Run the coroutine's first step inside create_task() (Python 3.12+);
   /// std::nullopt uses the loop's task factory default (not eager).
   std::optional<bool> eager_start{};
+};
+
+/// Options of call_soon(), call_later(), call_at() and call_soon_threadsafe().
+/// Python: their context= keyword argument
+struct CallbackOptions {
+  /// The context the callback runs in; std::nullopt: a copy of the current
+  /// context, taken when the callback is scheduled.
+  std::optional<Context> context{};
 };
 
 /// Makes the protocol of a new connection: create_server() calls it once per
@@ -344,7 +357,20 @@ class EventLoop : public std::enable_shared_from_this<EventLoop> {
     check_open_for_scheduling();
     detail::HandleNode* node =
         detail::make_handle<detail::HandleNode::Kind::soon>(this, std::forward<F>(f), std::forward<Args>(args)...);
+    node->set_context(detail::copy_current_context());
     node->add_ref();  // the returned Handle's reference; the queue keeps the first
+    ready_.push(detail::ReadyQueue::entry(node));
+    return Handle(node);
+  }
+  /// call_soon() running `f` in `options.context`.
+  /// Python: loop.call_soon(callback, *args, context=ctx)
+  template <class F, class... Args>
+  Handle call_soon(CallbackOptions options, F&& f, Args&&... args) {
+    check_open_for_scheduling();
+    detail::HandleNode* node =
+        detail::make_handle<detail::HandleNode::Kind::soon>(this, std::forward<F>(f), std::forward<Args>(args)...);
+    node->set_context(context_for(options));
+    node->add_ref();
     ready_.push(detail::ReadyQueue::entry(node));
     return Handle(node);
   }
@@ -356,8 +382,20 @@ class EventLoop : public std::enable_shared_from_this<EventLoop> {
   Handle call_soon_threadsafe(F&& f, Args&&... args) {
     detail::HandleNode* node = detail::make_handle<detail::HandleNode::Kind::threadsafe>(
         this, std::forward<F>(f), std::forward<Args>(args)...);
+    node->set_context(detail::copy_current_context());
     node->add_ref();
     push_threadsafe(node);  // releases both references and throws if closed
+    return Handle(node);
+  }
+  /// call_soon_threadsafe() running `f` in `options.context`.
+  /// Python: loop.call_soon_threadsafe(callback, *args, context=ctx)
+  template <class F, class... Args>
+  Handle call_soon_threadsafe(CallbackOptions options, F&& f, Args&&... args) {
+    detail::HandleNode* node = detail::make_handle<detail::HandleNode::Kind::threadsafe>(
+        this, std::forward<F>(f), std::forward<Args>(args)...);
+    node->set_context(context_for(options));
+    node->add_ref();
+    push_threadsafe(node);
     return Handle(node);
   }
 
@@ -378,7 +416,35 @@ class EventLoop : public std::enable_shared_from_this<EventLoop> {
   /// ValueError if `when` is NaN. Python: loop.call_at()
   template <class F, class... Args>
   TimerHandle call_at(double when, F&& f, Args&&... args) {
-    return TimerHandle(add_timer(when, std::forward<F>(f), std::forward<Args>(args)...));
+    detail::HandleNode* node = add_timer(when, std::forward<F>(f), std::forward<Args>(args)...);
+    node->set_context(detail::copy_current_context());
+    return TimerHandle(node);
+  }
+  /// call_later() running `f` in `options.context`.
+  /// Python: loop.call_later(delay, callback, *args, context=ctx)
+  template <class Rep, class Period, class F, class... Args>
+  TimerHandle call_later(std::chrono::duration<Rep, Period> delay, CallbackOptions options, F&& f, Args&&... args) {
+    return call_at(time() + std::chrono::duration<double>(delay).count(), std::move(options), std::forward<F>(f),
+                   std::forward<Args>(args)...);
+  }
+  template <class F, class... Args>
+  TimerHandle call_later(double delay, CallbackOptions options, F&& f, Args&&... args) {
+    return call_at(time() + delay, std::move(options), std::forward<F>(f), std::forward<Args>(args)...);
+  }
+  /// call_at() running `f` in `options.context`.
+  /// Python: loop.call_at(when, callback, *args, context=ctx)
+  template <class F, class... Args>
+  TimerHandle call_at(double when, CallbackOptions options, F&& f, Args&&... args) {
+    detail::ContextState* context = context_for(options);
+    detail::HandleNode* node = nullptr;
+    try {
+      node = add_timer(when, std::forward<F>(f), std::forward<Args>(args)...);
+    } catch (...) {
+      if (context) context->release();
+      throw;
+    }
+    node->set_context(context);
+    return TimerHandle(node);
   }
 
   /// The loop's monotonic clock, in seconds (a virtual-time loop's own
@@ -389,15 +455,18 @@ class EventLoop : public std::enable_shared_from_this<EventLoop> {
 
   // ---- Futures and tasks ----
 
-  /// A new pending future attached to this loop. Python: loop.create_future()
+  /// A new pending future attached to this loop (in debug mode it records
+  /// where it was created). Python: loop.create_future()
   template <class T = void>
-  Future<T> create_future();
+  Future<T> create_future(detail::SourceLocation where = detail::SourceLocation::current());
 
   /// Wraps `coro` in a task scheduled to start on the next iteration (or at
   /// once, if eager). RuntimeError if the loop is closed.
   /// Python: loop.create_task(coro, *, name=None, eager_start=None)
+  /// In debug mode the task records where it was created (`where`).
   template <class T>
-  Task<T> create_task(Coro<T> coro, const TaskOptions& options = {});
+  Task<T> create_task(Coro<T> coro, const TaskOptions& options = {},
+                      detail::SourceLocation where = detail::SourceLocation::current());
 
   /// Sets the factory create_task() uses; nullptr restores the default.
   /// Python: loop.set_task_factory()
@@ -447,6 +516,9 @@ class EventLoop : public std::enable_shared_from_this<EventLoop> {
   /// In debug mode, callbacks running longer than this many seconds are
   /// logged. Python: loop.slow_callback_duration
   double slow_callback_duration = 0.1;
+  /// Where new_event_loop() made this loop, if it did: named when a loop
+  /// is destroyed unclosed in debug mode.
+  std::optional<detail::SourceLocation> created_at{};
 
   // ---- Unix signals ----
 
@@ -766,6 +838,8 @@ class EventLoop : public std::enable_shared_from_this<EventLoop> {
   void register_task(detail::TaskBase* task) noexcept;
   void unregister_task(detail::TaskBase* task) noexcept;
   std::vector<AnyTask> pending_tasks() const;
+  /// The context slot of the task step or callback running now, or null.
+  detail::ContextState** running_context_slot() const noexcept;  // contextvars.cpp
   void note_timer_cancelled() noexcept { ++timer_cancelled_count_; }
   std::size_t scheduled_timer_count() const noexcept { return timers_.size(); }
   /// The deadline of the earliest scheduled timer (cancelled ones included
@@ -782,6 +856,13 @@ class EventLoop : public std::enable_shared_from_this<EventLoop> {
   /// RuntimeError unless the loop can start running in this thread.
   void check_runnable() const;
   [[noreturn]] static void throw_closed();
+  /// The context a callback scheduled with `options` runs in: a reference
+  /// for the handle (null: an empty context).
+  static detail::ContextState* context_for(const CallbackOptions& options) {
+    if (!options.context) return detail::copy_current_context();
+    options.context->state()->add_ref();
+    return options.context->state();
+  }
 
   /// A result is due from another thread (an executor job, a DNS lookup):
   /// a virtual clock must not jump ahead of it. Counted; release once each.
@@ -816,6 +897,7 @@ class EventLoop : public std::enable_shared_from_this<EventLoop> {
   detail::TimerHeap timers_;
   std::size_t timer_cancelled_count_ = 0;
   detail::TaskBase* current_task_ = nullptr;
+  detail::ReadyQueue::Entry running_entry_ = 0;  // what run_ready() runs now, 0 between entries
   detail::TaskBase* tasks_head_ = nullptr;  // pending tasks (intrusive list)
   std::unique_ptr<Backend> backend_;
   ExceptionHandler exception_handler_;
@@ -856,9 +938,10 @@ EventLoop& get_event_loop();
 /// Python: asyncio.set_event_loop()
 void set_event_loop(std::shared_ptr<EventLoop> loop);
 
-/// A new loop on the platform's default backend (not made current).
-/// Python: asyncio.new_event_loop()
-std::shared_ptr<EventLoop> new_event_loop();
+/// A new loop on the platform's default backend (not made current); it
+/// remembers `where` it was created for the debug-mode "unclosed event
+/// loop" report. Python: asyncio.new_event_loop()
+std::shared_ptr<EventLoop> new_event_loop(detail::SourceLocation where = detail::SourceLocation::current());
 
 /// Decides what get_event_loop(), set_event_loop() and new_event_loop() do.
 /// Python: asyncio.AbstractEventLoopPolicy (deprecated since 3.14, like the

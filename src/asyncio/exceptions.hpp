@@ -99,6 +99,19 @@ class TypeError : public std::invalid_argument {
   using std::invalid_argument::invalid_argument;
 };
 
+/// A key or variable has no value (ContextVar::get() without a default).
+/// Python: LookupError
+class LookupError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// A mapping has no such key (Context::operator[]). Python: KeyError
+class KeyError : public LookupError {
+ public:
+  using LookupError::LookupError;
+};
+
 /// The operation exceeded its deadline. A std::system_error carrying ETIMEDOUT,
 /// since Python's TimeoutError is an OSError.
 /// Python: TimeoutError (asyncio.TimeoutError is an alias)

@@ -56,6 +56,8 @@ void FutureBase::last_release() noexcept {
       context.message = std::string(class_name()) + " exception was never retrieved";
       context.exception = extras_->exception;
       context.future = AnyFuture(this, /*retain=*/true);
+      if (const detail::SourceLocation* where = created_at())
+        context.extra.emplace_back("source_traceback", source_traceback_repr(*where));
       if (loop_is_alive(loop_, extras_->loop_identity)) {
         loop_->call_exception_handler(context);
       } else {
@@ -211,6 +213,19 @@ std::string FutureBase::state_repr() const {
   return "finished result=" + result_repr();
 }
 
-std::string FutureBase::repr() const { return "<Future " + state_repr() + ">"; }
+std::string FutureBase::repr() const { return "<Future " + state_repr() + created_at_repr() + ">"; }
+
+std::string FutureBase::created_at_repr() const {
+  // Python: base_futures._future_repr_info, "created at file:line".
+  const detail::SourceLocation* where = created_at();
+  if (where == nullptr) return {};
+  return std::string(" created at ") + where->file_name() + ":" + std::to_string(where->line_number());
+}
+
+std::string source_traceback_repr(const detail::SourceLocation& where) {
+  // Python: the 'source_traceback' entry default_exception_handler logs.
+  return std::string("Object created at (most recent call last):\n  File \"") + where.file_name() + "\", line " +
+         std::to_string(where.line_number()) + ", in " + where.function_name();
+}
 
 }  // namespace asyncio::detail

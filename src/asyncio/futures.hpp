@@ -344,8 +344,10 @@ constexpr bool isfuture(const X&) noexcept {
 }
 
 template <class T>
-Future<T> EventLoop::create_future() {
-  return Future<T>(*this);
+Future<T> EventLoop::create_future(detail::SourceLocation where) {
+  Future<T> future(*this);
+  if (debug_) future.state_ptr()->set_created_at(where);
+  return future;
 }
 
 }  // namespace asyncio

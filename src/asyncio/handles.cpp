@@ -81,3 +81,14 @@ std::string HandleNode::repr() const {
 std::string HandleNode::describe() const { return repr(); }
 
 }  // namespace asyncio::detail
+
+namespace asyncio {
+
+Context Handle::get_context() const {
+  if (node_ == nullptr) throw RuntimeError("an empty Handle has no context");
+  detail::ContextState& state = detail::materialize_slot(node_->context_slot());
+  state.add_ref();
+  return Context(&state);
+}
+
+}  // namespace asyncio

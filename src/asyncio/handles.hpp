@@ -17,6 +17,8 @@
 #include <typeinfo>
 #include <utility>
 
+#include "asyncio/contextvars.hpp"
+#include "asyncio/detail/context_state.hpp"
 #include "asyncio/detail/demangle.hpp"
 #include "asyncio/detail/pool.hpp"
 
@@ -55,7 +57,9 @@ class HandleNode : public Runnable, public Pooled {
   HandleNode(EventLoop* loop, Kind kind) noexcept : loop_(loop), kind_(kind) {}
   HandleNode(const HandleNode&) = delete;
   HandleNode& operator=(const HandleNode&) = delete;
-  virtual ~HandleNode() = default;
+  virtual ~HandleNode() {
+    if (context_) context_->release();
+  }
 
   // Invariant: only threadsafe nodes are shared between threads, so only
   // they pay for atomic read-modify-write reference counting.
@@ -85,6 +89,11 @@ class HandleNode : public Runnable, public Pooled {
   void set_when(double when) noexcept { when_ = when; }
   bool scheduled() const noexcept { return scheduled_; }
   void set_scheduled(bool s) noexcept { scheduled_ = s; }
+
+  /// The context the callback runs in (null: an empty one, made on first
+  /// write); set once, before the node is queued. Adopts one reference.
+  void set_context(ContextState* context) noexcept { context_ = context; }
+  ContextState*& context_slot() noexcept { return context_; }
 
   void run() override {
     if (kind_ == Kind::threadsafe) {
@@ -120,6 +129,9 @@ class HandleNode : public Runnable, public Pooled {
   };
 
   void call() {
+    // Python: Handle._run runs the callback in the handle's context; so
+    // does the exception handler it calls.
+    ContextSwitch in_context(context_);
     running_ = true;
     try {
       invoke();
@@ -137,6 +149,7 @@ class HandleNode : public Runnable, public Pooled {
   void drop_callback_once() noexcept;
 
   EventLoop* loop_;
+  ContextState* context_ = nullptr;
   std::atomic<std::uint32_t> refs_{1};
   Kind kind_;
   bool cancelled_ = false;
@@ -233,6 +246,11 @@ class Handle {
   bool cancelled() const noexcept { return node_ && node_->cancelled(); }
   /// Python: repr(handle)
   std::string repr() const { return node_ ? node_->repr() : "<Handle empty>"; }
+  /// The context the callback runs in: the one given to call_soon() (or
+  /// call_later()...), else the copy of the current context taken then.
+  /// RuntimeError for an empty handle. Loop thread only.
+  /// Python: Handle.get_context()
+  Context get_context() const;
   /// False for a default-constructed handle.
   explicit operator bool() const noexcept { return node_ != nullptr; }
   friend bool operator==(const Handle& a, const Handle& b) noexcept { return a.node_ == b.node_; }

@@ -66,7 +66,27 @@ void Runner::lazy_init() {
     }
   }
   if (options_.debug) loop_->set_debug(*options_.debug);
+  // Python: self._context = contextvars.copy_context(); an empty one is
+  // made only when a task needs it (runner_context(), AdoptContext).
+  if (detail::ContextState* copy = detail::copy_current_context()) context_.emplace(copy);
   state_ = State::initialized;
+}
+
+std::optional<Context> Runner::runner_context() {
+  if (!context_) {
+    const detail::ContextState* current = detail::tls_context.current;
+    if (current == nullptr || current->empty()) return std::nullopt;  // the task's copy is empty too
+    context_.emplace();  // the runner's context is the empty one it started with
+  }
+  return context_;
+}
+
+Runner::AdoptContext::~AdoptContext() {
+  if (task == nullptr || runner.context_) return;
+  if (detail::ContextState* made = task->context_slot()) {
+    made->add_ref();
+    runner.context_.emplace(made);
+  }
 }
 
 EventLoop& Runner::get_loop() {

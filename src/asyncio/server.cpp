@@ -152,6 +152,16 @@ void Server::close() {
 void Server::listener_detached(std::size_t index) noexcept {
   // The loop is closing: the backend has taken the socket back.
   Listener& l = listeners_[index];
+  const bool first_detach =
+      std::all_of(listeners_.begin(), listeners_.end(), [](const Listener& x) { return x.socket != nullptr; });
+  if (first_detach && !closed_ && loop_->get_debug()) {
+    // Python: the listening sockets' ResourceWarning ("unclosed <socket
+    // ...>"), shown in development mode; here the server is named.
+    try {
+      logger().warning("ResourceWarning: unclosed " + repr());
+    } catch (...) {
+    }
+  }
   [[maybe_unused]] ListeningSocket* taken_back = l.socket.release();
   l.retry = TimerHandle();
   if (std::any_of(listeners_.begin(), listeners_.end(), [](const Listener& x) { return x.socket != nullptr; })) return;

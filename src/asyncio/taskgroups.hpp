@@ -82,9 +82,10 @@ class TaskGroup {
   /// entered, is finished, or is shutting down after a failure (the
   /// coroutine is then discarded unrun). Python: TaskGroup.create_task()
   template <class T>
-  Task<T> create_task(Coro<T> coro, TaskOptions options = {}) {
+  Task<T> create_task(Coro<T> coro, TaskOptions options = {},
+                      detail::SourceLocation where = detail::SourceLocation::current()) {
     check_can_create(coro);
-    Task<T> task = loop_->create_task(std::move(coro), std::move(options));
+    Task<T> task = loop_->create_task(std::move(coro), std::move(options), where);
     adopt(static_cast<detail::TaskBase*>(task.state_ptr()));
     return task;
   }

@@ -27,7 +27,10 @@ TaskBase::TaskBase(EventLoop* loop, stdcoro::coroutine_handle<> root) noexcept
   flags_ |= kIsTask | kLogDestroyPending;
 }
 
-TaskBase::~TaskBase() { drop_root(); }
+TaskBase::~TaskBase() {
+  drop_root();
+  if (context_) context_->release();
+}
 
 TaskBase* TaskBase::from_wait_node(DoneCallback* node) noexcept {
   // The node is a member of its task (see task_base.hpp). offsetof on a
@@ -81,6 +84,7 @@ std::string TaskBase::repr() const {
   const char* coro = coro_name();
   out += " coro=<" + std::string(coro ? coro : "?") + "() " + (done() ? "done" : "running") + ">";
   if (space != std::string::npos) out += state.substr(space);
+  out += created_at_repr();
   out += ">";
   return out;
 }
@@ -130,6 +134,7 @@ void TaskBase::start_eagerly() {
     TaskBase* t;
     ~Unref() { t->release(); }
   } unref{this};
+  ContextSwitch in_context(context_);
   run_coroutine();
 }
 
@@ -154,6 +159,8 @@ void TaskBase::step() {
       t->release();
     }
   } leave{this, loop_};
+  // Python: the step is scheduled with context=self._context.
+  ContextSwitch in_context(context_);
   run_coroutine();
 }
 
@@ -274,6 +281,13 @@ void start_task(EventLoop& loop, TaskBase* task, const TaskOptions& options) {
     task->set_name(*options.name);
   else
     task->assign_default_name();
+  // Python: self._context = context or contextvars.copy_context().
+  if (options.context) {
+    options.context->state()->add_ref();
+    task->set_context(options.context->state());
+  } else {
+    task->set_context(copy_current_context());
+  }
   detail::internals(loop).register_task(task);
   if (options.eager_start.value_or(false) && loop.is_running())
     task->start_eagerly();

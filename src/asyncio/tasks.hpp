@@ -95,6 +95,13 @@ class TaskMethods {
     const TaskBase& t = base();
     return CoroInfo{t.coro_name(), t.has_coro() ? t.root_address() : nullptr};
   }
+  /// The context the task's steps run in: the one given to create_task(),
+  /// else the copy of the creator's context. Python: Task.get_context()
+  Context get_context() const {
+    ContextState& state = materialize_slot(base().context_slot());
+    state.add_ref();
+    return Context(&state);
+  }
 
  private:
   // Only Derived (AnyTask, Task<T>) is one.
@@ -180,8 +187,9 @@ AnyTask make_task(EventLoop& loop, AnyCoro coro, const TaskOptions& options);
 /// Wraps `coro` in a task on the running loop. RuntimeError if no loop is
 /// running. Python: asyncio.create_task()
 template <class T>
-Task<T> create_task(Coro<T> coro, TaskOptions options = {}) {
-  return get_running_loop().create_task(std::move(coro), std::move(options));
+Task<T> create_task(Coro<T> coro, TaskOptions options = {},
+                    detail::SourceLocation where = detail::SourceLocation::current()) {
+  return get_running_loop().create_task(std::move(coro), std::move(options), where);
 }
 
 /// The task running on the running loop, if any. RuntimeError if no loop is
@@ -206,8 +214,9 @@ Task<T> ensure_future(Task<T> task) {
   return task;
 }
 template <class T>
-Task<T> ensure_future(Coro<T> coro, EventLoop* loop = nullptr) {
-  return (loop ? *loop : get_event_loop()).create_task(std::move(coro));
+Task<T> ensure_future(Coro<T> coro, EventLoop* loop = nullptr,
+                      detail::SourceLocation where = detail::SourceLocation::current()) {
+  return (loop ? *loop : get_event_loop()).create_task(std::move(coro), {}, where);
 }
 
 namespace detail {
@@ -318,17 +327,21 @@ detail::SleepAwaiter<T> sleep(std::chrono::duration<Rep, Period> delay, T result
 // ---- EventLoop members that need tasks ----
 
 template <class T>
-Task<T> EventLoop::create_task(Coro<T> coro, const TaskOptions& options) {
+Task<T> EventLoop::create_task(Coro<T> coro, const TaskOptions& options, detail::SourceLocation where) {
   if (is_closed()) throw_closed();
+  if (debug_) check_thread();
   detail::check_task_coroutine(!coro, coro && coro.handle().promise().started(), coro.name());
   if (task_factory_) {
     void* address = coro.handle().address();
     AnyTask task = task_factory_(*this, AnyCoro(std::move(coro)), options);
     detail::check_factory_result(task.state_ptr(), address);
+    if (debug_) task.state_ptr()->set_created_at(where);
     return Task<T>(task.state_ptr(), true);
   }
   auto* state = new detail::TaskState<T>(this, coro.release());
   Task<T> task(state, false);
+  // Recorded before the first (maybe eager) step, as Python's Task.__init__.
+  if (debug_) state->set_created_at(where);
   detail::start_task(*this, state, options);
   return task;
 }

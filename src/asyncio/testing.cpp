@@ -1,5 +1,7 @@
 #include "asyncio/testing.hpp"
 
+#include "asyncio/detail/loop_registry.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <string>
@@ -86,6 +88,7 @@ VirtualClock* VirtualClock::of(EventLoop& loop) noexcept { return loop.virtual_c
 std::shared_ptr<EventLoop> new_virtual_time_loop(std::unique_ptr<Backend> backend, VirtualClockOptions options) {
   auto clock = std::make_shared<VirtualClock>(options);  // checks the options first
   auto loop = std::make_shared<EventLoop>(std::move(backend));
+  detail::note_loop_shared(loop.get());
   VirtualClock::install(*loop, std::move(clock));
   return loop;
 }

@@ -5,6 +5,7 @@
 #include "asyncio/threads.hpp"
 
 #include <algorithm>
+#include <cstdio>
 
 #include "asyncio/detail/repr.hpp"
 #include "asyncio/log.hpp"
@@ -17,6 +18,16 @@ namespace asyncio {
 // ---- ConcurrentFuture ----
 
 namespace detail {
+
+void SlowJobTimer::report(double seconds) const noexcept {
+  if (seconds < threshold_) return;
+  try {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, " took %.3f seconds", seconds);
+    logger().warning("Executing " + type_name(job_) + "() in an executor" + buf);
+  } catch (...) {
+  }
+}
 
 bool ConcurrentCore::cancel() {
   std::vector<Callback> callbacks;

@@ -19,6 +19,7 @@
 
 #include "asyncio/detail/pool.hpp"
 #include "asyncio/detail/repr.hpp"
+#include "asyncio/detail/source_location.hpp"
 #include "asyncio/exceptions.hpp"
 
 namespace asyncio {
@@ -62,6 +63,8 @@ struct FutureExtras {
   std::optional<std::string> cancel_message;
   std::optional<std::string> name;
   std::exception_ptr pending_error;
+  // Debug mode: where create_task()/create_future() was called.
+  std::optional<detail::SourceLocation> created_at;
 };
 
 /// A registration on a future's done-callback list (intrusive, circular).
@@ -195,6 +198,14 @@ class FutureBase : public Cancellable, public Pooled {
   /// Python: the class name used in messages ("Future", "Task").
   const char* class_name() const noexcept { return is_task() ? "Task" : "Future"; }
 
+  /// Where the future or task was created (recorded in debug mode), or null.
+  const detail::SourceLocation* created_at() const noexcept {
+    return extras_ && extras_->created_at ? &*extras_->created_at : nullptr;
+  }
+  void set_created_at(const detail::SourceLocation& where) { extras().created_at = where; }
+  /// " created at file:line" (debug mode), else empty: the end of a repr.
+  std::string created_at_repr() const;
+
   /// Don't report an unretrieved exception when this future dies.
   void clear_log_traceback() noexcept { flags_ &= ~kLogTraceback; }
 
@@ -226,6 +237,10 @@ class FutureBase : public Cancellable, public Pooled {
   // Python's __del__: reports a never-retrieved exception, then frees.
   void last_release() noexcept;
 };
+
+/// The 'source_traceback' entry of an error report: "Object created at
+/// (most recent call last):\n  File "app.cpp", line 12, in main_coro".
+std::string source_traceback_repr(const detail::SourceLocation& where);
 
 // Storage for a result of type T, constructed on set_result.
 template <class T>

@@ -41,6 +41,8 @@ class LoopInternals {
   // Out of line (tasks.cpp): AnyTask is incomplete here, and clang with
   // libstdc++ instantiates ~vector<AnyTask> in an inline body.
   std::vector<AnyTask> pending_tasks() const;
+  /// The context slot of the task step or callback running now, or null.
+  ContextState** running_context_slot() const noexcept { return loop_.running_context_slot(); }
 
   void note_timer_cancelled() noexcept { loop_.note_timer_cancelled(); }
   std::size_t scheduled_timer_count() const noexcept { return loop_.scheduled_timer_count(); }

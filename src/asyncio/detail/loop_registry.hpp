@@ -9,6 +9,8 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
+#include <vector>
 
 namespace asyncio {
 class EventLoop;
@@ -19,6 +21,12 @@ void unregister_loop(EventLoop* loop) noexcept;
 std::uint64_t loop_identity(EventLoop* loop) noexcept;
 /// True if the loop with identity `identity` is still alive at `loop`.
 bool loop_is_alive(EventLoop* loop, std::uint64_t identity) noexcept;
+/// Records that a std::shared_ptr owns `loop` (call once it does, so that
+/// its weak_from_this() is set before another thread reads it).
+void note_loop_shared(EventLoop* loop);
+/// Every live loop noted shared (what new_event_loop() makes), kept alive by
+/// the returned pointers (the inspector's list).
+std::vector<std::shared_ptr<EventLoop>> live_loops();
 /// True in the thread that initialized the library (the main thread).
 bool is_main_thread() noexcept;
 }  // namespace detail
