@@ -55,7 +55,8 @@ Coro<> group_owner(asyncio::Future<> release) {
     tg.create_task(leaf(release), {.name = "tg-child"});
     co_return;
   };
-  co_await asyncio::task_group(std::move(block));
+  auto run = asyncio::task_group(block);  // the block named (GCC 12: docs/compilers.md)
+  co_await std::move(run);
 }
 Coro<> shielder(asyncio::Task<> inner) { co_await asyncio::shield(inner); }
 Coro<> awaits_task(std::shared_ptr<asyncio::Task<>> other, asyncio::Future<> ready) {
