@@ -76,6 +76,7 @@ TEST_CASE("debug mode: loop.create_future records where it was created", "[dev]"
 
 TEST_CASE("debug mode: 'Task exception was never retrieved' names where the task was created", "[dev]") {
   LoopFixture f;
+  f.expect_report("Task exception was never retrieved");
   f.loop->set_debug(true);
   int line = 0;
   auto body = [&]() -> Coro<> {
@@ -117,6 +118,7 @@ TEST_CASE("debug mode: the default handler logs the source_traceback entry", "[d
 
 TEST_CASE("debug mode: 'Task was destroyed but it is pending!' names where the task was created", "[dev]") {
   LoopFixture f;
+  f.expect_report("Task was destroyed but it is pending!");
   f.loop->set_debug(true);
   int line = 0;
   auto body = [&]() -> Coro<> {
@@ -267,6 +269,7 @@ TEST_CASE("debug mode: a transport left open when its loop closes is reported", 
   test::LogCapture log;
   {
     LoopFixture f;
+    f.expect_open_at_close(1);  // the transport, on purpose
     f.loop->set_debug(true);
     int fds[2];
     REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM, 0, fds) == 0);
@@ -368,6 +371,7 @@ TEST_CASE("debug mode: a subprocess transport left open when its loop closes is 
   test::LogCapture log;
   {
     LoopFixture f;
+    f.expect_open_at_close(5);  // the process and its pipes, on purpose
     f.loop->set_debug(true);
     auto body = [](asyncio::EventLoop& loop) -> Coro<> {
       auto factory = [] { return std::make_shared<QuietSubprocessProtocol>(); };
@@ -386,6 +390,7 @@ TEST_CASE("debug mode: a server still serving when its loop closes is reported",
   test::LogCapture log;
   {
     LoopFixture f;
+    f.expect_open_at_close(2);  // the server, on purpose
     f.loop->set_debug(true);
     auto body = [](asyncio::EventLoop& loop) -> Coro<> {
       auto factory = [] { return std::make_shared<QuietProtocol>(); };
@@ -401,6 +406,7 @@ TEST_CASE("debug mode: a server still serving when its loop closes is reported",
   test::LogCapture quiet;
   {
     LoopFixture f;
+    f.expect_open_at_close(2);
     auto body = [](asyncio::EventLoop& loop) -> Coro<> {
       auto factory = [] { return std::make_shared<QuietProtocol>(); };
       auto made = loop.create_server(factory, "127.0.0.1", 0);
