@@ -1,6 +1,8 @@
 // loop.sock_sendfile() and loop.sendfile(). Python:
 // test_asyncio/test_sendfile.py (SockSendfileMixin, SendfileMixin), each
-// test naming the CPython test it follows.
+// test naming the CPython test it follows: all 20 of its tests, the four
+// ssl ones over TLS (loop.sendfile's fallback), plus sock_sendfile's
+// cancellation and TLS flow control / peer-loss cases.
 #include <fcntl.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -533,9 +535,10 @@ TEST_CASE("loop.sendfile completes when the peer closes once it has everything "
   CHECK(f.errors.empty());
 }
 
-// test_sendfile_not_supported (a datagram transport: RuntimeError "not
-// supported") has no C++ twin: loop.sendfile() takes a Transport, and a
-// DatagramTransport is not one, so the call does not compile.
+// test_sendfile_not_supported passes a datagram transport (RuntimeError
+// "not supported"): here loop.sendfile() takes a Transport, and a
+// DatagramTransport is not one, so that call does not compile; the test of
+// that name below uses a stream transport with no sendfile mode instead.
 
 TEST_CASE("The fallback fails when the peer closes in the middle "
           "(test_sendfile_fallback_close_peer_in_the_middle_of_receiving)",
@@ -882,6 +885,14 @@ TEST_CASE("loop.sendfile without fallback on a fallback-only transport raises Ru
     CHECK(sent == d->size() - 10);
     CHECK(transport->written == d->substr(10));
     CHECK(df->tell() == static_cast<long long>(d->size()));
+    CHECK(transport->get_protocol() == protocol);
+    // A negative offset fails in the seek, before anything is swapped or
+    // written (Python: file.seek(-1): OSError EINVAL).
+    transport->written.clear();
+    auto seeking = test::error_of(loop.sendfile(transport, df->fd, -1));
+    std::exception_ptr e = co_await std::move(seeking);
+    CHECK(test::errno_of(e) == EINVAL);
+    CHECK(transport->written.empty());
     CHECK(transport->get_protocol() == protocol);
   }(*f.loop, &data, &file));
   CHECK(f.errors.empty());
