@@ -10,7 +10,9 @@
 // leaves it. For a transport, the native path first waits for the
 // transport's write buffer to drain (reading paused meanwhile), then sends
 // on a duplicate of its descriptor: the transport's own descriptor is
-// watched by libuv, which allows one watcher per descriptor.
+// watched by libuv, which allows one watcher per descriptor. A transport
+// with no descriptor of its own to send on (TLS: the file must be
+// encrypted) takes the fallback only, as CPython's _SSLProtocolTransport.
 // Divergence: the fallback reads the file in the loop's thread (CPython
 // uses the default executor); a local file read is short, and this works
 // where there are no threads.
@@ -22,6 +24,7 @@
 #include "asyncio/detail/fd_wait.hpp"
 #include "asyncio/detail/socket_os.hpp"
 #include "asyncio/detail/socket_transport.hpp"
+#include "asyncio/detail/transport_caps.hpp"
 #include "asyncio/events.hpp"
 #include "asyncio/futures.hpp"
 #include "asyncio/socket.hpp"
@@ -157,11 +160,12 @@ Coro<std::size_t> sock_sendfile_impl(EventLoop* loop, Socket* sock, int file, st
 /// protocol while the fallback writes, to wait for resume_writing().
 class SendfileFallbackProtocol final : public Protocol {
  public:
-  SendfileFallbackProtocol(EventLoop& loop, std::shared_ptr<detail::SocketTransport> transport)
+  SendfileFallbackProtocol(EventLoop& loop, std::shared_ptr<Transport> transport,
+                           const detail::SendfileFallbackTransport& flow)
       : loop_(&loop), transport_(std::move(transport)) {
     proto_ = transport_->get_protocol();
     should_resume_reading_ = transport_->is_reading();
-    should_resume_writing_ = transport_->protocol_paused();
+    should_resume_writing_ = flow.protocol_paused();
     transport_->pause_reading();
     if (should_resume_writing_) write_ready_.emplace(loop_->create_future());
   }
@@ -177,11 +181,13 @@ class SendfileFallbackProtocol final : public Protocol {
   /// Python: restore()
   void restore() {
     // Once the transport has reported connection_lost() (to this protocol,
-    // which passed it on), it has let go of its protocol, as CPython's sets
+    // or, over TLS, scheduled it: the TLS layer calls its protocol in a
+    // later callback), it has let go of its protocol, as CPython's set
     // _protocol to None: putting the original back would make the
     // transport and a protocol holding it keep each other alive (CPython's
-    // garbage collector frees that cycle; nothing would here).
-    if (!lost_) transport_->set_protocol(proto_);
+    // garbage collector frees that cycle; nothing would here). The
+    // original protocol still gets connection_lost(), passed on below.
+    if (!lost_ && transport_->get_protocol()) transport_->set_protocol(proto_);
     if (should_resume_reading_) transport_->resume_reading();
     if (write_ready_ && !write_ready_->done()) write_ready_->cancel();
     if (should_resume_writing_) proto_->resume_writing();
@@ -211,7 +217,7 @@ class SendfileFallbackProtocol final : public Protocol {
 
  private:
   EventLoop* loop_;
-  std::shared_ptr<detail::SocketTransport> transport_;
+  std::shared_ptr<Transport> transport_;
   std::shared_ptr<BaseProtocol> proto_;
   std::optional<Future<void>> write_ready_;
   bool should_resume_reading_ = false;
@@ -219,14 +225,20 @@ class SendfileFallbackProtocol final : public Protocol {
   bool lost_ = false;  // connection_lost() came while this protocol was in place
 };
 
-// Python: _sendfile_fallback
-Coro<std::size_t> transport_sendfile_fallback(EventLoop* loop, std::shared_ptr<detail::SocketTransport> transport,
-                                              int file, std::int64_t offset, std::optional<std::size_t> count) {
+// Python: _sendfile_fallback. `flow` is `transport` seen as what the
+// fallback needs (its protocol_paused()).
+Coro<std::size_t> transport_sendfile_fallback(EventLoop* loop, std::shared_ptr<Transport> transport,
+                                              const detail::SendfileFallbackTransport* flow, int file,
+                                              std::int64_t offset, std::optional<std::size_t> count) {
   if (offset && !detail::seek_file(file, offset)) detail::throw_errno(errno, "seek");
+  // Python: min(count, 16384) if count else 16384: a count of 0 (only a
+  // fallback-only transport gets here with one: the native path checks)
+  // means the whole file.
+  if (count && *count == 0) count.reset();
   std::size_t blocksize = count ? std::min(*count, kTransportFallbackBlock) : kTransportFallbackBlock;
   std::string buf(blocksize, '\0');
   std::size_t total_sent = 0;
-  auto proto = std::make_shared<SendfileFallbackProtocol>(*loop, transport);
+  auto proto = std::make_shared<SendfileFallbackProtocol>(*loop, transport, *flow);
   transport->set_protocol(proto);
   std::exception_ptr error;
   try {
@@ -282,17 +294,26 @@ Coro<std::size_t> transport_sendfile_native(EventLoop* loop, std::shared_ptr<det
 
 Coro<std::size_t> sendfile_impl(EventLoop* loop, std::shared_ptr<Transport> transport, int file, std::int64_t offset,
                                 std::optional<std::size_t> count, bool fallback) {
-  // Python: BaseEventLoop.sendfile
+  // Python: BaseEventLoop.sendfile. A socket transport tries sendfile(2)
+  // first (_SendfileMode.TRY_NATIVE); another transport that can take the
+  // fallback (TLS: _SendfileMode.FALLBACK) only has that; any other is
+  // UNSUPPORTED.
   if (transport->is_closing()) throw RuntimeError("Transport is closing");
-  auto sock_transport = std::dynamic_pointer_cast<detail::SocketTransport>(transport);
-  if (!sock_transport) throw RuntimeError("sendfile is not supported for transport " + transport->repr());
-  try {
-    auto native = transport_sendfile_native(loop, sock_transport, file, offset, count);
-    co_return co_await std::move(native);
-  } catch (const SendfileNotAvailableError&) {
-    if (!fallback) throw;
+  auto* flow = dynamic_cast<detail::SendfileFallbackTransport*>(transport.get());
+  if (!flow) throw RuntimeError("sendfile is not supported for transport " + transport->repr());
+  if (auto sock_transport = std::dynamic_pointer_cast<detail::SocketTransport>(transport)) {
+    try {
+      auto native = transport_sendfile_native(loop, sock_transport, file, offset, count);
+      co_return co_await std::move(native);
+    } catch (const SendfileNotAvailableError&) {
+      if (!fallback) throw;
+    }
   }
-  auto slow = transport_sendfile_fallback(loop, sock_transport, file, offset, count);
+  if (!fallback) {
+    throw RuntimeError("fallback is disabled and native sendfile is not supported for transport " +
+                       transport->repr());
+  }
+  auto slow = transport_sendfile_fallback(loop, std::move(transport), flow, file, offset, count);
   co_return co_await std::move(slow);
 }
 

@@ -53,6 +53,7 @@ namespace asyncio::detail {
 
 class SocketTransport final : public Transport,
                               public TlsCapableTransport,
+                              public SendfileFallbackTransport,
                               private StreamSocketEvents,
                               private Runnable {
   struct Private {};
@@ -109,7 +110,7 @@ class SocketTransport final : public Transport,
   /// write() raises RuntimeError until reset_empty_waiter().
   Future<void> make_empty_waiter();
   void reset_empty_waiter() noexcept { empty_waiter_.reset(); }
-  bool protocol_paused() const noexcept { return protocol_paused_; }
+  bool protocol_paused() const noexcept override { return protocol_paused_; }
   /// The socket's descriptor (-1 once closed).
   int socket_fd() const noexcept;
 

@@ -59,6 +59,7 @@ namespace asyncio::detail {
 class SSLProtocol final : public BufferedProtocol,
                           public Transport,
                           public TlsCapableTransport,
+                          public SendfileFallbackTransport,
                           public DetachableProtocol,
                           public std::enable_shared_from_this<SSLProtocol> {
   struct Private {};
@@ -119,8 +120,12 @@ class SSLProtocol final : public BufferedProtocol,
   void set_write_buffer_limits(std::optional<std::int64_t> high = std::nullopt,
                                std::optional<std::int64_t> low = std::nullopt) override;
 
-  // ---- TlsCapableTransport, DetachableProtocol ----
+  // ---- TlsCapableTransport, SendfileFallbackTransport, DetachableProtocol ----
   void force_close(std::exception_ptr exc) override;
+  /// loop.sendfile() over TLS takes the fallback (reads and writes).
+  /// Python: _SSLProtocolTransport._sendfile_compatible = FALLBACK and
+  /// its _protocol_paused property (= _app_writing_paused).
+  bool protocol_paused() const noexcept override { return app_writing_paused_; }
   void transport_detached() noexcept override;
 
   // ---- Read flow control of the TLS layer (Python: the _SSLProtocolTransport extras) ----

@@ -19,6 +19,20 @@ class TlsCapableTransport {
   ~TlsCapableTransport() = default;
 };
 
+/// A stream transport loop.sendfile() can send a file through by writing
+/// it (Python: a transport whose `_sendfile_compatible` is FALLBACK or
+/// TRY_NATIVE, and a `_FlowControlMixin`): the fallback needs to know
+/// whether the transport has paused its protocol's writing.
+class SendfileFallbackTransport {
+ public:
+  /// Whether the protocol's pause_writing() is in effect. Python:
+  /// _FlowControlMixin._protocol_paused (for TLS: _app_writing_paused).
+  virtual bool protocol_paused() const noexcept = 0;
+
+ protected:
+  ~SendfileFallbackTransport() = default;
+};
+
 /// A protocol that must let go of what it holds when its transport is
 /// dropped without connection_lost() (the loop closed with the connection
 /// open).
