@@ -179,6 +179,16 @@ Coro<void> close_pair(TransportPair& tp) {
   co_await std::move(closing);
 }
 
+// A TLS transport is closed only once its shutdown is over: wait for the
+// client's connection_lost as well (nothing may be left open at the end).
+Coro<void> close_tls_pair(TransportPair& tp) {
+  auto closing = close_pair(tp);
+  co_await std::move(closing);
+  asyncio::Future<void> lost = tp.client->lost;
+  auto bounded = asyncio::wait_for(lost, 10.0);
+  co_await std::move(bounded);
+}
+
 }  // namespace
 
 TEST_CASE("sock_sendfile sends the whole file with sendfile(2) (test_sock_sendfile_success)",
@@ -629,7 +639,7 @@ TEST_CASE("loop.sendfile over TLS sends the whole file through the fallback (tes
     CHECK(server_side->received == *d);
     // The client protocol saw none of the fallback's flow control.
     CHECK(std::count(tp.client->events.begin(), tp.client->events.end(), "pause") == 0);
-    auto closing = close_pair(tp);
+    auto closing = close_tls_pair(tp);
     co_await std::move(closing);
   }(*f.loop, &data, &file), 60.0);
   CHECK(f.errors.empty());
@@ -658,7 +668,7 @@ TEST_CASE("loop.sendfile over TLS keeps data written before and after in order (
     CHECK(sent == d->size());
     CHECK(server_side->received == prefix + *d + suffix);
     CHECK(df->tell() == static_cast<long long>(d->size()));
-    auto closing = close_pair(tp);
+    auto closing = close_tls_pair(tp);
     co_await std::move(closing);
   }(*f.loop, &data, &file), 60.0);
   CHECK(f.errors.empty());
@@ -683,7 +693,7 @@ TEST_CASE("loop.sendfile over TLS with offset and count sends that slice and lea
     auto lost = server_side->lost;
     co_await lost;
     CHECK(server_side->received == d->substr(1000, 100));
-    auto closing = close_pair(tp);
+    auto closing = close_tls_pair(tp);
     co_await std::move(closing);
   }(*f.loop, &data, &file), 60.0);
   CHECK(f.errors.empty());
@@ -721,7 +731,7 @@ TEST_CASE("loop.sendfile over TLS completes when the peer closes once it has eve
     co_await client_lost;
     CHECK(tp.client->lost_count == 1);
     CHECK(tp.transport->is_closing());
-    auto closing = close_pair(tp);
+    auto closing = close_tls_pair(tp);
     co_await std::move(closing);
   }(*f.loop, &data, &file), 60.0);
   CHECK(f.errors.empty());
@@ -749,7 +759,7 @@ TEST_CASE("loop.sendfile over TLS without fallback raises RuntimeError and sends
     auto waiting = wait_received(*protos->front(), 5);
     co_await std::move(waiting);
     CHECK(protos->front()->received == "after");
-    auto closing = close_pair(tp);
+    auto closing = close_tls_pair(tp);
     co_await std::move(closing);
   }(*f.loop, &file), 60.0);
   CHECK(f.errors.empty());
@@ -813,7 +823,7 @@ TEST_CASE("loop.sendfile over TLS waits while the TLS transport has paused writi
     auto received = wait_received(*server_side, blob.size() + d->size());
     co_await std::move(received);
     CHECK(server_side->received == blob + *d);
-    auto closing = close_pair(tp);
+    auto closing = close_tls_pair(tp);
     co_await std::move(closing);
   }(*f.loop, &data, &file), 60.0);
   CHECK(f.errors.empty());
@@ -868,7 +878,7 @@ TEST_CASE("loop.sendfile over TLS fails with ConnectionError when the peer goes 
     CHECK(server_side->received.size() < d->size());
     // (Under the asan preset LeakSanitizer pins that nothing is left in a
     // transport <-> protocol cycle.)
-    auto closing = close_pair(tp);
+    auto closing = close_tls_pair(tp);
     co_await std::move(closing);
   }(*f.loop, &data, &file), 60.0);
 }
