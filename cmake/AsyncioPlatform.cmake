@@ -88,6 +88,12 @@ if(ASYNCIO_BACKEND STREQUAL "uv")
   # Child processes and pipes (uv_process_t, uv_pipe_t); the per-OS file
   # spawns and opens pipes (uv_process_win.cpp raises NotImplementedError).
   list(APPEND ASYNCIO_BACKEND_SOURCES ${_uv}/uv_process.cpp ${_uv}/uv_process_${ASYNCIO_OS}.cpp)
+  # Linux spawns without fork() where it can (posix_spawn() + pidfd).
+  if(CMAKE_SYSTEM_NAME STREQUAL "Linux")
+    list(APPEND ASYNCIO_BACKEND_SOURCES ${_uv}/uv_process_linux.cpp)
+  elseif(ASYNCIO_OS STREQUAL "posix")
+    list(APPEND ASYNCIO_BACKEND_SOURCES ${_uv}/uv_process_bsd.cpp)
+  endif()
   if(NOT ASYNCIO_OS STREQUAL "posix")
     set(ASYNCIO_PLATFORM_HAS_SUBPROCESSES 0)
   endif()

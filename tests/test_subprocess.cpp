@@ -16,6 +16,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <thread>
 
@@ -262,6 +263,112 @@ TEST_CASE("cwd and env reach the child (test_create_subprocess_env_shell/exec)",
     CHECK(out == std::optional<std::string>("/\nbar baz\nunset\n"));
   };
   run_in(f, body());
+}
+
+TEST_CASE("with env, the program is searched in env's PATH; a non-executable match is PermissionError",
+          "[subprocess][spawn]") {
+  // Python: Popen searches os.get_exec_path(env); execvp()'s errors.
+  char dir_template[] = "/tmp/asyncio-path-XXXXXX";
+  REQUIRE(::mkdtemp(dir_template) != nullptr);
+  const std::string dir = dir_template;
+  const std::string tool = dir + "/asyncio-tool-xyz", plain = dir + "/asyncio-plain-xyz";
+  for (const std::string* path : {&tool, &plain}) {
+    const int fd = ::open(path->c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, path == &tool ? 0755 : 0644);
+    REQUIRE(fd >= 0);
+    const std::string text = "#!/bin/sh\necho found\n";
+    REQUIRE(::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()));
+    ::close(fd);
+  }
+  LoopFixture f;
+  auto body = [&dir]() -> Coro<void> {
+    using Env = std::vector<std::pair<std::string, std::string>>;
+    ProcessOptions o{.std_out = PIPE, .env = Env{{"PATH", "/nonexistent-xyz:" + dir}}};
+    auto c = asyncio::create_subprocess_exec("asyncio-tool-xyz", {}, std::move(o));
+    Process proc = co_await std::move(c);
+    auto comm = proc.communicate();
+    auto [out, err] = co_await std::move(comm);
+    CHECK(out == std::optional<std::string>("found\n"));
+    CHECK(proc.returncode() == std::optional<int>(0));
+    // Not in the parent's PATH.
+    std::exception_ptr error;
+    try {
+      auto c2 = asyncio::create_subprocess_exec("asyncio-tool-xyz");
+      (void)co_await std::move(c2);
+    } catch (...) {
+      error = std::current_exception();
+    }
+    REQUIRE(error);
+    CHECK(test::message_of(error) == "No such file or directory: 'asyncio-tool-xyz'");
+    error = nullptr;
+    try {
+      auto c3 = asyncio::create_subprocess_exec("asyncio-plain-xyz", {}, {.env = Env{{"PATH", dir}}});
+      (void)co_await std::move(c3);
+    } catch (...) {
+      error = std::current_exception();
+    }
+    REQUIRE(error);
+    try {
+      std::rethrow_exception(error);
+    } catch (const std::system_error& e) {
+      CHECK(e.code() == std::errc::permission_denied);
+    }
+  };
+  run_in(f, body());
+  ::unlink(tool.c_str());
+  ::unlink(plain.c_str());
+  ::rmdir(dir.c_str());
+}
+
+TEST_CASE("a standard descriptor given as a child's stream is the parent's, whatever the child's others become",
+          "[subprocess][spawn]") {
+  // The parent's stdout and stderr go to pipes for this test. Child stdout =
+  // the parent's stderr while its stderr is a new pipe; then child stdout = a
+  // new pipe while its stderr = the parent's stdout (not the child's new one).
+  int to1[2], to2[2];
+  REQUIRE(::pipe2(to1, O_CLOEXEC) == 0);
+  REQUIRE(::pipe2(to2, O_CLOEXEC) == 0);
+  std::fflush(stdout);
+  std::fflush(stderr);
+  const int saved1 = ::fcntl(1, F_DUPFD_CLOEXEC, 3), saved2 = ::fcntl(2, F_DUPFD_CLOEXEC, 3);
+  REQUIRE(saved1 >= 0);
+  REQUIRE(saved2 >= 0);
+  ::dup2(to1[1], 1);
+  ::dup2(to2[1], 2);
+  std::optional<std::string> err1, out2;
+  {
+    LoopFixture f;
+    auto body = [&err1, &out2]() -> Coro<void> {
+      auto c1 = asyncio::create_subprocess_shell("echo one-out; echo one-err >&2",
+                                                 {.std_in = DEVNULL, .std_out = 2, .std_err = PIPE});
+      Process p1 = co_await std::move(c1);
+      auto comm1 = p1.communicate();
+      auto r1 = co_await std::move(comm1);
+      err1 = r1.second;
+      auto c2 = asyncio::create_subprocess_shell("echo two-out; echo two-err >&2",
+                                                 {.std_in = DEVNULL, .std_out = PIPE, .std_err = 1});
+      Process p2 = co_await std::move(c2);
+      auto comm2 = p2.communicate();
+      auto r2 = co_await std::move(comm2);
+      out2 = r2.first;
+    };
+    run_in(f, body());
+  }
+  ::dup2(saved1, 1);
+  ::dup2(saved2, 2);
+  for (int fd : {saved1, saved2, to1[1], to2[1]}) ::close(fd);
+  auto drain = [](int fd) {
+    std::string got;
+    char buf[256];
+    ssize_t n;
+    while ((n = ::read(fd, buf, sizeof buf)) > 0) got.append(buf, static_cast<std::size_t>(n));
+    ::close(fd);
+    return got;
+  };
+  const std::string parent_out = drain(to1[0]), parent_err = drain(to2[0]);
+  CHECK(err1 == std::optional<std::string>("one-err\n"));
+  CHECK(out2 == std::optional<std::string>("two-out\n"));
+  CHECK(parent_err == "one-out\n");
+  CHECK(parent_out == "two-err\n");
 }
 
 TEST_CASE("start_new_session makes the child a session leader (test_start_new_session)", "[subprocess][spawn]") {

@@ -1,6 +1,7 @@
 // bench/subprocess with the library: the same work as bare_spawn.c.
 //
 //   spawn_bench spawn N P    create_subprocess_exec("/bin/true") + wait(), P at a time
+//                            (P workers spawning in turn)
 //   spawn_bench cat BYTES    BYTES through cat: 64 KiB writes with drain() while
 //                            std_out is read to its end (communicate()'s pumping)
 //
@@ -25,17 +26,23 @@ double cpu_seconds() {
          static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
-asyncio::Coro<void> one(asyncio::Semaphore& sem) {
-  auto held = co_await asyncio::hold(sem);
-  auto c = asyncio::create_subprocess_exec("/bin/true", {}, {.std_in = asyncio::subprocess::DEVNULL});
-  asyncio::Process p = co_await std::move(c);
-  (void)co_await p.wait();
+// Like bare_spawn.c, which starts the next child from the previous one's
+// exit callback: P workers, each spawning and waiting in turn (no frame per
+// child is created up front, so the parent stays as small as the work
+// needs: fork() in uv_spawn costs more the more memory the parent has
+// dirtied).
+asyncio::Coro<void> worker(long count) {
+  for (long i = 0; i < count; ++i) {
+    auto c = asyncio::create_subprocess_exec("/bin/true", {}, {.std_in = asyncio::subprocess::DEVNULL});
+    asyncio::Process p = co_await std::move(c);
+    auto w = p.wait();
+    (void)co_await std::move(w);
+  }
 }
 
 asyncio::Coro<void> spawn(long n, long parallel) {
-  asyncio::Semaphore sem(static_cast<int>(parallel));
   std::vector<asyncio::Coro<void>> all;
-  for (long i = 0; i < n; ++i) all.push_back(one(sem));
+  for (long i = 0; i < parallel; ++i) all.push_back(worker(n / parallel + (i < n % parallel ? 1 : 0)));
   auto g = asyncio::gather(std::move(all));
   co_await std::move(g);
 }

@@ -18,7 +18,9 @@
 //   second libuv watcher cannot share the descriptor, so UvPipe watches a
 //   duplicate of it with a uv_poll_t.
 // - What is POSIX (pipe2(), /dev/null, dup(), fstat(), waitpid()) is in
-//   uv_process_posix.cpp.
+//   uv_process_posix.cpp; Linux spawns without fork() (posix_spawn(), a
+//   pidfd for the exit) in uv_process_linux.cpp, uv_spawn() being the
+//   fallback there and the only way elsewhere (uv_process_bsd.cpp).
 #pragma once
 
 #include <uv.h>
@@ -117,6 +119,12 @@ namespace os {
 void kill_and_reap(int pid) noexcept;
 /// Closes a descriptor no handle owns.
 void close_fd(int fd) noexcept;
+/// Starts the child `options` describe without uv_spawn() where the
+/// platform has a cheaper way (Linux: posix_spawn() and a pidfd, in
+/// uv_process_linux.cpp): 0 and the child in `out`, or a libuv status (< 0)
+/// as uv_spawn() would fail; 1 when uv_spawn() must do it (elsewhere, or
+/// options this path does not take). options.exit_cb is not used.
+int spawn_fast(UvBackend& backend, const uv_process_options_t& options, Backend::ChildProcessPtr& out) noexcept;
 }  // namespace os
 
 }  // namespace asyncio::uv

@@ -167,9 +167,13 @@ Backend::SpawnedChild UvBackend::spawn(const SpawnOptions& o, ChildProcessEvents
   options.stdio_count = count;
   options.stdio = stdio.data();
 
-  auto* p = new UvProcess(*this);
-  ChildProcessPtr process(p);
-  const int rc = p->spawn(options);
+  ChildProcessPtr process;
+  int rc = os::spawn_fast(*this, options, process);
+  if (rc > 0) {
+    auto* p = new UvProcess(*this);
+    process.reset(p);
+    rc = p->spawn(options);
+  }
   if (rc < 0) spawn_failed(rc, o);  // `process` closes the handle
   // The child has its ends now (or it failed and they are closed anyway).
   for (int fd : child_ends.fds) os::close_fd(fd);
