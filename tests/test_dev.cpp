@@ -367,7 +367,7 @@ namespace {
 struct QuietSubprocessProtocol : asyncio::SubprocessProtocol {};
 }  // namespace
 
-TEST_CASE("debug mode: a subprocess transport left open when its loop closes is reported", "[dev][subprocess]") {
+TEST_CASE("debug mode: a subprocess transport left open when its loop closes is reported", "[dev][subprocess][spawn]") {
   test::LogCapture log;
   {
     LoopFixture f;
