@@ -1,5 +1,7 @@
 // Streams over AF_UNIX socket files and Linux's abstract names (Windows:
 // named pipes, test_streams_win.cpp).
+#include <unistd.h>
+
 #include "net_support.hpp"
 
 using asyncio::Coro;
