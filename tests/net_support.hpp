@@ -203,4 +203,24 @@ asyncio::Coro<std::exception_ptr> error_of(asyncio::Coro<T> c) {
   co_return error;
 }
 
+// A server's protocol factory that keeps every protocol it makes.
+struct Counter {
+  std::vector<std::shared_ptr<RecordingProtocol>> protocols;
+  asyncio::ProtocolFactory factory(asyncio::EventLoop& loop) {
+    return [this, &loop] {
+      auto p = std::make_shared<RecordingProtocol>(loop);
+      protocols.push_back(p);
+      return p;
+    };
+  }
+};
+
+// A RecordingProtocol connected to host:port.
+inline asyncio::Coro<std::shared_ptr<RecordingProtocol>> connect(asyncio::EventLoop& loop, int port,
+                                                                 std::string host = "127.0.0.1") {
+  auto factory = [&loop] { return std::make_shared<RecordingProtocol>(loop); };
+  auto [t, p] = co_await loop.create_connection(factory, host, port);
+  co_return p;
+}
+
 }  // namespace test

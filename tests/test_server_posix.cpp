@@ -10,29 +10,9 @@
 
 using asyncio::Coro;
 using test::LoopFixture;
+using test::Counter;
 using test::RecordingProtocol;
-
-namespace {
-
-// Counts connections; the protocols are kept for inspection.
-struct Counter {
-  std::vector<std::shared_ptr<RecordingProtocol>> protocols;
-  asyncio::ProtocolFactory factory(asyncio::EventLoop& loop) {
-    return [this, &loop] {
-      auto p = std::make_shared<RecordingProtocol>(loop);
-      protocols.push_back(p);
-      return p;
-    };
-  }
-};
-
-Coro<std::shared_ptr<RecordingProtocol>> connect(asyncio::EventLoop& loop, int port) {
-  auto factory = [&loop] { return std::make_shared<RecordingProtocol>(loop); };
-  auto [t, p] = co_await loop.create_connection(factory, "127.0.0.1", port);
-  co_return p;
-}
-
-}  // namespace
+using test::connect;
 
 TEST_CASE("A unix server removes its socket file on close unless asked not to", "[server][net]") {
   LoopFixture f;
