@@ -920,7 +920,7 @@ TEST_CASE("loop.sendfile without fallback on a fallback-only transport raises Ru
   CHECK(f.errors.empty());
 }
 
-TEST_CASE("loop.sendfile on a transport with no sendfile mode raises RuntimeError \"not supported\" "
+TEST_CASE("loop.sendfile on a transport with no sendfile mode raises RuntimeError 'not supported' "
           "(test_sendfile_not_supported)",
           "[sendfile][net]") {
   LoopFixture f;
