@@ -18,7 +18,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <cstdlib>
 #include <cstring>
 #include <new>
 
@@ -40,7 +39,7 @@ class TimerHeap {
   TimerHeap() = default;
   TimerHeap(const TimerHeap&) = delete;
   TimerHeap& operator=(const TimerHeap&) = delete;
-  ~TimerHeap() { std::free(buf_); }
+  ~TimerHeap() { release(buf_); }
 
   bool empty() const noexcept { return size_ == 0; }
   std::size_t size() const noexcept { return size_; }
@@ -138,12 +137,16 @@ class TimerHeap {
   void grow() {
     const std::size_t cap = capacity_ == 0 ? 61 : 2 * (capacity_ + kPad) - kPad;
     const std::size_t bytes = ((cap + kPad) * sizeof(TimerEntry) + kLine - 1) / kLine * kLine;
-    auto* bigger = static_cast<TimerEntry*>(std::aligned_alloc(kLine, bytes));
-    if (bigger == nullptr) throw std::bad_alloc();
+    // Aligned operator new: std::aligned_alloc is missing from Windows' CRT.
+    auto* bigger = static_cast<TimerEntry*>(::operator new(bytes, std::align_val_t{kLine}));
     if (buf_ != nullptr) std::memcpy(bigger + kPad, h(), size_ * sizeof(TimerEntry));
-    std::free(buf_);
+    release(buf_);
     buf_ = bigger;
     capacity_ = cap;
+  }
+
+  static void release(TimerEntry* p) noexcept {
+    if (p != nullptr) ::operator delete(p, std::align_val_t{kLine});
   }
 
   TimerEntry* buf_ = nullptr;
