@@ -52,6 +52,15 @@ namespace asyncio::uv {
 
 namespace {
 
+int pidfd_open(int pid) noexcept { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
+
+// Closes a pidfd through the same raw system call door it was opened by, as
+// libuv closes its own descriptors. ThreadSanitizer sees neither a raw
+// pidfd_open() nor libuv's raw close() of its epoll descriptor, so a close()
+// it did see would look like a race with whichever loop last owned the
+// recycled descriptor number (two loops in two threads spawning children).
+void pidfd_close(int pidfd) noexcept { ::syscall(SYS_close, pidfd); }
+
 // A child started with posix_spawn(), its exit watched through a pidfd.
 class PidfdProcess final : public Backend::ChildProcess, public HandleObject {
  public:
@@ -63,7 +72,7 @@ class PidfdProcess final : public Backend::ChildProcess, public HandleObject {
     pid_ = pid;
     const int rc = uv_poll_init(backend().uv_loop(), &poll_, pidfd);
     if (rc < 0) {
-      ::close(pidfd);
+      pidfd_close(pidfd);
       return rc;
     }
     own(&poll_);
@@ -93,7 +102,7 @@ class PidfdProcess final : public Backend::ChildProcess, public HandleObject {
     if (pidfd_ >= 0) {
       close_handle(&poll_);
       // uv_close() stopped watching it: the descriptor can go now.
-      ::close(pidfd_);
+      pidfd_close(pidfd_);
       pidfd_ = -1;
     }
   }
@@ -133,7 +142,6 @@ class PidfdProcess final : public Backend::ChildProcess, public HandleObject {
   bool exited_ = false;
 };
 
-int pidfd_open(int pid) noexcept { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
 
 // Whether this kernel (or emulator) has pidfd_open(): asked once.
 bool have_pidfd() noexcept {
@@ -142,7 +150,7 @@ bool have_pidfd() noexcept {
   if (k < 0) {
     const int fd = pidfd_open(::getpid());
     k = fd >= 0 ? 1 : 0;
-    if (fd >= 0) ::close(fd);
+    if (fd >= 0) pidfd_close(fd);
     known.store(k, std::memory_order_relaxed);
   }
   return k == 1;
@@ -276,7 +284,7 @@ int spawn_fast(UvBackend& backend, const uv_process_options_t& o, Backend::Child
   }
   auto* p = new (std::nothrow) PidfdProcess(backend);
   if (p == nullptr) {
-    ::close(pidfd);
+    pidfd_close(pidfd);
     kill_and_reap(pid);
     return UV_ENOMEM;
   }
