@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "asyncio/detail/chunk_pool.hpp"
 #include "asyncio/detail/fd_table.hpp"
 #include "asyncio/detail/loop_registry.hpp"
 #include "asyncio/inspect.hpp"
@@ -366,6 +367,9 @@ void EventLoop::run_once(double max_wait) {
   if (max_wait >= 0 && (timeout < 0 || timeout > max_wait)) timeout = max_wait;
   if (idle || --poll_countdown_ <= 0) {
     poll_countdown_ = kPollInterval;
+    // Read chunks a burst left idle go back to the OS within a trim period
+    // (detail/chunk_pool.hpp): wake up for that, unless the clock is virtual.
+    if (virtual_now_ == nullptr && detail::chunk_pool_has_excess()) timeout = detail::trim_chunk_pool(timeout);
     if (virtual_now_ != nullptr && timeout != 0)
       wait_virtual(timeout);  // the clock may jump instead of waiting
     else

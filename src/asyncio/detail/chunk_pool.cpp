@@ -1,21 +1,38 @@
 #include "asyncio/detail/chunk_pool.hpp"
 
+#include <algorithm>
+#include <chrono>
+#include <new>
 #include <vector>
+
+#include "asyncio/detail/os.hpp"
 
 namespace asyncio::detail {
 
 namespace {
 
+double monotonic_seconds() noexcept {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
 // Chunks of idle connections go back here, up to kKeep of them per thread.
+// Trimming: `low_` is the fewest idle chunks the pool held since the
+// current period began; that many were not needed during the whole period,
+// so all of them but the reserve can go when it ends.
 class ChunkPool {
  public:
   ~ChunkPool() {
-    for (char* c : free_) delete[] c;
+    for (char* c : free_) free_pages(c, kChunkSize);
   }
   char* get() {
-    if (free_.empty()) return new char[kChunkSize];
+    if (free_.empty()) {
+      void* p = alloc_pages(kChunkSize);
+      if (p == nullptr) throw std::bad_alloc();
+      return static_cast<char*>(p);
+    }
     char* c = free_.back();
     free_.pop_back();
+    low_ = std::min(low_, free_.size());
     return c;
   }
   void put(char* c) noexcept {
@@ -26,12 +43,39 @@ class ChunkPool {
       } catch (...) {  // NOLINT(bugprone-empty-catch): no room to cache the chunk: it is freed below
       }
     }
-    delete[] c;
+    free_pages(c, kChunkSize);
   }
+  bool has_excess() const noexcept { return free_.size() > kChunkReserve; }
+  double trim(double timeout) noexcept {
+    const double now = monotonic_seconds();
+    if (period_start_ < 0) {  // a new period: count from now
+      period_start_ = now;
+      low_ = free_.size();
+    } else if (now - period_start_ >= kChunkTrimPeriod) {
+      const std::size_t unused = std::min(low_, free_.size());
+      if (unused > kChunkReserve) {
+        // The oldest first: the back of the list is what get() reuses.
+        const std::size_t n = unused - kChunkReserve;
+        for (std::size_t i = 0; i < n; ++i) free_pages(free_[i], kChunkSize);
+        free_.erase(free_.begin(), free_.begin() + static_cast<std::ptrdiff_t>(n));
+      }
+      period_start_ = now;
+      low_ = free_.size();
+    }
+    if (!has_excess()) {
+      period_start_ = -1;
+      return timeout;
+    }
+    const double due = std::max(0.0, period_start_ + kChunkTrimPeriod - now);
+    return timeout < 0 ? due : std::min(timeout, due);
+  }
+  std::size_t idle() const noexcept { return free_.size(); }
 
  private:
   static constexpr std::size_t kKeep = 1024;
   std::vector<char*> free_;
+  std::size_t low_ = 0;
+  double period_start_ = -1;
 };
 
 thread_local ChunkPool tls_chunks;
@@ -41,5 +85,11 @@ thread_local ChunkPool tls_chunks;
 char* take_chunk() { return tls_chunks.get(); }
 
 void give_chunk(char* chunk) noexcept { tls_chunks.put(chunk); }
+
+bool chunk_pool_has_excess() noexcept { return tls_chunks.has_excess(); }
+
+double trim_chunk_pool(double timeout) noexcept { return tls_chunks.trim(timeout); }
+
+std::size_t idle_chunks() noexcept { return tls_chunks.idle(); }
 
 }  // namespace asyncio::detail

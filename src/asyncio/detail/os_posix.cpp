@@ -4,6 +4,8 @@
 #include <signal.h>
 #include <sys/socket.h>
 
+#include <new>
+
 #include "asyncio/detail/os.hpp"
 #include "asyncio/platform.hpp"
 #include "asyncio/sockets.hpp"
@@ -12,6 +14,7 @@
 // would otherwise pick up the build machine's /usr/include/netdb.h.
 #if ASYNCIO_PLATFORM_HAS_NETWORK
 #include <netdb.h>
+#include <sys/mman.h>
 #endif
 
 namespace asyncio::detail {
@@ -49,6 +52,25 @@ bool sigint_is_default() noexcept {
   return current.sa_handler == SIG_DFL;
 #else
   return false;  // no signals (WebAssembly): nothing to handle
+#endif
+}
+
+void* alloc_pages(std::size_t size) noexcept {
+#if ASYNCIO_PLATFORM_HAS_NETWORK
+  void* p = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  return p == MAP_FAILED ? nullptr : p;
+#else
+  // WebAssembly and bare metal: no sockets read into chunks; the heap will do.
+  return ::operator new(size, std::nothrow);
+#endif
+}
+
+void free_pages(void* p, std::size_t size) noexcept {
+#if ASYNCIO_PLATFORM_HAS_NETWORK
+  ::munmap(p, size);
+#else
+  (void)size;
+  ::operator delete(p);
 #endif
 }
 
