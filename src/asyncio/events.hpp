@@ -366,6 +366,9 @@ class EventLoop : public std::enable_shared_from_this<EventLoop> {
   /// call_soon() running `f` in `options.context`.
   /// Python: loop.call_soon(callback, *args, context=ctx)
   template <class F, class... Args>
+  // By value, not const&: a named (non-const) CallbackOptions must pick this overload, not the
+  // (F&& f, Args&&...) one, which a const& parameter would lose to.
+  // NOLINTNEXTLINE(performance-unnecessary-value-param)
   Handle call_soon(CallbackOptions options, F&& f, Args&&... args) {
     check_open_for_scheduling();
     detail::HandleNode* node =
@@ -391,6 +394,9 @@ class EventLoop : public std::enable_shared_from_this<EventLoop> {
   /// call_soon_threadsafe() running `f` in `options.context`.
   /// Python: loop.call_soon_threadsafe(callback, *args, context=ctx)
   template <class F, class... Args>
+  // By value, not const&: a named (non-const) CallbackOptions must pick this overload, not the
+  // (F&& f, Args&&...) one, which a const& parameter would lose to.
+  // NOLINTNEXTLINE(performance-unnecessary-value-param)
   Handle call_soon_threadsafe(CallbackOptions options, F&& f, Args&&... args) {
     detail::HandleNode* node = detail::make_handle<detail::HandleNode::Kind::threadsafe>(
         this, std::forward<F>(f), std::forward<Args>(args)...);
@@ -435,6 +441,9 @@ class EventLoop : public std::enable_shared_from_this<EventLoop> {
   /// call_at() running `f` in `options.context`.
   /// Python: loop.call_at(when, callback, *args, context=ctx)
   template <class F, class... Args>
+  // By value, not const&: a named (non-const) CallbackOptions must pick this overload, not the
+  // (F&& f, Args&&...) one, which a const& parameter would lose to.
+  // NOLINTNEXTLINE(performance-unnecessary-value-param)
   TimerHandle call_at(double when, CallbackOptions options, F&& f, Args&&... args) {
     detail::ContextState* context = context_for(options);
     detail::HandleNode* node = nullptr;
