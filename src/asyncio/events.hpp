@@ -31,6 +31,7 @@
 
 #include "asyncio/backend.hpp"
 #include "asyncio/contextvars.hpp"
+#include "asyncio/coroutines.hpp"  // Coro, returned by the GCC 12 steering overloads defined here
 #include "asyncio/detail/gcc12.hpp"
 #include "asyncio/detail/ready_queue.hpp"
 #include "asyncio/detail/source_location.hpp"
