@@ -476,8 +476,12 @@ class EventLoop : public std::enable_shared_from_this<EventLoop> {
   /// Python: loop.create_task(coro, *, name=None, eager_start=None)
   /// In debug mode the task records where it was created (`where`).
   template <class T>
-  Task<T> create_task(Coro<T> coro, const TaskOptions& options = {},
+  Task<T> create_task(Coro<T> coro, const TaskOptions& options,
                       detail::SourceLocation where = detail::SourceLocation::current());
+  /// create_task() with default options (no TaskOptions to build: the
+  /// common case stays cheap).
+  template <class T>
+  Task<T> create_task(Coro<T> coro, detail::SourceLocation where = detail::SourceLocation::current());
 
   /// Sets the factory create_task() uses; nullptr restores the default.
   /// Python: loop.set_task_factory()
@@ -922,8 +926,19 @@ class EventLoop : public std::enable_shared_from_this<EventLoop> {
   /// The default executor, if one was created or set (threads.hpp).
   Executor* default_executor() const noexcept { return default_executor_.get(); }
   detail::TaskBase* current_task() const noexcept { return current_task_; }
-  void enter_task(detail::TaskBase* task);
-  void leave_task(detail::TaskBase* task);
+  // Inline: they run twice per task step; the checks' errors are cold.
+  void enter_task(detail::TaskBase* task) {
+    if (current_task_ != nullptr) [[unlikely]]
+      throw_enter_task(task);
+    current_task_ = task;
+  }
+  void leave_task(detail::TaskBase* task) {
+    if (current_task_ != task) [[unlikely]]
+      throw_leave_task(task);
+    current_task_ = nullptr;
+  }
+  [[noreturn]] void throw_enter_task(detail::TaskBase* task) const;
+  [[noreturn]] void throw_leave_task(detail::TaskBase* task) const;
   detail::TaskBase* swap_current_task(detail::TaskBase* task) noexcept {
     detail::TaskBase* prev = current_task_;
     current_task_ = task;
@@ -949,6 +964,9 @@ class EventLoop : public std::enable_shared_from_this<EventLoop> {
   }
   /// RuntimeError unless the loop can start running in this thread.
   void check_runnable() const;
+  /// Both create_task()s: `options` null means the defaults.
+  template <class T>
+  Task<T> create_task_with(Coro<T>&& coro, const TaskOptions* options, detail::SourceLocation where);
   [[noreturn]] static void throw_closed();
   /// The context a callback scheduled with `options` runs in: a reference
   /// for the handle (null: an empty context).
@@ -980,7 +998,10 @@ class EventLoop : public std::enable_shared_from_this<EventLoop> {
   void install_signal_handler(int sig, Handle handle);
   void run_forever_setup();
   void run_forever_cleanup() noexcept;
-  void purge_cancelled_timers();
+  void purge_cancelled_timers() {
+    if (!timers_.empty()) purge_cancelled_timers_slow();  // per iteration: no call while no timer exists
+  }
+  void purge_cancelled_timers_slow();
   void run_ready(std::size_t ntodo);
   void run_ready_debug(std::size_t ntodo);
   void run_until_complete_base(detail::FutureBase& future, bool own_task);
