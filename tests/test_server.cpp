@@ -265,7 +265,7 @@ TEST_CASE("close_clients and abort_clients close every client transport", "[serv
   }(*f.loop, counter));
 }
 
-TEST_CASE("The server keeps accepting after a client resets its connection", "[server][net]") {
+TEST_CASE("The server keeps accepting after a client resets its connection", "[server][net][os-sockets]") {
   LoopFixture f;
   Counter counter;
   test::run_net(f, [](asyncio::EventLoop& loop, Counter& c) -> Coro<> {
@@ -326,7 +326,7 @@ TEST_CASE("A failing protocol factory drops the connection and the server goes o
   CHECK(test::message_of(f.errors[0].exception) == "factory failed");
 }
 
-TEST_CASE("Running out of file descriptors pauses accepting and retries", "[server][net]") {
+TEST_CASE("Running out of file descriptors pauses accepting and retries", "[server][net][os-sockets]") {
 #if defined(__SANITIZE_ADDRESS__)
   // The asan preset includes UBSan, whose vptr check opens a pipe the first
   // time it meets a type: with no descriptor left it reports a false error.
@@ -448,7 +448,7 @@ TEST_CASE("Unix server errors name the path", "[server][net]") {
   }(*f.loop, counter));
 }
 
-TEST_CASE("create_server can serve an existing socket", "[server][net]") {
+TEST_CASE("create_server can serve an existing socket", "[server][net][os-sockets]") {
   LoopFixture f;
   Counter counter;
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);

@@ -266,7 +266,7 @@ TEST_CASE("An unreachable address raises the OS error naming it", "[sock][net]")
   }(*f.loop));
 }
 
-TEST_CASE("A connection that times out fails with ETIMEDOUT", "[sock][net]") {
+TEST_CASE("A connection that times out fails with ETIMEDOUT", "[sock][net][os-sockets]") {
   LoopFixture f;
   HangingListener hang;
   // A connecting socket that gives up after one SYN retry (about 3 s), its
@@ -349,7 +349,7 @@ TEST_CASE("create_connection moves on to the next address after a failure", "[so
   }(*f.backend, *f.loop));
 }
 
-TEST_CASE("Happy Eyeballs starts the next attempt after the delay and the first success wins", "[sock][net]") {
+TEST_CASE("Happy Eyeballs starts the next attempt after the delay and the first success wins", "[sock][net][os-sockets]") {
   FakeDnsFixture f;
   HangingListener hang;
   f.run([](FakeDnsBackend& backend, asyncio::EventLoop& loop, int hanging) -> Coro<> {

@@ -347,7 +347,7 @@ TEST_CASE("connection_lost is called exactly once however the transport is close
   }(*f.loop));
 }
 
-TEST_CASE("get_extra_info reports peername sockname and socket", "[transports][net]") {
+TEST_CASE("get_extra_info reports peername sockname and socket", "[transports][net][os-sockets]") {
   LoopFixture f;
   test::run_net(f, [](asyncio::EventLoop& loop) -> Coro<> {
     auto rs = co_await recording_server(loop);
@@ -512,7 +512,7 @@ TEST_CASE("An exception in data_received is reported and closes the connection",
   CHECK(f.errors[0].get("transport") != nullptr);
 }
 
-TEST_CASE("A reset connection reports ECONNRESET to connection_lost", "[transports][net]") {
+TEST_CASE("A reset connection reports ECONNRESET to connection_lost", "[transports][net][os-sockets]") {
   LoopFixture f;
   test::run_net(f, [](asyncio::EventLoop& loop) -> Coro<> {
     auto rs = co_await recording_server(loop);
@@ -561,7 +561,7 @@ TEST_CASE("create_connection returns the transport and the protocol the factory 
   }(*f.loop));
 }
 
-TEST_CASE("connect_accepted_socket wraps a connected descriptor", "[transports][net]") {
+TEST_CASE("connect_accepted_socket wraps a connected descriptor", "[transports][net][os-sockets]") {
   LoopFixture f;
   int fds[2];
   REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM, 0, fds) == 0);
@@ -589,7 +589,7 @@ TEST_CASE("connect_accepted_socket wraps a connected descriptor", "[transports][
   }(*f.loop, fds[0], fds[1]));
 }
 
-TEST_CASE("connect_accepted_socket refuses a socket that is not a stream", "[transports][net]") {
+TEST_CASE("connect_accepted_socket refuses a socket that is not a stream", "[transports][net][os-sockets]") {
   LoopFixture f;
   int fds[2];
   REQUIRE(::socketpair(AF_UNIX, SOCK_DGRAM, 0, fds) == 0);

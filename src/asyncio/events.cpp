@@ -2,8 +2,10 @@
 // Python: asyncio.events (get_running_loop, get_event_loop, policies).
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <mutex>
-#include <sstream>
+#include <string>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -25,9 +27,9 @@ const std::thread::id g_main_thread = std::this_thread::get_id();
 
 std::string thread_name() {
   if (std::this_thread::get_id() == g_main_thread) return "'MainThread'";
-  std::ostringstream os;
-  os << "<thread " << std::this_thread::get_id() << ">";
-  return os.str();
+  // Not operator<< on the id: that would link iostreams (and their locale
+  // tables) into every program, which matters on WebAssembly.
+  return "<thread " + std::to_string(std::hash<std::thread::id>{}(std::this_thread::get_id())) + ">";
 }
 
 std::mutex g_registry_mutex;

@@ -377,6 +377,13 @@ class EventLoop : public std::enable_shared_from_this<EventLoop> {
   /// scheduled (then only I/O or call_soon_threadsafe(), which calls the
   /// backend's wake(), can bring work).
   std::optional<double> time_until_next_step() const noexcept;
+  /// Runs iterations as run_step() does, back to back, while callbacks are
+  /// ready now and `keep_going()` returns true (it is asked after each
+  /// iteration): a host's time slice, without run_step()'s entry and exit
+  /// costs on every iteration. Returns false if stop() was called.
+  /// RuntimeError as run_forever().
+  template <class KeepGoing>
+  bool run_steps(KeepGoing&& keep_going);
 
   // ---- Network (transports.hpp, server.hpp, base_events_net.cpp) ----
   // Each raises NotImplementedError("<method> is not available on
@@ -557,6 +564,24 @@ class EventLoop : public std::enable_shared_from_this<EventLoop> {
   std::vector<detail::HandleNode*> inbox_;
   std::atomic<bool> inbox_nonempty_{false};
 };
+
+template <class KeepGoing>
+bool EventLoop::run_steps(KeepGoing&& keep_going) {
+  run_forever_setup();
+  struct Cleanup {
+    EventLoop* loop;
+    ~Cleanup() { loop->run_forever_cleanup(); }
+  } cleanup{this};
+  for (;;) {
+    run_once(0);
+    if (stopping_) return false;
+    if (ready_.empty()) {
+      std::optional<double> next = time_until_next_step();  // a due timer, a threadsafe call
+      if (!next || *next > 0) return true;
+    }
+    if (!keep_going()) return true;
+  }
+}
 
 /// The loop running in this thread. RuntimeError("no running event loop")
 /// if none. Python: asyncio.get_running_loop()

@@ -33,6 +33,9 @@
 #ifndef ASYNCIO_PLATFORM_HAS_SUBPROCESSES
 #define ASYNCIO_PLATFORM_HAS_SUBPROCESSES 1
 #endif
+#ifndef ASYNCIO_PLATFORM_HAS_OS_SOCKETS
+#define ASYNCIO_PLATFORM_HAS_OS_SOCKETS 1
+#endif
 
 namespace asyncio::platform {
 
@@ -67,5 +70,11 @@ inline constexpr bool has_signals = ASYNCIO_PLATFORM_HAS_SIGNALS != 0;
 inline constexpr bool has_network = ASYNCIO_PLATFORM_HAS_NETWORK != 0;
 /// Child processes exist: create_subprocess_exec() and friends.
 inline constexpr bool has_subprocesses = ASYNCIO_PLATFORM_HAS_SUBPROCESSES != 0;
+/// The program's own socket descriptors are the loop's: socket(2) and
+/// friends reach the OS, and connect_accepted_socket() and the `sock`
+/// options take such a descriptor. False on wasm32-emscripten, whose
+/// sockets live in Node.js (has_network) while the C library's socket()
+/// is Emscripten's emulation.
+inline constexpr bool has_os_sockets = ASYNCIO_PLATFORM_HAS_OS_SOCKETS != 0;
 
 }  // namespace asyncio::platform

@@ -1,6 +1,7 @@
 #include "emscripten_backend.hpp"
 
 #include <emscripten.h>
+#include <netdb.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -12,12 +13,20 @@
 #include "asyncio/exceptions.hpp"
 #include "asyncio/platform.hpp"
 #include "asyncio/webloop.hpp"
+#include "node_net.hpp"
 
-// asyncio_webloop.js
+// asyncio_webloop.js and asyncio_node_net.js
 extern "C" {
 void asyncio_webloop_schedule(void* driver, double delay_ms);
 void asyncio_webloop_forget(void* driver);
 void asyncio_sleep_sync(double ms);
+int asyncio_is_node(void);
+int asyncio_net_available(void);
+void asyncio_net_start(void* sig);
+unsigned asyncio_net_seq(void);
+void asyncio_net_wait(unsigned seen, double ms);
+int asyncio_net_deliver(void);
+void asyncio_net_set_waker(void* backend, int on);
 }
 
 namespace asyncio::wasm {
@@ -27,6 +36,9 @@ namespace {
 // keep being ready: long enough to amortise the hop through the JS event
 // loop, short enough to keep a page at 60 frames per second.
 constexpr double kSliceMs = 4.0;
+// At most this many passes between two looks at the clock, and only while
+// passes take under kSliceMs / (2 * kMaxPassesPerClockCheck) on average.
+constexpr unsigned kMaxPassesPerClockCheck = 32;
 }  // namespace
 
 // One loop driven from the JS event loop. Owns a reference to the loop, so a
@@ -66,11 +78,36 @@ void finish(WebloopDriver* d, bool call_on_stopped) {
 
 }  // namespace
 
+EmscriptenBackend::EmscriptenBackend() : network_(asyncio_net_available() != 0) {}
+
 EmscriptenBackend::~EmscriptenBackend() {
   if (driver_) driver_->backend = nullptr;
+  detach_net_objects();
+}
+
+void EmscriptenBackend::start_network() {
+  if (net_started_) return;
+  net_started_ = true;
+  detail::set_gai_strerror(&::gai_strerror);
+  asyncio_net_start(nullptr);
+  if (driver_) asyncio_net_set_waker(this, 1);
 }
 
 void EmscriptenBackend::poll(double timeout) {
+  free_buried();
+  if (net_started_) {
+    // Servers created without serving (start_serving=False) stop listening
+    // until they serve (node_net.cpp).
+    unlisten_fresh_listeners();
+    const unsigned seen = asyncio_net_seq();
+    if (asyncio_net_deliver() > 0 || timeout == 0) return;
+    if (net_count_ > 0) {
+      // Sockets are open: wait for their events (or the timeout).
+      asyncio_net_wait(seen, timeout < 0 ? -1.0 : timeout * 1000.0);
+      asyncio_net_deliver();
+      return;
+    }
+  }
   if (timeout == 0) return;  // no I/O to check
   if (timeout > 0) {
     asyncio_sleep_sync(timeout * 1000.0);
@@ -87,7 +124,20 @@ void EmscriptenBackend::wake() noexcept {
   if (driver_ && !driver_->scheduled) driver_->schedule(0);
 }
 
+void EmscriptenBackend::on_network_event() noexcept {
+  // The JavaScript event loop is running, so this loop is between two
+  // passes: let it deliver the event on its next one.
+  wake();
+}
+
+void EmscriptenBackend::set_driver(WebloopDriver* driver) noexcept {
+  driver_ = driver;
+  if (net_started_) asyncio_net_set_waker(this, driver ? 1 : 0);
+}
+
 void EmscriptenBackend::close() {
+  detach_net_objects();
+  if (net_started_) asyncio_net_set_waker(this, 0);
   if (!driver_) return;
   // Closed between two passes: the driver must stop, but it owns a reference
   // to the loop being closed, so let its next (immediate) step free it.
@@ -98,8 +148,39 @@ void EmscriptenBackend::close() {
 
 double EmscriptenBackend::time() const noexcept { return emscripten_get_now() / 1000.0; }
 
-std::string EmscriptenBackend::platform() const { return std::string(asyncio::platform::name); }
+std::string EmscriptenBackend::platform() const {
+  static const bool node = asyncio_is_node() != 0;
+  return node ? std::string(asyncio::platform::name) : std::string(asyncio::platform::name) + " (browser)";
+}
 
+}  // namespace asyncio::wasm
+
+namespace asyncio::wasm {
+namespace {
+
+// Runs passes of the driver's loop back to back for one JS macrotask: while
+// callbacks are ready, for at most kSliceMs. Returns false if stop() was
+// called.
+bool run_slice(EventLoop& loop) {
+  const double slice_start = emscripten_get_now();
+  // Reading the clock costs more than a quick pass of the loop (a call out
+  // to JavaScript's performance.now()): while passes are quick, look at it
+  // every 2, 4, ... up to kMaxPassesPerClockCheck passes.
+  unsigned check_every = 1, until_check = 1, passes = 0;
+  return loop.run_steps([&]() noexcept {
+    if (--until_check != 0) return true;
+    passes += check_every;
+    const double elapsed = emscripten_get_now() - slice_start;
+    if (elapsed >= kSliceMs) return false;
+    if (check_every < kMaxPassesPerClockCheck && elapsed * 2 * kMaxPassesPerClockCheck < kSliceMs * passes) {
+      check_every *= 2;
+    }
+    until_check = check_every;
+    return true;
+  });
+}
+
+}  // namespace
 }  // namespace asyncio::wasm
 
 // Called by asyncio_webloop.js for each scheduled step.
@@ -111,15 +192,10 @@ extern "C" EMSCRIPTEN_KEEPALIVE void asyncio_webloop_step(void* ptr) {
     asyncio::wasm::finish(d, false);
     return;
   }
-  const double slice_end = emscripten_get_now() + asyncio::wasm::kSliceMs;
   try {
-    for (;;) {
-      if (!d->loop->run_step()) {  // stop() was called
-        asyncio::wasm::finish(d, true);
-        return;
-      }
-      std::optional<double> next = d->loop->time_until_next_step();
-      if (!next || *next > 0 || emscripten_get_now() >= slice_end) break;
+    if (!asyncio::wasm::run_slice(*d->loop)) {  // stop() was called
+      asyncio::wasm::finish(d, true);
+      return;
     }
   } catch (const asyncio::SystemExit& e) {
     asyncio::wasm::finish(d, false);
@@ -141,6 +217,12 @@ extern "C" EMSCRIPTEN_KEEPALIVE void asyncio_webloop_step(void* ptr) {
     return;
   }
   d->schedule_next();
+}
+
+// Called by asyncio_node_net.js when a network event arrives while the
+// JavaScript event loop runs.
+extern "C" EMSCRIPTEN_KEEPALIVE void asyncio_net_event_arrived(void* backend) {
+  static_cast<asyncio::wasm::EmscriptenBackend*>(backend)->on_network_event();
 }
 
 namespace asyncio {
