@@ -22,4 +22,8 @@ if(NOT TARGET Catch2::Catch2)
   add_library(Catch2::Catch2 INTERFACE IMPORTED)
   set_target_properties(Catch2::Catch2 PROPERTIES INTERFACE_INCLUDE_DIRECTORIES ${_catch_include})
 endif()
+# newlib (bare metal) has no sigaltstack() for Catch2's crash handlers.
+if(ASYNCIO_BACKEND STREQUAL "cortex-m")
+  set_property(TARGET Catch2::Catch2 APPEND PROPERTY INTERFACE_COMPILE_DEFINITIONS CATCH_CONFIG_NO_POSIX_SIGNALS)
+endif()
 include(${ASYNCIO_CATCH_CMAKE})

@@ -23,4 +23,7 @@ install(FILES
   ${PROJECT_BINARY_DIR}/asyncioConfig.cmake
   ${PROJECT_BINARY_DIR}/asyncioConfigVersion.cmake
   ${PROJECT_SOURCE_DIR}/cmake/FindLibuv.cmake
+  ${PROJECT_SOURCE_DIR}/cmake/AsyncioCompilerCheck.cmake
   DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/asyncio)
+# The page the compiler check points g++ 12 users to.
+install(FILES ${PROJECT_SOURCE_DIR}/docs/compilers.md DESTINATION ${CMAKE_INSTALL_DOCDIR})

@@ -98,7 +98,8 @@ std::string without_newline(std::string line) {
 
 asyncio::Coro<> receive_lines(ChatRoom& room, Client& client, asyncio::StreamReader reader) {
   for (;;) {
-    const std::string line = without_newline(co_await reader.readline());
+    std::string received = co_await reader.readline();
+    const std::string line = without_newline(std::move(received));
     if (reader.at_eof() && line.empty()) break;
     if (line == "/quit") break;
     room.broadcast(client.name + ": " + line + "\n", &client);
@@ -126,15 +127,18 @@ asyncio::Coro<> handle_client(ChatRoom& room, asyncio::StreamReader reader, asyn
   Client client(writer);
   try {
     writer.write("name? ");
-    client.name = without_newline(co_await reader.readline());
+    std::string answer = co_await reader.readline();
+    client.name = without_newline(std::move(answer));
     if (client.name.empty()) client.name = room.guest_name();
     writer.write("welcome " + client.name + ", " + std::to_string(room.size()) + " others here\n");
     Membership membership(room, client);
-    co_await asyncio::task_group([&](asyncio::TaskGroup& tg) -> asyncio::Coro<> {
+    // The block is named before it is awaited (docs/compilers.md, rule 1).
+    auto both_directions = [&](asyncio::TaskGroup& tg) -> asyncio::Coro<> {
       tg.create_task(receive_lines(room, client, reader), {.name = "receive " + client.name});
       tg.create_task(send_outbox(client), {.name = "send " + client.name});
       co_return;
-    });
+    };
+    co_await asyncio::task_group(both_directions);
   } catch (const asyncio::ExceptionGroup& eg) {
     std::cerr << client.name << ": " << eg.what() << "\n";
   } catch (const std::exception& e) {  // a reset or an overlong line before the name
@@ -166,7 +170,8 @@ struct DemoClient {
 
   // Reads one line and prints it as "who < line".
   asyncio::Coro<std::string> expect() {
-    const std::string line = without_newline(co_await asyncio::wait_for(reader.readline(), 5.0));
+    std::string received = co_await asyncio::wait_for(reader.readline(), 5.0);
+    const std::string line = without_newline(std::move(received));
     std::cout << who << " < " << line << "\n";
     co_return line;
   }
@@ -226,7 +231,10 @@ asyncio::Coro<> demo(ChatRoom& room) {
   }
   std::cout << "sloth disconnected after falling behind: " << (room.size() == 1 ? "yes" : "no") << "\n";
   try {
-    while (!(co_await asyncio::wait_for(sloth.reader.read(1 << 16), 5.0)).empty()) {
+    for (;;) {
+      // The result in a local before it is tested (docs/compilers.md, rule 4).
+      const std::string chunk = co_await asyncio::wait_for(sloth.reader.read(1 << 16), 5.0);
+      if (chunk.empty()) break;
     }
   } catch (const std::system_error&) {
     // Reset: the server aborted the connection with data unread.

@@ -2,11 +2,16 @@
 # is compiled and run as a test, so the documentation's examples keep working.
 # An example that needs what this platform lacks (sockets, threads) is still
 # compiled, and registered as a disabled "(skipped: needs X ...)" test.
-set(_needs_net "open_connection|start_server|open_unix_connection|start_unix_server|create_connection|create_server|create_unix_|getaddrinfo|getnameinfo|connect_accepted_socket")
+set(_needs_net "open_connection|start_server|open_unix_connection|start_unix_server|create_connection|create_server|create_unix_|getaddrinfo|getnameinfo|connect_accepted_socket|create_datagram_endpoint|add_reader|add_writer|sock_|sendfile|asyncio::Socket")
+set(_needs_subprocess "create_subprocess_|subprocess_exec|subprocess_shell|connect_read_pipe|connect_write_pipe")
+set(_needs_tls "ssl =|ssl=|SSLContext|create_default_context|start_tls")
+set(_needs_socket "sock_|sendfile|asyncio::Socket|create_datagram_endpoint")
 set(_needs_threads "to_thread|run_in_executor|run_coroutine_threadsafe|std::thread|ThreadPoolExecutor|set_default_executor")
 file(GLOB asyncio_doc_pages CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/docs/*.md)
 foreach(page IN LISTS asyncio_doc_pages)
   get_filename_component(page_name ${page} NAME_WE)
+  # Re-extract the examples when a page changes (file(READ) alone would not).
+  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${page})
   file(READ ${page} text)
   # CMake lists split on ';': protect the code's semicolons while splitting.
   string(REPLACE ";" "@SEMICOLON@" text "${text}")
@@ -32,6 +37,14 @@ foreach(page IN LISTS asyncio_doc_pages)
       set(missing net)
     elseif(NOT ASYNCIO_PLATFORM_HAS_THREADS AND code MATCHES "${_needs_threads}")
       set(missing threads)
+    elseif(NOT ASYNCIO_PLATFORM_HAS_SUBPROCESSES AND code MATCHES "${_needs_subprocess}")
+      set(missing subprocess)
+    elseif(NOT ASYNCIO_PLATFORM_HAS_TLS AND code MATCHES "${_needs_tls}")
+      set(missing tls)
+    elseif(ASYNCIO_OS STREQUAL "win" AND code MATCHES "add_reader|add_writer")
+      set(missing add_reader)  # as CPython's ProactorEventLoop (docs/platforms.md)
+    elseif(ASYNCIO_OS STREQUAL "win" AND code MATCHES "${_needs_socket}")
+      set(missing asyncio::Socket)  # not written for Winsock yet (docs/platforms.md)
     endif()
     if(missing)
       set(name "${name} (skipped: needs ${missing} on ${ASYNCIO_PLATFORM_NAME})")

@@ -5,20 +5,22 @@
 // such values to names before awaiting (see docs/transports.md).
 #pragma once
 
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <sys/resource.h>
-#include <sys/socket.h>
-#include <unistd.h>
+// The OS's socket headers, for AF_INET, EAI_NONAME and friends:
+// net_os_posix.hpp or net_os_win.hpp (tests/CMakeLists.txt names it).
+#include ASYNCIO_TEST_NET_OS_HEADER
 
 #include <cerrno>
+#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
+#include <random>
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <vector>
 
+#include "net_raw.hpp"
 #include "support.hpp"
 
 namespace test {
@@ -44,9 +46,12 @@ inline int port_of(const std::shared_ptr<asyncio::Server>& server) {
 struct TempDir {
   std::filesystem::path path;
   TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "asyncio-test-XXXXXX").string();
-    if (::mkdtemp(tmpl.data()) == nullptr) throw std::system_error(errno, std::generic_category(), "mkdtemp");
-    path = tmpl;
+    std::random_device random;
+    for (int attempt = 0; attempt < 100; ++attempt) {
+      path = std::filesystem::temp_directory_path() / ("asyncio-test-" + std::to_string(random()));
+      if (std::filesystem::create_directory(path)) return;  // a new one, not an existing one
+    }
+    throw std::system_error(std::make_error_code(std::errc::file_exists), "TempDir");
   }
   ~TempDir() {
     std::error_code ec;
@@ -55,20 +60,18 @@ struct TempDir {
   std::string file(const std::string& name) const { return (path / name).string(); }
 };
 
-/// Raises the open-files soft limit to the hard limit for the test's life.
-struct RaiseFileLimit {
-  rlimit old{};
-  explicit RaiseFileLimit() {
-    ::getrlimit(RLIMIT_NOFILE, &old);
-    rlimit raised = old;
-    raised.rlim_cur = old.rlim_max;
-    ::setrlimit(RLIMIT_NOFILE, &raised);
-  }
-  ~RaiseFileLimit() { ::setrlimit(RLIMIT_NOFILE, &old); }
-  static rlim_t current() {
-    rlimit r{};
-    ::getrlimit(RLIMIT_NOFILE, &r);
-    return r.rlim_cur;
+/// A listener whose accept queue is full: connecting to it hangs (the SYN
+/// is dropped), as a slow or unreachable server would.
+struct HangingListener {
+  int port = 0;
+  int sock = raw_bound(port, 0);
+  int filler = raw_connect(port);  // fills the queue
+  HangingListener() = default;
+  HangingListener(const HangingListener&) = delete;
+  HangingListener& operator=(const HangingListener&) = delete;
+  ~HangingListener() {
+    if (filler >= 0) raw_close(filler);
+    if (sock >= 0) raw_close(sock);
   }
 };
 
@@ -116,12 +119,16 @@ inline std::vector<std::string> condensed(const std::vector<std::string>& events
   return out;
 }
 
-/// The errno of a std::system_error in `e` (-1 for other exceptions).
+/// The errno of a std::system_error in `e` (-1 for other exceptions): the
+/// C runtime's errno value its code stands for (on Windows libuv's codes
+/// are not errno values, but compare equal to them), else the code itself
+/// (getaddrinfo's EAI_* values).
 inline int errno_of(const std::exception_ptr& e) {
   try {
     std::rethrow_exception(e);
   } catch (const std::system_error& ex) {
-    return ex.code().value();
+    const std::error_condition c = ex.code().default_error_condition();
+    return c.category() == std::generic_category() ? c.value() : ex.code().value();
   } catch (...) {
     return -1;
   }
@@ -196,16 +203,24 @@ asyncio::Coro<std::exception_ptr> error_of(asyncio::Coro<T> c) {
   co_return error;
 }
 
-/// True if this machine has an IPv6 loopback address.
-inline bool have_ipv6_loopback() {
-  int fd = ::socket(AF_INET6, SOCK_STREAM, 0);
-  if (fd < 0) return false;
-  sockaddr_in6 a{};
-  a.sin6_family = AF_INET6;
-  a.sin6_addr = in6addr_loopback;
-  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-  ::close(fd);
-  return ok;
+// A server's protocol factory that keeps every protocol it makes.
+struct Counter {
+  std::vector<std::shared_ptr<RecordingProtocol>> protocols;
+  asyncio::ProtocolFactory factory(asyncio::EventLoop& loop) {
+    return [this, &loop] {
+      auto p = std::make_shared<RecordingProtocol>(loop);
+      protocols.push_back(p);
+      return p;
+    };
+  }
+};
+
+// A RecordingProtocol connected to host:port.
+inline asyncio::Coro<std::shared_ptr<RecordingProtocol>> connect(asyncio::EventLoop& loop, int port,
+                                                                 std::string host = "127.0.0.1") {
+  auto factory = [&loop] { return std::make_shared<RecordingProtocol>(loop); };
+  auto [t, p] = co_await loop.create_connection(factory, host, port);
+  co_return p;
 }
 
 }  // namespace test

@@ -80,11 +80,7 @@ TEST_CASE("call_soon and running the callback allocate nothing once warm", "[all
   batch(1000);
   batch(1000);
   const long used = allocations() - before;
-#if defined(ASYNCIO_POOL_DISABLED)
-  WARN("the pool is disabled under sanitizers; allocations: " << used);
-#else
   CHECK(used == 0);
-#endif
   CHECK(count == 3000);
 }
 
@@ -98,21 +94,13 @@ TEST_CASE("awaiting a completed future allocates nothing", "[alloc]") {
 TEST_CASE("a sleep(0) round trip allocates nothing", "[alloc]") {
   test::LoopFixture f;
   const long used = f.loop->run_until_complete(sleep_zero_rounds(10000));
-#if defined(ASYNCIO_POOL_DISABLED)
-  WARN("pool disabled; allocations: " << used);
-#else
   CHECK(used == 0);
-#endif
 }
 
 TEST_CASE("creating and awaiting a task reuses pooled memory", "[alloc]") {
   test::LoopFixture f;
   const long used = f.loop->run_until_complete(create_and_await_tasks(10000));
-#if defined(ASYNCIO_POOL_DISABLED)
-  CHECK(used >= 10000);  // frame and task each time
-#else
   CHECK(used == 0);
-#endif
 }
 
 namespace {
@@ -177,10 +165,5 @@ asyncio::Coro<long> ping_pong(asyncio::EventLoop& loop) {
 TEST_CASE("a protocol echo round trip over TCP allocates nothing once warm", "[alloc][net]") {
   test::LoopFixture f;
   const long used = f.loop->run_until_complete(ping_pong(*f.loop));
-#if defined(ASYNCIO_POOL_DISABLED)
-  WARN("pool disabled; allocations in 200 round trips: " << used);
-  CHECK(used >= 0);
-#else
   CHECK(used == 0);
-#endif
 }

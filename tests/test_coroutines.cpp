@@ -113,7 +113,7 @@ TEST_CASE("awaiting an empty coroutine raises RuntimeError", "[coroutines]") {
   CHECK(f.loop->run_until_complete(empty()));
 }
 
-TEST_CASE("deep recursion through awaits does not overflow the stack", "[coroutines]") {
+TEST_CASE("deep recursion through awaits does not overflow the stack", "[coroutines][large-heap]") {
   LoopFixture f;
   CHECK(f.loop->run_until_complete(recurse(100000)) == 100000);
 }

@@ -108,8 +108,95 @@ TEST_CASE("an ExceptionGroup is also a BaseExceptionGroup", "[exceptions]") {
 TEST_CASE("describe_exception gives type and message", "[exceptions]") {
   CHECK(asyncio::describe_exception(std::make_exception_ptr(asyncio::ValueError("bad"))) == "ValueError: bad");
   CHECK(asyncio::describe_exception(std::make_exception_ptr(asyncio::CancelledError())) == "CancelledError");
-  CHECK(asyncio::describe_exception(std::make_exception_ptr(std::runtime_error("x"))) == "std::runtime_error: x");
+  CHECK(asyncio::describe_exception(std::make_exception_ptr(std::runtime_error("x"))) == "RuntimeError: x");
+  CHECK(asyncio::describe_exception(std::make_exception_ptr(asyncio::TimeoutError("late"))) == "TimeoutError: late");
+  CHECK(asyncio::describe_exception(std::make_exception_ptr(asyncio::IncompleteReadError("ab", 5))) ==
+        "IncompleteReadError: 2 bytes read on a total of 5 expected bytes");
   CHECK(asyncio::describe_exception(std::make_exception_ptr(asyncio::TimeoutError())) == "TimeoutError");
   CHECK(asyncio::describe_exception(std::make_exception_ptr(42)) == "unknown exception");
   CHECK(asyncio::describe_exception(nullptr) == "None");
+}
+
+TEST_CASE("TimeoutError's message is Python's str(): empty by default, no errno text", "[exceptions]") {
+  // Python: str(TimeoutError()) == '' and str(TimeoutError('x')) == 'x'.
+  CHECK(std::string(asyncio::TimeoutError().what()).empty());
+  CHECK(std::string(asyncio::TimeoutError("x").what()) == "x");
+  // Still the OSError with errno ETIMEDOUT that Python's TimeoutError is.
+  CHECK(asyncio::TimeoutError().code() == std::errc::timed_out);
+}
+
+namespace {
+struct AppError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+template <class E>
+std::string name_of(E e) {
+  return asyncio::exception_type_name(std::make_exception_ptr(std::move(e)));
+}
+std::string os_name(std::errc e) { return name_of(std::system_error(std::make_error_code(e), "op")); }
+}  // namespace
+
+TEST_CASE("exception_type_name gives the Python type name of every library exception", "[exceptions]") {
+  // Python: type(exc).__name__ for the exceptions asyncio raises.
+  CHECK(name_of(asyncio::CancelledError("m")) == "CancelledError");
+  CHECK(name_of(asyncio::KeyboardInterrupt()) == "KeyboardInterrupt");
+  CHECK(name_of(asyncio::SystemExit(2)) == "SystemExit");
+  CHECK(name_of(asyncio::TimeoutError()) == "TimeoutError");
+  CHECK(name_of(asyncio::IncompleteReadError("", 1)) == "IncompleteReadError");
+  CHECK(name_of(asyncio::LimitOverrunError("x", 1)) == "LimitOverrunError");
+  CHECK(name_of(asyncio::InvalidStateError("x")) == "InvalidStateError");
+  CHECK(name_of(asyncio::QueueEmpty()) == "QueueEmpty");
+  CHECK(name_of(asyncio::QueueFull()) == "QueueFull");
+  CHECK(name_of(asyncio::QueueShutDown()) == "QueueShutDown");
+  CHECK(name_of(asyncio::BrokenBarrierError()) == "BrokenBarrierError");
+  CHECK(name_of(asyncio::SendfileNotAvailableError("x")) == "SendfileNotAvailableError");
+  CHECK(name_of(asyncio::RuntimeError("x")) == "RuntimeError");
+  CHECK(name_of(asyncio::NotImplementedError("x")) == "NotImplementedError");
+  CHECK(name_of(asyncio::ValueError("x")) == "ValueError");
+  CHECK(name_of(asyncio::TypeError("x")) == "TypeError");
+  CHECK(name_of(asyncio::EOFError("x")) == "EOFError");
+  CHECK(name_of(asyncio::OSError("x")) == "OSError");
+  CHECK(name_of(asyncio::ExceptionGroup("g", {std::make_exception_ptr(asyncio::ValueError("v"))})) ==
+        "ExceptionGroup");
+  CHECK(name_of(asyncio::BaseExceptionGroup("g", {std::make_exception_ptr(asyncio::CancelledError())})) ==
+        "BaseExceptionGroup");
+  CHECK(asyncio::exception_type_name(nullptr) == "None");
+}
+
+TEST_CASE("exception_type_name names OS errors by errno as Python's OSError subclasses", "[exceptions]") {
+  CHECK(os_name(std::errc::connection_reset) == "ConnectionResetError");
+  CHECK(os_name(std::errc::connection_refused) == "ConnectionRefusedError");
+  CHECK(os_name(std::errc::connection_aborted) == "ConnectionAbortedError");
+  CHECK(os_name(std::errc::broken_pipe) == "BrokenPipeError");
+  CHECK(os_name(std::errc::no_such_file_or_directory) == "FileNotFoundError");
+  CHECK(os_name(std::errc::file_exists) == "FileExistsError");
+  CHECK(os_name(std::errc::permission_denied) == "PermissionError");
+  CHECK(os_name(std::errc::operation_not_permitted) == "PermissionError");
+  CHECK(os_name(std::errc::no_such_process) == "ProcessLookupError");
+  CHECK(os_name(std::errc::no_child_process) == "ChildProcessError");
+  CHECK(os_name(std::errc::resource_unavailable_try_again) == "BlockingIOError");
+  CHECK(os_name(std::errc::interrupted) == "InterruptedError");
+  CHECK(os_name(std::errc::is_a_directory) == "IsADirectoryError");
+  CHECK(os_name(std::errc::not_a_directory) == "NotADirectoryError");
+  CHECK(os_name(std::errc::timed_out) == "TimeoutError");
+  CHECK(os_name(std::errc::address_in_use) == "OSError");
+  CHECK(name_of(asyncio::OSError(std::make_error_code(std::errc::connection_reset), "x")) == "ConnectionResetError");
+  CHECK(name_of(std::system_error(std::error_code(-2, asyncio::gai_category()), "x")) == "gaierror");
+  CHECK(asyncio::describe_exception(std::make_exception_ptr(
+            std::system_error(std::make_error_code(std::errc::connection_reset), "read"))) ==
+        "ConnectionResetError: read: " + std::make_error_code(std::errc::connection_reset).message());
+}
+
+TEST_CASE("exception_type_name maps standard exceptions to Python builtins and keeps other C++ names",
+          "[exceptions]") {
+  CHECK(name_of(std::runtime_error("x")) == "RuntimeError");
+  CHECK(name_of(std::invalid_argument("x")) == "ValueError");
+  CHECK(name_of(std::out_of_range("x")) == "IndexError");
+  CHECK(name_of(std::overflow_error("x")) == "OverflowError");
+  CHECK(name_of(std::bad_alloc()) == "MemoryError");
+  CHECK(name_of(std::logic_error("x")) == "std::logic_error");
+  CHECK(name_of(AppError("x")) == "(anonymous namespace)::AppError");
+  AppError caught("y");
+  CHECK(asyncio::exception_type_name(static_cast<const std::exception&>(caught)) == "(anonymous namespace)::AppError");
+  CHECK(asyncio::exception_type_name(asyncio::CancelledError()) == "CancelledError");
 }

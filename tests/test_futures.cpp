@@ -1,6 +1,13 @@
 // Futures: states, results, callbacks, awaiting, diagnostics.
 // Python: test_futures.py.
+#include <functional>
+#include <future>
 #include <memory>
+#include <new>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
 
 #include "support.hpp"
 
@@ -20,7 +27,7 @@ TEST_CASE("result and exception of a pending future raise InvalidStateError", "[
   LoopFixture f;
   Future<int> fut(*f.loop);
   CHECK_THROWS_AS(fut.result(), asyncio::InvalidStateError);
-  CHECK_THROWS_WITH(fut.result(), "Result is not ready.");
+  CHECK_THROWS_WITH(fut.result(), "Result is not set.");
   CHECK_THROWS_WITH(fut.exception(), "Exception is not set.");
 }
 
@@ -296,6 +303,7 @@ TEST_CASE("Future<void> finishes without a value", "[futures]") {
 
 TEST_CASE("an exception nobody retrieved is reported when the future dies", "[futures]") {
   LoopFixture f;
+  f.expect_report("Future exception was never retrieved");
   {
     Future<int> fut(*f.loop);
     fut.set_exception(asyncio::RuntimeError("lost"));
@@ -305,6 +313,49 @@ TEST_CASE("an exception nobody retrieved is reported when the future dies", "[fu
   CHECK(test::message_of(f.errors[0].exception) == "lost");
   REQUIRE(f.errors[0].future.has_value());
   CHECK(f.errors[0].future->repr() == "<Future finished exception=RuntimeError('lost')>");
+}
+
+TEST_CASE("a lost exception is not reported to a new loop built where its dead loop was", "[futures][threads]") {
+  // A future outliving its loop reports to the logger. A new loop at the
+  // same address (here in the same storage) must not be taken for the dead
+  // one: it runs in another thread, and its handler would be called from
+  // this one (a data race ThreadSanitizer reports).
+  test::LogCapture log;
+  alignas(asyncio::EventLoop) unsigned char storage[sizeof(asyncio::EventLoop)];
+  auto* first = new (storage) asyncio::EventLoop(asyncio::make_default_backend());
+  std::optional<Future<int>> lost;
+  lost.emplace(*first);
+  lost->set_exception(asyncio::RuntimeError("lost"));
+  first->close();
+  first->~EventLoop();
+
+  auto* second = new (storage) asyncio::EventLoop(asyncio::make_default_backend());
+  REQUIRE(static_cast<void*>(second) == static_cast<void*>(first));
+  std::vector<std::string> second_reports;  // the second loop's thread only
+  second->set_exception_handler([&](asyncio::EventLoop&, const asyncio::ExceptionContext& c) {
+    second_reports.push_back(c.message);
+  });
+  std::promise<void> running;
+  std::thread loop_thread([&] {
+    second->call_soon([&] { running.set_value(); });
+    // Reads its reports while running, as a loop's own code would.
+    std::size_t seen = 0;
+    std::function<void()> poll = [&] {
+      seen += second_reports.size();
+      second->call_later(0.001, poll);
+    };
+    second->call_soon(poll);
+    second->run_forever();
+    (void)seen;
+  });
+  running.get_future().wait();
+  lost.reset();  // the last reference: the report
+  second->call_soon_threadsafe([second] { second->stop(); });
+  loop_thread.join();
+  second->close();
+  CHECK(second_reports.empty());
+  CHECK(log.contains("Future exception was never retrieved"));
+  second->~EventLoop();
 }
 
 TEST_CASE("a retrieved exception is not reported", "[futures]") {

@@ -483,6 +483,7 @@ TEST_CASE("Lock waiter destroyed with its loop leaves the lock usable", "[locks]
   asyncio::Lock lock;
   {
     LoopFixture f;
+    f.expect_report("Task was destroyed but it is pending!");
     f.loop->run_until_complete([](asyncio::Lock& l) -> Coro<> {
       co_await l.acquire();
       (void)asyncio::create_task(acquire_of(l));
@@ -731,6 +732,7 @@ TEST_CASE("Event waiters destroyed with their loop are unlinked", "[locks]") {
   asyncio::Event ev;
   {
     LoopFixture f;
+    f.expect_report("Task was destroyed but it is pending!", 3);
     f.loop->run_until_complete([](asyncio::Event& e) -> Coro<> {
       for (int i = 0; i < 3; ++i) (void)asyncio::create_task(wait_of(e));
       co_await asyncio::sleep(0);

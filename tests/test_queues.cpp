@@ -623,6 +623,7 @@ TEST_CASE("Queue getter destroyed with its loop leaves the queue usable", "[queu
   asyncio::Queue<int> q;
   {
     LoopFixture f;
+    f.expect_report("Task was destroyed but it is pending!");
     f.loop->run_until_complete([](asyncio::Queue<int>& queue) -> Coro<> {
       (void)asyncio::create_task(get_of(queue));
       co_await asyncio::sleep(0);

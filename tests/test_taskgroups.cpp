@@ -439,6 +439,7 @@ TEST_CASE("the block's error and the children's are grouped together", "[taskgro
 TEST_CASE("KeyboardInterrupt from the block leaves the group unwrapped", "[taskgroups]") {
   // Python: test_taskgroup_20; the other errors are reported (gh-135736)
   LoopFixture f;
+  f.expect_report("TaskGroup task exception was not propagated");
   auto runner = []() -> Coro<> {
     co_await asyncio::task_group([](TaskGroup& g) -> Coro<> {
       g.create_task(crash_after(0.01));
@@ -725,6 +726,7 @@ TEST_CASE("an external cancel arriving after a child failure is kept", "[taskgro
 
 TEST_CASE("closing the loop while a group waits is safe", "[taskgroups]") {
   LoopFixture f;
+  f.expect_report("Task was destroyed but it is pending!", 3);
   auto runner = []() -> Coro<> {
     co_await asyncio::task_group([](TaskGroup& g) -> Coro<> {
       g.create_task(value_after(10, 1));

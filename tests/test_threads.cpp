@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "support.hpp"
+#include "asyncio/detail/loop_internals.hpp"
 
 using namespace std::chrono_literals;
 using asyncio::ConcurrentFuture;
@@ -152,12 +153,12 @@ TEST_CASE("to_thread copies its arguments unless given references", "[threads]")
 
 TEST_CASE("the default executor is a thread pool created on first use", "[threads]") {
   LoopFixture f;
-  CHECK(f.loop->default_executor() == nullptr);
+  CHECK(asyncio::detail::internals(*f.loop).default_executor() == nullptr);
   auto body = []() -> Coro<int> {
     co_return co_await asyncio::get_running_loop().run_in_executor(nullptr, add, 20, 22);
   };
   CHECK(f.loop->run_until_complete(body()) == 42);
-  auto* pool = dynamic_cast<asyncio::ThreadPoolExecutor*>(f.loop->default_executor());
+  auto* pool = dynamic_cast<asyncio::ThreadPoolExecutor*>(asyncio::detail::internals(*f.loop).default_executor());
   REQUIRE(pool != nullptr);
   const std::size_t cpus = std::max(1u, std::thread::hardware_concurrency());
   CHECK(pool->max_workers() == std::min<std::size_t>(32, cpus + 4));
@@ -175,7 +176,7 @@ TEST_CASE("run_in_executor uses the executor given", "[threads]") {
     co_return a;
   };
   CHECK(f.loop->run_until_complete(body(pool)) == 3);
-  CHECK(f.loop->default_executor() == nullptr);
+  CHECK(asyncio::detail::internals(*f.loop).default_executor() == nullptr);
   pool.shutdown();
 }
 
@@ -195,7 +196,7 @@ TEST_CASE("set_default_executor replaces the default executor", "[threads]") {
   CHECK_THROWS_AS(f.loop->set_default_executor(nullptr), asyncio::TypeError);
   auto pool = std::make_shared<asyncio::ThreadPoolExecutor>(asyncio::ThreadPoolOptions{.max_workers = 1});
   f.loop->set_default_executor(pool);
-  CHECK(f.loop->default_executor() == pool.get());
+  CHECK(asyncio::detail::internals(*f.loop).default_executor() == pool.get());
   auto body = []() -> Coro<int> { co_return co_await asyncio::to_thread(add, 1, 1); };
   CHECK(f.loop->run_until_complete(body()) == 2);
   CHECK(pool->thread_count() == 1);
@@ -209,7 +210,7 @@ TEST_CASE("after shutdown_default_executor the default executor refuses work", "
     auto& loop = asyncio::get_running_loop();
     co_await asyncio::to_thread(add, 1, 1);
     co_await loop.shutdown_default_executor();
-    CHECK(loop.default_executor() != nullptr);  // shut down, not dropped
+    CHECK(asyncio::detail::internals(loop).default_executor() != nullptr);  // shut down, not dropped
     CHECK_THROWS_WITH(loop.run_in_executor(nullptr, add, 1, 1), "Executor shutdown has been called");
     co_await loop.shutdown_default_executor();  // again: nothing to do
   };
@@ -243,29 +244,34 @@ TEST_CASE("closing the loop shuts the default executor down", "[threads]") {
   auto body = []() -> Coro<int> { co_return co_await asyncio::to_thread(add, 2, 2); };
   CHECK(f.loop->run_until_complete(body()) == 4);
   f.loop->close();
-  CHECK(f.loop->default_executor() == nullptr);
+  CHECK(asyncio::detail::internals(*f.loop).default_executor() == nullptr);
   CHECK_THROWS_AS(f.loop->run_in_executor(nullptr, add, 1, 1), asyncio::RuntimeError);
 }
 
 TEST_CASE("a job finishing after its loop was closed and destroyed is dropped", "[threads]") {
   auto gate = std::make_shared<Gate>();
   auto finished = std::make_shared<std::atomic<bool>>(false);
+  // The worker destroys the job (and so this token) only after completing
+  // its future, which runs the completion callbacks that find the loop
+  // gone: when `released` opens, they have run.
+  auto released = std::make_shared<Gate>();
+  std::shared_ptr<void> token(nullptr, [released](void*) { released->open(); });
   {
     auto loop = asyncio::new_event_loop();
-    auto body = [](std::shared_ptr<Gate> g, std::shared_ptr<std::atomic<bool>> done) -> Coro<> {
-      auto job = asyncio::get_running_loop().run_in_executor(nullptr, [g, done] {
+    auto body = [](std::shared_ptr<Gate> g, std::shared_ptr<std::atomic<bool>> done,
+                   std::shared_ptr<void> t) -> Coro<> {
+      auto job = asyncio::get_running_loop().run_in_executor(nullptr, [g, done, t] {
         g->wait();
         *done = true;
       });
       co_await asyncio::sleep(0);
     };
-    loop->run_until_complete(body(gate, finished));
+    loop->run_until_complete(body(gate, finished, std::move(token)));
     loop->close();  // the executor is shut down without waiting
   }
   gate->open();
-  for (int i = 0; i < 500 && !*finished; ++i) std::this_thread::sleep_for(1ms);
+  CHECK(released->wait());
   CHECK(*finished);
-  std::this_thread::sleep_for(20ms);  // the job's completion runs its callbacks
 }
 
 TEST_CASE("asyncio::run shuts the default executor down", "[threads]") {
@@ -384,8 +390,9 @@ TEST_CASE("run_coroutine_threadsafe to a closed loop raises RuntimeError", "[thr
 }
 
 TEST_CASE("closing the loop with a submitted coroutine pending leaves the future pending", "[threads]") {
-  auto loop = asyncio::new_event_loop();
-  loop->set_exception_handler([](asyncio::EventLoop&, const asyncio::ExceptionContext&) {});
+  test::LoopFixture f;
+  f.expect_report("Task was destroyed but it is pending!");
+  const auto& loop = f.loop;
   auto fut = asyncio::run_coroutine_threadsafe(
       []() -> Coro<int> {
         co_await asyncio::sleep(10);

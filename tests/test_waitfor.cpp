@@ -38,7 +38,7 @@ Coro<> slow_task(bool& exited) {
 
 TEST_CASE("wait_for waits for a cancelled coroutine to finish", "[waitfor]") {
   // Python: test_asyncio_wait_for_cancelled
-  LoopFixture f;
+  test::VirtualLoopFixture f;
   bool exited = false;
   auto body = [&]() -> Coro<> {
     auto t = asyncio::create_task(asyncio::wait_for(slow_task(exited), kSlowTaskTime * 2));
@@ -55,7 +55,7 @@ TEST_CASE("wait_for waits for a cancelled coroutine to finish", "[waitfor]") {
 TEST_CASE("wait_for's timeout waits for the coroutine to end", "[waitfor]") {
   // Python: test_asyncio_wait_for_timeout: the coroutine swallows the
   // cancellation, so its end (not a TimeoutError) is what wait_for returns.
-  LoopFixture f;
+  test::VirtualLoopFixture f;
   bool exited = false;
   auto body = [&]() -> Coro<> {
     try {
@@ -69,7 +69,7 @@ TEST_CASE("wait_for's timeout waits for the coroutine to end", "[waitfor]") {
 
 TEST_CASE("wait_for with a zero timeout returns a done future's result", "[waitfor]") {
   // Python: test_wait_for_timeout_less_then_0_or_0_future_done
-  LoopFixture f;
+  test::VirtualLoopFixture f;
   auto body = []() -> Coro<std::string> {
     Future<std::string> fut = asyncio::get_running_loop().create_future<std::string>();
     fut.set_result("done");
@@ -82,7 +82,7 @@ TEST_CASE("wait_for with a zero timeout returns a done future's result", "[waitf
 
 TEST_CASE("wait_for with a zero timeout never starts a coroutine", "[waitfor]") {
   // Python: test_wait_for_timeout_less_then_0_or_0_coroutine_do_not_started
-  LoopFixture f;
+  test::VirtualLoopFixture f;
   bool started = false;
   auto foo = [](bool& s) -> Coro<> {
     s = true;
@@ -97,7 +97,7 @@ TEST_CASE("wait_for with a zero timeout never starts a coroutine", "[waitfor]") 
 
 TEST_CASE("wait_for with a zero timeout cancels a running task", "[waitfor]") {
   // Python: test_wait_for_timeout_less_then_0_or_0
-  LoopFixture f;
+  test::VirtualLoopFixture f;
   for (double timeout : {0.0, -1.0}) {
     bool running = false;
     auto foo = [](bool& r, Future<> started) -> Coro<std::string> {
@@ -126,7 +126,7 @@ TEST_CASE("wait_for with a zero timeout cancels a running task", "[waitfor]") {
 
 TEST_CASE("wait_for cancels a task on timeout and waits for it", "[waitfor]") {
   // Python: test_wait_for
-  LoopFixture f;
+  test::VirtualLoopFixture f;
   bool running = false;
   auto foo = [](bool& r) -> Coro<std::string> {
     r = true;
@@ -151,7 +151,7 @@ TEST_CASE("wait_for cancels a task on timeout and waits for it", "[waitfor]") {
 
 TEST_CASE("wait_for without a timeout waits as long as it takes", "[waitfor]") {
   // Python: test_wait_for_blocking
-  LoopFixture f;
+  test::VirtualLoopFixture f;
   auto body = []() -> Coro<std::string> {
     co_return co_await asyncio::wait_for([]() -> Coro<std::string> { co_return "done"; }(), std::nullopt);
   };
@@ -160,7 +160,7 @@ TEST_CASE("wait_for without a timeout waits as long as it takes", "[waitfor]") {
 
 TEST_CASE("wait_for returns a result arriving before the timeout", "[waitfor]") {
   // Python: test_wait_for_race_condition
-  LoopFixture f;
+  test::VirtualLoopFixture f;
   auto body = []() -> Coro<std::string> {
     auto& loop = asyncio::get_running_loop();
     Future<std::string> fut = loop.create_future<std::string>();
@@ -173,7 +173,7 @@ TEST_CASE("wait_for returns a result arriving before the timeout", "[waitfor]") 
 
 TEST_CASE("wait_for returns the value of a coroutine that swallows the cancellation", "[waitfor]") {
   // Python: test_wait_for_cancellation_race_condition
-  LoopFixture f;
+  test::VirtualLoopFixture f;
   auto inner = []() -> Coro<int> {
     CHECK_THROWS_AS(co_await asyncio::sleep(1), asyncio::CancelledError);
     co_return 1;
@@ -184,7 +184,7 @@ TEST_CASE("wait_for returns the value of a coroutine that swallows the cancellat
 
 TEST_CASE("wait_for raises TimeoutError only once the task finished cancelling", "[waitfor]") {
   // Python: test_wait_for_waits_for_task_cancellation
-  LoopFixture f;
+  test::VirtualLoopFixture f;
   bool task_done = false;
   auto inner = [](bool& done) -> Coro<> {
     try {
@@ -205,7 +205,7 @@ TEST_CASE("wait_for raises TimeoutError only once the task finished cancelling",
 
 TEST_CASE("wait_for with a zero timeout waits for the task to finish cancelling", "[waitfor]") {
   // Python: test_wait_for_waits_for_task_cancellation_w_timeout_0
-  LoopFixture f;
+  test::VirtualLoopFixture f;
   bool task_done = false;
   auto inner = [](bool& done) -> Coro<> {
     try {
@@ -227,7 +227,7 @@ TEST_CASE("wait_for with a zero timeout waits for the task to finish cancelling"
 
 TEST_CASE("an exception raised while the task is cancelled replaces TimeoutError", "[waitfor]") {
   // Python: test_wait_for_reraises_exception_during_cancellation
-  LoopFixture f;
+  test::VirtualLoopFixture f;
   struct FooException : std::runtime_error {
     FooException() : std::runtime_error("foo") {}
   };
@@ -256,7 +256,7 @@ TEST_CASE("wait_for returns the value of a task that holds off every cancellatio
   // timeout() (3.12+), both the timeout's cancel and the caller's reach
   // the inner task, which swallows them and returns a value: that value is
   // returned, and the caller's request stays counted by cancelling().
-  LoopFixture f;
+  test::VirtualLoopFixture f;
   auto inner = []() -> Coro<int> {
     bool cancelled = false;
     try {
@@ -286,7 +286,7 @@ TEST_CASE("wait_for returns the value of a task that holds off every cancellatio
 
 TEST_CASE("cancelling wait_for cancels the task it waits for", "[waitfor]") {
   // Python: test_cancel_blocking_wait_for, test_cancel_wait_for (issue #23219)
-  LoopFixture f;
+  test::VirtualLoopFixture f;
   for (std::optional<double> timeout : {std::optional<double>(), std::optional<double>(60.0)}) {
     auto body = [&]() -> Coro<> {
       auto& loop = asyncio::get_running_loop();
@@ -304,7 +304,7 @@ TEST_CASE("cancelling wait_for cancels the task it waits for", "[waitfor]") {
 TEST_CASE("wait_for runs a coroutine in the calling task", "[waitfor]") {
   // Python 3.12+: no wrapper task; the coroutine sees the caller as the
   // current task.
-  LoopFixture f;
+  test::VirtualLoopFixture f;
   auto body = []() -> Coro<bool> {
     auto me = asyncio::current_task();
     bool same = co_await asyncio::wait_for([](asyncio::AnyTask caller) -> Coro<bool> {
@@ -317,7 +317,7 @@ TEST_CASE("wait_for runs a coroutine in the calling task", "[waitfor]") {
 }
 
 TEST_CASE("wait_for passes the awaitable's exception on", "[waitfor]") {
-  LoopFixture f;
+  test::VirtualLoopFixture f;
   auto body = []() -> Coro<> {
     co_await asyncio::wait_for([]() -> Coro<> {
       co_await asyncio::sleep(0);
@@ -329,7 +329,7 @@ TEST_CASE("wait_for passes the awaitable's exception on", "[waitfor]") {
 }
 
 TEST_CASE("wait_for accepts other awaitables", "[waitfor]") {
-  LoopFixture f;
+  test::VirtualLoopFixture f;
   auto body = []() -> Coro<int> {
     int v = co_await asyncio::wait_for(asyncio::sleep(0, 5), 1.0);
     CHECK_THROWS_AS(co_await asyncio::wait_for(asyncio::sleep(10), 0.01), asyncio::TimeoutError);
@@ -339,7 +339,7 @@ TEST_CASE("wait_for accepts other awaitables", "[waitfor]") {
 }
 
 TEST_CASE("wait_for moves a move-only result out", "[waitfor]") {
-  LoopFixture f;
+  test::VirtualLoopFixture f;
   auto body = []() -> Coro<int> {
     auto p = co_await asyncio::wait_for([]() -> Coro<std::unique_ptr<int>> { co_return std::make_unique<int>(3); }(),
                                         1.0);
@@ -349,7 +349,7 @@ TEST_CASE("wait_for moves a move-only result out", "[waitfor]") {
 }
 
 TEST_CASE("wait_for leaves the result in the caller's future", "[waitfor]") {
-  LoopFixture f;
+  test::VirtualLoopFixture f;
   auto body = []() -> Coro<std::string> {
     auto& loop = asyncio::get_running_loop();
     Future<std::string> done = loop.create_future<std::string>();

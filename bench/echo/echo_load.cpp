@@ -13,6 +13,12 @@
 //             [--sizes 1024,65536] [--conns 10,100] [--depth 1]
 //             [--duration 1] [--warmup 0.3] [--repeat 1]
 //
+// TLS (--tls-cert CERT --tls-key KEY): the clients speak TLS (OpenSSL
+// memory BIOs, verifying nothing) and the servers compared are the bare
+// libuv + OpenSSL server (--bare-tls), the library's two servers with
+// --tls, and, with --python PYTHON, CPython's asyncio and uvloop (if
+// importable) running bench/echo/tls_echo_server.py (--py-server).
+//
 // Written against libuv directly (not the library under test), single
 // threaded. Linux (reads /proc).
 #include <fcntl.h>
@@ -21,6 +27,8 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <uv.h>
 
 #include <algorithm>
@@ -56,10 +64,23 @@ void make_pattern(std::size_t max_window) {
 
 struct Run;
 
+SSL_CTX* g_tls = nullptr;  // the clients' TLS context (--tls-cert), or null
+
+// A ciphertext write queued with uv_write (owns its bytes).
+struct TlsWrite {
+  uv_write_t req{};
+  std::vector<char> data;
+};
+
 struct Conn {
   Run* run = nullptr;
   uv_tcp_t tcp{};
   uv_connect_t connect_req{};
+  SSL* ssl = nullptr;
+  BIO* rbio = nullptr;
+  BIO* wbio = nullptr;
+  bool handshaken = false;
+  char plain[kReadBuf];
   std::vector<uv_write_t> write_reqs;
   std::vector<std::uint64_t> send_times;  // ring, by message index % depth
   std::size_t base = 0;                   // where in the pattern this connection's stream starts
@@ -98,11 +119,46 @@ struct Run {
 
 void on_close(uv_handle_t* h) { static_cast<Conn*>(h->data)->closed = true; }
 
+// Sends what OpenSSL produced: at once what the kernel takes, the rest
+// queued (copied).
+void tls_flush(Conn& c) {
+  const std::size_t n = BIO_ctrl_pending(c.wbio);
+  if (n == 0) return;
+  auto* w = new TlsWrite;
+  w->data.resize(n);
+  BIO_read(c.wbio, w->data.data(), static_cast<int>(n));
+  uv_buf_t b = uv_buf_init(w->data.data(), static_cast<unsigned>(n));
+  const int done = uv_try_write(reinterpret_cast<uv_stream_t*>(&c.tcp), &b, 1);
+  if (done == static_cast<int>(n)) {
+    delete w;
+    return;
+  }
+  if (done < 0 && done != UV_EAGAIN) {
+    c.run->error = std::string("write: ") + uv_strerror(done);
+    delete w;
+    return;
+  }
+  const std::size_t sent = done > 0 ? static_cast<std::size_t>(done) : 0;
+  b = uv_buf_init(w->data.data() + sent, static_cast<unsigned>(n - sent));
+  w->req.data = w;
+  uv_write(&w->req, reinterpret_cast<uv_stream_t*>(&c.tcp), &b, 1, [](uv_write_t* req, int status) {
+    auto* tw = static_cast<TlsWrite*>(req->data);
+    if (status < 0) std::fprintf(stderr, "write: %s\n", uv_strerror(status));
+    delete tw;
+  });
+}
+
 void send_message(Conn& c) {
   Run& r = *c.run;
   const std::uint64_t m = c.sent++;
   const std::size_t start = (c.base + m * r.size) % kPattern;
   c.send_times[m % static_cast<std::uint64_t>(r.depth)] = uv_hrtime();
+  if (c.ssl) {
+    std::size_t written = 0;
+    if (SSL_write_ex(c.ssl, &g_pattern[start], r.size, &written) != 1) r.error = "SSL_write failed";
+    tls_flush(c);
+    return;
+  }
   uv_buf_t b = uv_buf_init(reinterpret_cast<char*>(&g_pattern[start]), static_cast<unsigned>(r.size));
   const int n = uv_try_write(reinterpret_cast<uv_stream_t*>(&c.tcp), &b, 1);
   if (n == static_cast<int>(r.size)) return;
@@ -125,17 +181,12 @@ void on_alloc(uv_handle_t* h, std::size_t, uv_buf_t* buf) {
   *buf = uv_buf_init(c->buf, kReadBuf);
 }
 
-void on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t*) {
-  auto* c = static_cast<Conn*>(s->data);
+// Bytes echoed back (plaintext), checked and counted.
+void on_echoed(Conn* c, const char* data, std::size_t nread) {
   Run& r = *c->run;
-  if (nread == 0) return;
-  if (nread < 0) {
-    if (r.error.empty()) r.error = std::string("read: ") + uv_strerror(static_cast<int>(nread));
-    return;
-  }
   // Every byte is checked against what was sent at that stream offset.
   const std::size_t at = (c->base + c->recv_offset) % kPattern;
-  if (std::memcmp(c->buf, &g_pattern[at], static_cast<std::size_t>(nread)) != 0) ++r.mismatches;
+  if (std::memcmp(data, &g_pattern[at], nread) != 0) ++r.mismatches;
   c->recv_offset += static_cast<std::uint64_t>(nread);
   const std::uint64_t now = uv_hrtime();
   while (c->completed < c->sent && c->recv_offset >= (c->completed + 1) * r.size) {
@@ -147,6 +198,41 @@ void on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t*) {
     }
     if (r.sending) send_message(*c);
   }
+}
+
+void on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t*) {
+  auto* c = static_cast<Conn*>(s->data);
+  Run& r = *c->run;
+  if (nread == 0) return;
+  if (nread < 0) {
+    if (r.error.empty()) r.error = std::string("read: ") + uv_strerror(static_cast<int>(nread));
+    return;
+  }
+  if (!c->ssl) {
+    on_echoed(c, c->buf, static_cast<std::size_t>(nread));
+    return;
+  }
+  BIO_write(c->rbio, c->buf, static_cast<int>(nread));
+  if (!c->handshaken) {
+    const int h = SSL_do_handshake(c->ssl);
+    tls_flush(*c);
+    if (h != 1) {
+      if (SSL_get_error(c->ssl, h) != SSL_ERROR_WANT_READ) r.error = "TLS handshake failed";
+      return;
+    }
+    c->handshaken = true;
+    c->connected = true;
+    ++r.connected;
+  }
+  for (;;) {
+    std::size_t n = 0;
+    if (SSL_read_ex(c->ssl, c->plain, sizeof c->plain, &n) != 1) {
+      if (SSL_get_error(c->ssl, 0) != SSL_ERROR_WANT_READ && r.error.empty()) r.error = "TLS read failed";
+      break;
+    }
+    on_echoed(c, c->plain, n);
+  }
+  tls_flush(*c);
 }
 
 // The process's CPU time (user + system, clock ticks) and minor page faults.
@@ -239,10 +325,21 @@ Result run_load(const Server& server, std::size_t size, int nconns, int depth, d
         conn->run->error = std::string("connect: ") + uv_strerror(status);
         return;
       }
-      conn->connected = true;
-      ++conn->run->connected;
       uv_tcp_nodelay(&conn->tcp, 1);
       uv_read_start(reinterpret_cast<uv_stream_t*>(&conn->tcp), on_alloc, on_read);
+      if (g_tls) {
+        // Connected once the handshake is done (on_read).
+        conn->ssl = SSL_new(g_tls);
+        conn->rbio = BIO_new(BIO_s_mem());
+        conn->wbio = BIO_new(BIO_s_mem());
+        SSL_set_bio(conn->ssl, conn->rbio, conn->wbio);
+        SSL_set_connect_state(conn->ssl);
+        SSL_do_handshake(conn->ssl);
+        tls_flush(*conn);
+        return;
+      }
+      conn->connected = true;
+      ++conn->run->connected;
     });
     r.conns.push_back(std::move(c));
   }
@@ -296,6 +393,8 @@ Result run_load(const Server& server, std::size_t size, int nconns, int depth, d
   }
   uv_run(&loop, UV_RUN_DEFAULT);
   uv_loop_close(&loop);
+  for (auto& c : r.conns)
+    if (c->ssl) SSL_free(c->ssl);
 
   if (!r.error.empty()) {
     res.error = r.error;
@@ -331,7 +430,7 @@ std::vector<long> parse_list(const std::string& s) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string bare, server;
+  std::string bare, server, tls_cert, tls_key, bare_tls, python, py_server;
   std::vector<long> sizes{1024, 65536}, conns{10, 100};
   int depth = 1, repeat = 1;
   double duration = 1.0, warmup = 0.3;
@@ -346,15 +445,27 @@ int main(int argc, char** argv) {
     else if (a == "--duration") duration = std::atof(v.c_str());
     else if (a == "--warmup") warmup = std::atof(v.c_str());
     else if (a == "--repeat") repeat = std::atoi(v.c_str());
+    else if (a == "--tls-cert") tls_cert = v;
+    else if (a == "--tls-key") tls_key = v;
+    else if (a == "--bare-tls") bare_tls = v;
+    else if (a == "--python") python = v;
+    else if (a == "--py-server") py_server = v;
     else {
       std::fprintf(stderr, "unknown option %s\n", a.c_str());
       return 2;
     }
   }
-  if (bare.empty() || server.empty()) {
+  const bool tls = !tls_cert.empty();
+  if (server.empty() || (!tls && bare.empty()) || (tls && (tls_key.empty() || bare_tls.empty()))) {
     std::fprintf(stderr, "usage: echo_load --bare PATH --server PATH [--sizes 1024,65536] [--conns 10,100] "
-                         "[--depth 1] [--duration 1] [--warmup 0.3] [--repeat 1]\n");
+                         "[--depth 1] [--duration 1] [--warmup 0.3] [--repeat 1]\n"
+                         "       echo_load --tls-cert CERT --tls-key KEY --bare-tls PATH --server PATH "
+                         "[--python PYTHON --py-server tls_echo_server.py] [...]\n");
     return 2;
+  }
+  if (tls) {
+    g_tls = SSL_CTX_new(TLS_client_method());
+    SSL_CTX_set_verify(g_tls, SSL_VERIFY_NONE, nullptr);
   }
   ::signal(SIGPIPE, SIG_IGN);
   make_pattern(static_cast<std::size_t>(*std::max_element(sizes.begin(), sizes.end())) + kReadBuf);
@@ -362,11 +473,31 @@ int main(int argc, char** argv) {
     std::string name;
     std::vector<std::string> argv;
   };
-  const std::vector<Variant> variants{
-      {"bare-libuv", {bare, "--host", "127.0.0.1", "--port", "0"}},
-      {"protocol", {server, "--api", "protocol", "--host", "127.0.0.1", "--port", "0"}},
-      {"streams", {server, "--api", "streams", "--host", "127.0.0.1", "--port", "0"}},
-  };
+  std::vector<Variant> variants;
+  if (!tls) {
+    variants = {
+        {"bare-libuv", {bare, "--host", "127.0.0.1", "--port", "0"}},
+        {"protocol", {server, "--api", "protocol", "--host", "127.0.0.1", "--port", "0"}},
+        {"streams", {server, "--api", "streams", "--host", "127.0.0.1", "--port", "0"}},
+    };
+  } else {
+    variants = {
+        {"bare-tls", {bare_tls, "--cert", tls_cert, "--key", tls_key, "--host", "127.0.0.1", "--port", "0"}},
+        {"protocol", {server, "--api", "protocol", "--host", "127.0.0.1", "--port", "0", "--tls", tls_cert, tls_key}},
+        {"streams", {server, "--api", "streams", "--host", "127.0.0.1", "--port", "0", "--tls", tls_cert, tls_key}},
+    };
+    if (!python.empty() && !py_server.empty()) {
+      variants.push_back({"cpython", {python, py_server, "--cert", tls_cert, "--key", tls_key}});
+      const std::string probe = python + " -c 'import uvloop' 2>/dev/null";
+      if (std::system(probe.c_str()) == 0) {
+        variants.push_back({"uvloop", {python, py_server, "--cert", tls_cert, "--key", tls_key, "--uvloop"}});
+      } else {
+        std::fprintf(stderr, "uvloop is not importable by %s: skipped (Debian: apt-get install python3-uvloop)\n",
+                     python.c_str());
+      }
+    }
+  }
+  const std::string bare_name = tls ? "bare-tls" : "bare-libuv";
   std::printf("%-7s %-6s %-11s %10s %9s %9s %12s %7s %11s\n", "size", "conns", "server", "msgs/s", "p50 us",
               "p99 us", "cpu us/msg", "vs bare", "faults/msg");
   int failures = 0;
@@ -385,6 +516,18 @@ int main(int argc, char** argv) {
           stop_server(s);
         }
       }
+      // Paired ratios: each repetition's server against the bare server of
+      // the same repetition (run next to it), so that load changes between
+      // repetitions cancel out; their median and spread are printed last.
+      std::map<std::string, std::vector<double>> pair_ratios;
+      for (const Variant& v : variants) {
+        if (v.name == bare_name) continue;
+        for (int rep = 0; rep < repeat; ++rep) {
+          const Result& a = results[v.name][static_cast<std::size_t>(rep)];
+          const Result& b = results[bare_name][static_cast<std::size_t>(rep)];
+          if (a.ok && b.ok && b.cpu_us_per_msg > 0) pair_ratios[v.name].push_back(a.cpu_us_per_msg / b.cpu_us_per_msg);
+        }
+      }
       double bare_cpu = 0;
       for (const Variant& v : variants) {
         auto& rs = results[v.name];
@@ -395,13 +538,22 @@ int main(int argc, char** argv) {
           ++failures;
           continue;
         }
-        if (v.name == "bare-libuv") bare_cpu = r.cpu_us_per_msg;
+        if (v.name == bare_name) bare_cpu = r.cpu_us_per_msg;
         char ratio[16] = "";
-        if (v.name != "bare-libuv" && bare_cpu > 0) std::snprintf(ratio, sizeof ratio, "%.2fx", r.cpu_us_per_msg / bare_cpu);
+        if (v.name != bare_name && bare_cpu > 0) std::snprintf(ratio, sizeof ratio, "%.2fx", r.cpu_us_per_msg / bare_cpu);
         std::printf("%-7ld %-6ld %-11s %10.0f %9.0f %9.0f %12.2f %7s %11.2f\n", size, n, v.name.c_str(),
                     r.msgs_per_s, r.p50_us, r.p99_us, r.cpu_us_per_msg, ratio, r.faults_per_msg);
         std::fflush(stdout);
       }
+      for (auto& [name, rs] : pair_ratios) {
+        if (rs.empty()) continue;
+        std::string all;
+        for (double x : rs) all += " " + std::to_string(x).substr(0, 4);
+        std::sort(rs.begin(), rs.end());
+        std::printf("%-7ld %-6ld %-11s paired vs bare: median %.2fx, min %.2fx, max %.2fx (%zu pairs:%s)\n", size, n,
+                    name.c_str(), rs[rs.size() / 2], rs.front(), rs.back(), rs.size(), all.c_str());
+      }
+      std::fflush(stdout);
     }
   }
   return failures == 0 ? 0 : 1;

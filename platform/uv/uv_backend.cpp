@@ -1,48 +1,25 @@
 #include "uv_backend.hpp"
 
-#include <netdb.h>
-#include <signal.h>
-
 #include <cmath>
-#include <csignal>
 #include <string>
 #include <system_error>
 
 #include "asyncio/events.hpp"
 #include "asyncio/exceptions.hpp"
+#include "asyncio/log.hpp"
+#include "asyncio/platform.hpp"
+#include "uv_errors.hpp"
+#include "uv_os.hpp"
 
 namespace asyncio::uv {
-
-namespace {
-void check(int rc, const char* what) {
-  if (rc < 0) throw std::system_error(-rc, std::generic_category(), std::string(what) + ": " + uv_strerror(rc));
-}
-}  // namespace
 
 struct UvBackend::SignalWatch {
   uv_signal_t handle;
   EventLoop* loop;
 };
 
-namespace {
-void ignore_sigpipe() noexcept {
-  // Once per process: a write to a connection the peer closed must report
-  // EPIPE instead of killing the process (Python ignores SIGPIPE too). A
-  // handler the program installed is left alone.
-  static const bool done = [] {
-#if defined(SIGPIPE)
-    struct sigaction current {};
-    if (sigaction(SIGPIPE, nullptr, &current) == 0 && current.sa_handler == SIG_DFL) std::signal(SIGPIPE, SIG_IGN);
-#endif
-    return true;
-  }();
-  (void)done;
-}
-}  // namespace
-
 UvBackend::UvBackend() {
-  ignore_sigpipe();
-  detail::set_gai_strerror(&::gai_strerror);
+  prepare_process();
   check(uv_loop_init(&uv_loop_), "uv_loop_init");
   check(uv_async_init(&uv_loop_, &wake_, [](uv_async_t*) {}), "uv_async_init");
   check(uv_timer_init(&uv_loop_, &poll_timer_), "uv_timer_init");
@@ -52,6 +29,10 @@ UvBackend::~UvBackend() {
   try {
     close();
   } catch (...) {
+    // A destructor cannot raise: report what closing raised.
+    const std::exception_ptr e = std::current_exception();
+    detail::log_noexcept(LogLevel::error,
+                         [&] { return "Exception closing a libuv backend in its destructor\n" + describe_exception(e); });
   }
 }
 
@@ -83,18 +64,43 @@ void UvBackend::close() {
   if (closed_) return;
   closed_ = true;
   while (!signals_.empty()) unwatch_signal(signals_.begin()->first);
+  // What the program left open (its owner never closed it): every handle
+  // but the backend's own that is not already closing.
+  struct Walk {
+    UvBackend* self;
+    std::vector<std::string>* open;
+  } walk{this, &open_at_close_};
+  uv_walk(
+      &uv_loop_,
+      [](uv_handle_t* h, void* arg) {
+        auto* w = static_cast<Walk*>(arg);
+        if (uv_is_closing(h) || h == reinterpret_cast<uv_handle_t*>(&w->self->wake_) ||
+            h == reinterpret_cast<uv_handle_t*>(&w->self->poll_timer_))
+          return;
+        w->open->push_back(std::string("uv_") + uv_handle_type_name(uv_handle_get_type(h)) + "_t");
+      },
+      &walk);
   detach_io_objects();
   // Close every handle still open (ours, and any an I/O object forgot),
-  // then let libuv run the close callbacks before closing the loop.
+  // then let libuv run the close callbacks, and finish the requests still
+  // on the thread pool (a DNS lookup cannot be interrupted), before closing
+  // the loop: nothing else keeps it alive, and it waits without spinning.
   uv_walk(
       &uv_loop_,
       [](uv_handle_t* h, void*) {
         if (!uv_is_closing(h)) uv_close(h, nullptr);
       },
       nullptr);
-  while (uv_run(&uv_loop_, UV_RUN_NOWAIT) != 0) {
+  uv_run(&uv_loop_, UV_RUN_DEFAULT);
+  // Every handle is closed and no request is active, so this cannot fail
+  // unless something above is wrong: say so rather than leak the loop.
+  const int rc = uv_loop_close(&uv_loop_);
+  if (rc != 0) {
+    int left = 0;
+    uv_walk(&uv_loop_, [](uv_handle_t*, void* n) { ++*static_cast<int*>(n); }, &left);
+    throw RuntimeError("uv_loop_close() failed: " + std::string(uv_strerror(rc)) + " (" + std::to_string(left) +
+                       " handle(s) still open)");
   }
-  uv_loop_close(&uv_loop_);
 }
 
 void UvBackend::link(IoObject* object) noexcept {
@@ -122,20 +128,11 @@ void UvBackend::detach_io_objects() noexcept {
   for (IoObject* o : objects) o->detach();
 }
 
-std::string UvBackend::platform() const {
-#if defined(__linux__)
-  return "linux";
-#elif defined(__APPLE__)
-  return "darwin";
-#elif defined(_WIN32)
-  return "win32";
-#else
-  return "unix";
-#endif
-}
+std::string UvBackend::platform() const { return std::string(::asyncio::platform::name); }
 
 void UvBackend::watch_signal(int sig) {
   if (signals_.count(sig)) return;
+  check_signal_supported(sig);
   auto watch = std::make_unique<SignalWatch>();
   watch->loop = event_loop_;
   check(uv_signal_init(&uv_loop_, &watch->handle), "uv_signal_init");
@@ -144,10 +141,11 @@ void UvBackend::watch_signal(int sig) {
       &watch->handle,
       [](uv_signal_t* h, int signum) { static_cast<SignalWatch*>(h->data)->loop->deliver_signal(signum); }, sig);
   if (rc < 0) {
-    uv_close(reinterpret_cast<uv_handle_t*>(&watch->handle), [](uv_handle_t* h) {
+    // The close callback frees the watch.
+    SignalWatch* failed = watch.release();
+    uv_close(reinterpret_cast<uv_handle_t*>(&failed->handle), [](uv_handle_t* h) {
       delete static_cast<SignalWatch*>(h->data);
     });
-    watch.release();
     if (rc == UV_EINVAL) throw RuntimeError("sig " + std::to_string(sig) + " cannot be caught");
     check(rc, "uv_signal_start");
   }

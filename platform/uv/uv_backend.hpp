@@ -9,14 +9,17 @@
 //   uv_update_time() so a long run of callbacks cannot make it fire early.
 // - Timers, the ready queue and all ordering live in the portable loop;
 //   libuv only waits. Signals arrive through uv_signal_t, in the loop thread.
-// - Network I/O (uv_net.cpp): connected sockets are uv_tcp_t / uv_pipe_t
-//   streams; listening sockets are plain sockets watched with uv_poll_t and
-//   accepted by hand, so that EMFILE can pause accepting as CPython does
-//   (libuv's own accept drops the pending connections instead); DNS runs
-//   in libuv's thread pool (numeric hosts are resolved at once).
-// - Writing to a socket the peer closed must fail with EPIPE, not kill the
-//   process: the backend ignores SIGPIPE (as the Python interpreter does)
-//   unless the program installed its own handler.
+// - Network I/O lives in one file per handle type, as in libuv: uv_stream
+//   (connected TCP and AF_UNIX sockets), uv_listener (listening sockets),
+//   uv_tcp (connect, server sockets), uv_dns (getaddrinfo/getnameinfo),
+//   uv_address (IP addresses). What libuv cannot express portably (CPython's
+//   pause on EMFILE, socket options, AF_UNIX paths, the reset a hang-up
+//   hides) is declared in uv_net_os.hpp and implemented per OS
+//   (uv_*_posix.cpp, uv_linux.cpp, uv_bsd.cpp; *_win.cpp for Windows), as
+//   are the process-wide needs (uv_os.hpp) and error codes (uv_errors.hpp).
+// - Every object owning libuv handles or requests is on the backend's
+//   IoObject list, so that closing the loop reaches it (uv_handle.hpp has
+//   the lifetime rules).
 #pragma once
 
 #include <uv.h>
@@ -28,13 +31,15 @@
 #include <vector>
 
 #include "asyncio/backend.hpp"
+#include "asyncio/platform.hpp"
 
 namespace asyncio::uv {
 
 class UvBackend;
 
-/// What the backend tracks to tear down when its loop closes: streams,
-/// listeners and requests in flight (an intrusive list).
+/// What the backend tracks to tear down when its loop closes: objects
+/// owning handles (HandleObject) and operations in flight (Operation), on
+/// an intrusive list. See uv_handle.hpp.
 class IoObject {
  public:
   /// The backend is closing: stop, tell the owner (without touching the
@@ -55,6 +60,7 @@ class UvBackend final : public Backend {
   void poll(double timeout) override;
   void wake() noexcept override;
   void close() override;
+  std::vector<std::string> open_at_close() const override { return open_at_close_; }
   std::string platform() const override;
   void watch_signal(int sig) override;
   void unwatch_signal(int sig) override;
@@ -66,7 +72,10 @@ class UvBackend final : public Backend {
   /// True once close() started: completions must not touch futures.
   bool is_closed() const noexcept { return closed_; }
 
-  // Network I/O (uv_net.cpp).
+  // Network I/O: uv_dns.cpp (getaddrinfo, getnameinfo), uv_tcp.cpp
+  // (sock_connect, sock_listen), and per OS (uv_pipe_<os>.cpp:
+  // sock_connect_unix, sock_listen_unix, named pipes on Windows;
+  // uv_socket_<os>.cpp: sock_adopt, sock_adopt_listener).
   bool supports_network() const noexcept override { return true; }
   Future<std::vector<AddrInfo>> getaddrinfo(const std::optional<std::string>& host,
                                             const std::optional<std::string>& port, int family, int type, int proto,
@@ -78,6 +87,16 @@ class UvBackend final : public Backend {
   ListeningSocketPtr sock_listen_unix(const std::string& path, const ListenOptions& options) override;
   StreamSocketPtr sock_adopt(int fd, int family) override;
   ListeningSocketPtr sock_adopt_listener(int fd, int family, const ListenOptions& options) override;
+  // Descriptors (uv_poll.cpp) and datagrams (uv_udp.cpp).
+  FdWatchPtr watch_fd(int fd, FdWatchEvents* events) override;
+  DatagramSocketPtr datagram_adopt(int fd, int family, int proto) override;
+
+  // Subprocesses and pipes: uv_process.cpp (the handles) and per OS
+  // (uv_process_posix.cpp: spawn, pipe_open; not yet on Windows, whose
+  // uv_process_win.cpp keeps the NotImplementedError defaults).
+  bool supports_subprocesses() const noexcept override { return platform::has_subprocesses; }
+  SpawnedChild spawn(const SpawnOptions& options, ChildProcessEvents* events) override;
+  StreamSocketPtr pipe_open(int fd, bool writable) override;
 
   void link(IoObject* object) noexcept;
   void unlink(IoObject* object) noexcept;
@@ -91,6 +110,7 @@ class UvBackend final : public Backend {
   uv_timer_t poll_timer_;
   std::map<int, std::unique_ptr<SignalWatch>> signals_;
   IoObject* io_head_ = nullptr;
+  std::vector<std::string> open_at_close_;
   bool closed_ = false;
 };
 

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -21,6 +22,7 @@
 #include <vector>
 
 #include "asyncio/sockets.hpp"
+#include "asyncio/backend_io.hpp"
 
 namespace asyncio {
 
@@ -166,6 +168,11 @@ class Backend {
   /// The loop is closing: release OS resources. No poll() follows.
   virtual void close() {}
 
+  /// What close() found still open (transports, servers: their OS handles),
+  /// one short description each; empty before close(). For tests that check
+  /// nothing leaked, as libuv's tests require uv_loop_close() == 0.
+  virtual std::vector<std::string> open_at_close() const { return {}; }
+
   /// The monotonic clock the loop schedules timers with, in seconds.
   /// Python: loop.time() (time.monotonic())
   virtual double time() const noexcept;
@@ -239,6 +246,115 @@ class Backend {
   /// Takes ownership of a bound (or listening) stream socket descriptor,
   /// checked as sock_adopt() does. Serves create_server()'s `sock` option.
   virtual ListeningSocketPtr sock_adopt_listener(int fd, int family, const ListenOptions& options);
+
+  // ---- Subprocesses and pipes ----
+  // The primitives below the loop's subprocess and pipe methods. Each
+  // default raises NotImplementedError("<loop method> is not available on
+  // <platform()>"): platforms without processes (WebAssembly, bare metal)
+  // keep them. The types are nested so that this section stays one block.
+
+  /// How one of a child's standard streams (0, 1, 2) is connected.
+  /// Python: the stdin/stdout/stderr arguments of subprocess.Popen
+  struct ChildStdio {
+    enum class Kind : std::uint8_t {
+      inherit,  ///< the parent's descriptor (Python: None)
+      pipe,     ///< a new pipe; the parent's end comes back from spawn() (PIPE)
+      devnull,  ///< /dev/null (DEVNULL)
+      fd,       ///< the parent's descriptor `fd` (an int or a file)
+      stdout_,  ///< stderr only: wherever the child's stdout goes (STDOUT)
+    };
+    Kind kind = Kind::inherit;
+    int fd = -1;
+  };
+
+  /// What to run and how. Python: subprocess.Popen's arguments.
+  struct SpawnOptions {
+    /// The program: a path, or a name searched in PATH (of `env` if given).
+    std::string file;
+    /// argv, argv[0] included.
+    std::vector<std::string> args;
+    /// The environment ("NAME=value" each); std::nullopt inherits the parent's.
+    std::optional<std::vector<std::string>> env;
+    /// The child's working directory; std::nullopt: the parent's.
+    std::optional<std::string> cwd;
+    /// stdin, stdout, stderr.
+    ChildStdio stdio[3];
+    /// Descriptors the child inherits under the same numbers (besides 0-2).
+    std::vector<int> pass_fds;
+    /// setsid() in the child.
+    bool start_new_session = false;
+  };
+
+  /// What a child process reports to its owner (a subprocess transport),
+  /// inside Backend::poll().
+  class ChildProcessEvents {
+   public:
+    /// The child ended (it has been reaped): `returncode` is the exit status,
+    /// or -N when signal N killed it (Python's Popen.returncode).
+    virtual void on_exit(int returncode) noexcept = 0;
+    /// The backend is closing (its loop is closing): a child still running
+    /// has been killed and reaped; no event follows.
+    virtual void on_detached() noexcept = 0;
+
+   protected:
+    ~ChildProcessEvents() = default;
+  };
+
+  /// A child process, owned through ChildProcessPtr.
+  class ChildProcess {
+   public:
+    /// The child's process id.
+    virtual int pid() const noexcept = 0;
+    /// Sends signal `sig`; ESRCH once the child has been reaped.
+    virtual std::error_code send_signal(int sig) noexcept = 0;
+    /// Routes events to `events` (nullptr: drop them).
+    virtual void set_events(ChildProcessEvents* events) noexcept = 0;
+    /// Lets go of the child: no event follows. A child still running is
+    /// killed (SIGKILL) and reaped, never left a zombie. Called by ChildProcessPtr.
+    virtual void close() noexcept = 0;
+
+   protected:
+    ~ChildProcess() = default;
+  };
+
+  struct ChildProcessCloser {
+    void operator()(ChildProcess* p) const noexcept { p->close(); }
+  };
+  using ChildProcessPtr = std::unique_ptr<ChildProcess, ChildProcessCloser>;
+
+  /// What spawn() returns: the child and the parent's end of each pipe asked
+  /// for (ChildStdio::Kind::pipe), indexed by child descriptor.
+  struct SpawnedChild {
+    ChildProcessPtr process;
+    StreamSocketPtr pipes[3];
+  };
+
+  /// True if this backend implements spawn() and pipe_open().
+  virtual bool supports_subprocesses() const noexcept { return false; }
+  /// Starts a child as `options` say; reports to `events`. std::system_error
+  /// naming the program if it cannot start (ENOENT, EACCES...). Serves
+  /// loop.subprocess_exec() and loop.subprocess_shell().
+  virtual SpawnedChild spawn(const SpawnOptions& options, ChildProcessEvents* events);
+  /// Wraps pipe, FIFO, socket or character-device descriptor `fd` (taking
+  /// ownership) as a stream: readable, or (`writable`) writable, where
+  /// start_reading() of a write-only pipe watches for the reader going away
+  /// (reported as on_eof()). ValueError (fd left alone) for other files.
+  /// Serves loop.connect_read_pipe() and loop.connect_write_pipe().
+  virtual StreamSocketPtr pipe_open(int fd, bool writable);
+
+  // ---- Descriptors and datagrams (backend_io.hpp) ----
+  /// Starts watching descriptor `fd`, reporting to `events` the readiness
+  /// FdWatch::update() asks for. std::system_error if the platform refuses
+  /// the descriptor (EBADF, EPERM for a regular file). Serves add_reader(),
+  /// add_writer(), the sock_* coroutines and sendfile(). The default raises
+  /// NotImplementedError("add_reader is not available on <platform()>").
+  virtual FdWatchPtr watch_fd(int fd, FdWatchEvents* events);
+  /// Takes ownership of datagram socket `fd` (SOCK_DGRAM of `family`,
+  /// bound and/or connected already, non-blocking: the core checks).
+  /// std::system_error if it cannot be wrapped (the descriptor is closed).
+  /// Serves create_datagram_endpoint(); the default raises
+  /// NotImplementedError naming it.
+  virtual DatagramSocketPtr datagram_adopt(int fd, int family, int proto);
 
  protected:
   /// The loop this backend serves (set by attach()).

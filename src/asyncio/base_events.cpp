@@ -4,12 +4,15 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "asyncio/detail/fd_table.hpp"
 #include "asyncio/detail/loop_registry.hpp"
+#include "asyncio/inspect.hpp"
 #include "asyncio/detail/repr.hpp"
 #include "asyncio/events.hpp"
 #include "asyncio/exception_context.hpp"
 #include "asyncio/log.hpp"
 #include "asyncio/tasks.hpp"
+#include "asyncio/detail/loop_internals.hpp"
 
 namespace asyncio {
 
@@ -44,19 +47,12 @@ class StopWhenDone final : public detail::CallbackNode {
   explicit StopWhenDone(EventLoop* loop) : loop_(loop) {}
   void on_fire(detail::FutureBase& future) override {
     loop_->call_soon(
-        [](AnyFuture fut) {
+        [](const AnyFuture& fut) {
           if (!fut.cancelled()) {
             std::exception_ptr exc = fut.exception();  // also marks it retrieved
-            if (exc) {
-              try {
-                std::rethrow_exception(exc);
-              } catch (const KeyboardInterrupt&) {
-                return;  // run_forever() already ended by raising it
-              } catch (const SystemExit&) {
-                return;
-              } catch (...) {
-              }
-            }
+            // run_forever() already ended by raising KeyboardInterrupt or
+            // SystemExit.
+            if (exc && detail::is_interrupt(exc)) return;
           }
           fut.get_loop().stop();
         },
@@ -74,14 +70,7 @@ namespace detail {
 
 void report_callback_error(HandleNode& node) {
   std::exception_ptr exc = std::current_exception();
-  try {
-    throw;
-  } catch (const KeyboardInterrupt&) {
-    throw;
-  } catch (const SystemExit&) {
-    throw;
-  } catch (...) {
-  }
+  if (is_interrupt(exc)) throw;
   ExceptionContext context;
   context.message = "Exception in callback " + node.callback_name() + "()";
   context.exception = exc;
@@ -90,7 +79,7 @@ void report_callback_error(HandleNode& node) {
   node.loop()->call_exception_handler(context);
 }
 
-void note_timer_cancelled(EventLoop* loop) noexcept { loop->note_timer_cancelled(); }
+void note_timer_cancelled(EventLoop* loop) noexcept { detail::internals(*loop).note_timer_cancelled(); }
 
 }  // namespace detail
 
@@ -99,13 +88,29 @@ EventLoop::EventLoop(std::unique_ptr<Backend> backend) : backend_(std::move(back
   debug_ = debug_from_environment();
   backend_->attach(*this);
   detail::register_loop(this);
+  detail::inspect_from_environment();
 }
 
 EventLoop::~EventLoop() {
+  if (!is_closed() && debug_) {
+    // Python: BaseEventLoop.__del__ warns (ResourceWarning, shown in
+    // development mode) and closes the loop.
+    try {
+      std::string msg = "ResourceWarning: unclosed event loop <EventLoop running=" +
+                        std::string(running_ ? "True" : "False") + " closed=False debug=True>";
+      if (created_at) msg += "\n" + detail::source_traceback_repr(*created_at);
+      logger().warning(msg);
+    } catch (...) {
+    }
+  }
   if (!is_closed() && !running_) {
     try {
       close();
     } catch (...) {
+      // A destructor cannot raise: report what closing raised.
+      const std::exception_ptr e = std::current_exception();
+      detail::log_noexcept(LogLevel::error,
+                           [&] { return "Exception closing an event loop in its destructor\n" + describe_exception(e); });
     }
   }
   detail::unregister_loop(this);
@@ -189,6 +194,8 @@ void EventLoop::close() {
         ExceptionContext context;
         context.message = "Task was destroyed but it is pending!";
         context.task = task;
+        if (const detail::SourceLocation* where = t->created_at())
+          context.extra.emplace_back("source_traceback", detail::source_traceback_repr(*where));
         call_exception_handler(context);
       }
       t->destroy_pending_coroutine();
@@ -196,13 +203,15 @@ void EventLoop::close() {
     }
   }
   while (!signal_handlers_.empty()) remove_signal_handler(signal_handlers_.back().first);
+  std::vector<detail::HandleNode*> inbox;
   {
     std::lock_guard<std::mutex> lock(inbox_mutex_);
     closed_.store(true, std::memory_order_relaxed);
-    for (detail::HandleNode* node : inbox_) node->release();
-    inbox_.clear();
+    inbox.swap(inbox_);
     inbox_nonempty_.store(false, std::memory_order_relaxed);
   }
+  // Outside the lock: a callable's destructor may call call_soon_threadsafe().
+  for (detail::HandleNode* node : inbox) node->discard();  // drops the callable in this thread
   while (!ready_.empty()) {
     detail::ReadyQueue::Entry e = ready_.pop();
     if (!detail::ReadyQueue::is_task(e)) detail::ReadyQueue::as_runnable(e)->discard();
@@ -215,6 +224,7 @@ void EventLoop::close() {
   timers_.clear();
   timer_cancelled_count_ = 0;
   shutdown_default_executor_nowait();
+  close_fd_table();
   backend_->close();
 }
 
@@ -287,6 +297,11 @@ void EventLoop::push_threadsafe(detail::HandleNode* node) {
   backend_->wake();
 }
 
+void EventLoop::wake_threadsafe() noexcept {
+  std::lock_guard<std::mutex> lock(inbox_mutex_);
+  if (!is_closed()) backend_->wake();  // under the lock: close() cannot close the backend in between
+}
+
 void EventLoop::drain_threadsafe() {
   std::vector<detail::HandleNode*> batch;
   {
@@ -351,7 +366,10 @@ void EventLoop::run_once(double max_wait) {
   if (max_wait >= 0 && (timeout < 0 || timeout > max_wait)) timeout = max_wait;
   if (idle || --poll_countdown_ <= 0) {
     poll_countdown_ = kPollInterval;
-    backend_->poll(timeout);
+    if (virtual_now_ != nullptr && timeout != 0)
+      wait_virtual(timeout);  // the clock may jump instead of waiting
+    else
+      backend_->poll(timeout);
   }
   if (inbox_nonempty_.load(std::memory_order_acquire)) drain_threadsafe();
 
@@ -360,6 +378,8 @@ void EventLoop::run_once(double max_wait) {
     const double end_time = time() + kClockResolution;
     while (!timers_.empty() && timers_.top_when() < end_time) {
       detail::TimerEntry e = timers_.pop();
+      // The next due node is read on the next pass: start loading it.
+      if (!timers_.empty()) __builtin_prefetch(timers_.top_node());
       e.node->set_scheduled(false);
       ready_.push(detail::ReadyQueue::entry(e.node));
     }
@@ -374,9 +394,19 @@ void EventLoop::run_once(double max_wait) {
     run_ready(ntodo);
 }
 
+namespace {
+// Clears EventLoop::running_entry_ however the run of the ready entries ends.
+struct ClearRunningEntry {
+  detail::ReadyQueue::Entry& entry;
+  ~ClearRunningEntry() { entry = 0; }
+};
+}  // namespace
+
 void EventLoop::run_ready(std::size_t ntodo) {
+  ClearRunningEntry clear{running_entry_};
   for (; ntodo > 0; --ntodo) {
     detail::ReadyQueue::Entry e = ready_.pop();
+    running_entry_ = e;  // for a context variable's first set() (contextvars.cpp)
     if (detail::ReadyQueue::is_task(e))
       detail::ReadyQueue::as_task(e)->step();
     else
@@ -385,6 +415,7 @@ void EventLoop::run_ready(std::size_t ntodo) {
 }
 
 void EventLoop::run_ready_debug(std::size_t ntodo) {
+  ClearRunningEntry clear{running_entry_};
   for (; ntodo > 0; --ntodo) {
     detail::ReadyQueue::Entry e = ready_.pop();
     std::string what;
@@ -393,6 +424,7 @@ void EventLoop::run_ready_debug(std::size_t ntodo) {
     else
       what = detail::ReadyQueue::as_runnable(e)->describe();
     const double t0 = time();
+    running_entry_ = e;
     if (detail::ReadyQueue::is_task(e))
       detail::ReadyQueue::as_task(e)->step();
     else
@@ -502,7 +534,12 @@ void EventLoop::default_exception_handler(const ExceptionContext& context) {
   if (context.task) lines.emplace_back("task", context.task->repr());
   if (context.handle) lines.emplace_back("handle", context.handle->repr());
   std::sort(lines.begin(), lines.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-  for (const auto& [key, value] : lines) text += "\n" + key + ": " + value;
+  for (const auto& [key, value] : lines) {
+    text += '\n';
+    text += key;
+    text += ": ";
+    text += value;
+  }
   if (context.exception) text += "\n" + describe_exception(context.exception);
   logger().error(text);
 }

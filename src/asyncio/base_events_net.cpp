@@ -12,7 +12,11 @@
 #include <deque>
 
 #include "asyncio/detail/net.hpp"
+#include "asyncio/detail/os.hpp"
+#include "asyncio/detail/repr.hpp"
 #include "asyncio/detail/socket_transport.hpp"
+#include "asyncio/detail/sslproto.hpp"
+#include "asyncio/detail/tls.hpp"
 #include "asyncio/events.hpp"
 #include "asyncio/log.hpp"
 #include "asyncio/server.hpp"
@@ -123,6 +127,7 @@ Coro<std::vector<AddrInfo>> resolve(EventLoop* loop, std::optional<std::string> 
                                     AddrInfoOptions o) {
   const double t0 = loop->get_debug() ? loop->time() : 0.0;
   Future<std::vector<AddrInfo>> f = loop->backend().getaddrinfo(host, port, o.family, o.type, o.proto, o.flags);
+  detail::ClockHold hold(*loop);  // the lookup runs in another thread
   if (!loop->get_debug()) co_return co_await std::move(f);
   std::vector<AddrInfo> infos = co_await std::move(f);
   const double dt = (loop->time() - t0) * 1000.0;
@@ -145,7 +150,9 @@ Coro<std::vector<AddrInfo>> resolve_port(EventLoop* loop, std::optional<std::str
 }
 
 Coro<NameInfo> resolve_name(EventLoop* loop, SockAddr sockaddr, int flags) {
-  co_return co_await loop->backend().getnameinfo(sockaddr, flags);
+  Future<NameInfo> f = loop->backend().getnameinfo(sockaddr, flags);
+  detail::ClockHold hold(*loop);  // the lookup runs in another thread
+  co_return co_await std::move(f);
 }
 
 // Python: BaseEventLoop._ensure_resolved with type=SOCK_STREAM.
@@ -196,12 +203,33 @@ Coro<StreamSocketPtr> connect_sock(EventLoop* loop, std::vector<std::vector<std:
   }
 }
 
-// Python: BaseEventLoop._create_connection_transport
-Coro<ConnectionPair> connection_transport(EventLoop* loop, StreamSocketPtr sock, ProtocolFactory protocol_factory) {
+// How a connection's TLS layer is set up (Python: the ssl arguments of
+// _create_connection_transport).
+struct TlsArgs {
+  std::shared_ptr<SSLContext> ssl;
+  bool server_side = false;
+  std::optional<std::string> server_hostname;
+  std::optional<double> handshake_timeout;
+  std::optional<double> shutdown_timeout;
+};
+
+// Python: BaseEventLoop._create_connection_transport (and
+// _make_ssl_transport: the TLS layer sits between the socket transport
+// and the protocol, and the waiter is the handshake's).
+Coro<ConnectionPair> connection_transport(EventLoop* loop, StreamSocketPtr sock, ProtocolFactory protocol_factory,
+                                          TlsArgs tls = {}) {
   std::shared_ptr<BaseProtocol> protocol = protocol_factory();
   Future<void> waiter = loop->create_future();
-  std::shared_ptr<detail::SocketTransport> transport =
-      detail::SocketTransport::create(*loop, std::move(sock), protocol, waiter, nullptr, std::nullopt);
+  std::shared_ptr<Transport> transport;
+  if (tls.ssl) {
+    std::shared_ptr<detail::SSLProtocol> ssl_protocol = detail::SSLProtocol::create(
+        *loop, protocol, tls.ssl, waiter, tls.server_side, tls.server_hostname, /*call_connection_made=*/true,
+        tls.handshake_timeout, tls.shutdown_timeout);
+    detail::SocketTransport::create(*loop, std::move(sock), ssl_protocol, std::nullopt, nullptr, std::nullopt);
+    transport = std::move(ssl_protocol);
+  } else {
+    transport = detail::SocketTransport::create(*loop, std::move(sock), protocol, waiter, nullptr, std::nullopt);
+  }
   try {
     co_await waiter;
   } catch (...) {
@@ -211,14 +239,23 @@ Coro<ConnectionPair> connection_transport(EventLoop* loop, StreamSocketPtr sock,
   co_return ConnectionPair(std::move(transport), std::move(protocol));
 }
 
-void check_no_tls(const std::shared_ptr<SSLContext>& ssl, const std::optional<double>& handshake_timeout,
-                  const std::optional<double>& shutdown_timeout) {
+// Python's checks of the ssl arguments; then, with ssl, TLS must be built
+// in, and the timeouts positive (Python checks those when the TLS layer is
+// made, after connecting; here before anything is done).
+void check_tls_args(EventLoop* loop, const char* method, const std::shared_ptr<SSLContext>& ssl,
+                    const std::optional<double>& handshake_timeout, const std::optional<double>& shutdown_timeout) {
   if (!ssl) {
     if (handshake_timeout) throw ValueError("ssl_handshake_timeout is only meaningful with ssl");
     if (shutdown_timeout) throw ValueError("ssl_shutdown_timeout is only meaningful with ssl");
     return;
   }
-  throw NotImplementedError("ssl is not supported yet: TLS transports are not implemented");
+  detail::check_tls_available(method, loop->backend().platform());
+  if (handshake_timeout && !(*handshake_timeout > 0)) {
+    throw ValueError("ssl_handshake_timeout should be a positive number, got " + detail::float_repr(*handshake_timeout));
+  }
+  if (shutdown_timeout && !(*shutdown_timeout > 0)) {
+    throw ValueError("ssl_shutdown_timeout should be a positive number, got " + detail::float_repr(*shutdown_timeout));
+  }
 }
 
 }  // namespace
@@ -249,10 +286,11 @@ Coro<ConnectionPair> EventLoop::create_connection_erased(ProtocolFactory protoco
                                                          ConnectionOptions o) {
   // Python: BaseEventLoop.create_connection
   if (o.server_hostname && !o.ssl) throw ValueError("server_hostname is only meaningful with ssl");
-  if (!o.server_hostname && o.ssl && !host) {
-    throw ValueError("You must set server_hostname when using ssl without a host");
+  if (!o.server_hostname && o.ssl) {
+    if (!host || host->empty()) throw ValueError("You must set server_hostname when using ssl without a host");
+    o.server_hostname = host;
   }
-  check_no_tls(o.ssl, o.ssl_handshake_timeout, o.ssl_shutdown_timeout);
+  check_tls_args(this, "create_connection", o.ssl, o.ssl_handshake_timeout, o.ssl_shutdown_timeout);
 
   std::optional<int> interleave = o.interleave;
   if (o.happy_eyeballs_delay && !interleave) interleave = 1;  // interleave by family with Happy Eyeballs
@@ -288,7 +326,7 @@ Coro<ConnectionPair> EventLoop::create_connection_erased(ProtocolFactory protoco
             [this, &exceptions, &laddr_infos, ai] { return connect_sock(this, &exceptions, ai, &laddr_infos); });
       }
       StaggeredResult<StreamSocketPtr> race =
-          co_await staggered_race<StreamSocketPtr>(std::move(attempts), *o.happy_eyeballs_delay);
+          co_await staggered_race<StreamSocketPtr>(std::move(attempts), o.happy_eyeballs_delay);
       if (race.winner_result) sock = std::move(*race.winner_result);
     }
 
@@ -315,7 +353,9 @@ Coro<ConnectionPair> EventLoop::create_connection_erased(ProtocolFactory protoco
     sock = backend_->sock_adopt(*o.sock, 0);
   }
 
-  ConnectionPair result = co_await connection_transport(this, std::move(sock), std::move(protocol_factory));
+  TlsArgs tls{o.ssl, false, o.server_hostname, o.ssl_handshake_timeout, o.ssl_shutdown_timeout};
+  ConnectionPair result =
+      co_await connection_transport(this, std::move(sock), std::move(protocol_factory), std::move(tls));
   if (debug_) {
     logger().debug(result.first->repr() + " connected to " + (host ? *host : std::string("None")) + ":" +
                    (port ? std::to_string(*port) : std::string("None")));
@@ -332,7 +372,7 @@ Coro<ConnectionPair> EventLoop::create_unix_connection_erased(ProtocolFactory pr
   } else if (o.server_hostname) {
     throw ValueError("server_hostname is only meaningful with ssl");
   }
-  check_no_tls(o.ssl, o.ssl_handshake_timeout, o.ssl_shutdown_timeout);
+  check_tls_args(this, "create_unix_connection", o.ssl, o.ssl_handshake_timeout, o.ssl_shutdown_timeout);
   StreamSocketPtr sock;
   if (path) {
     if (o.sock) throw ValueError("path and sock can not be specified at the same time");
@@ -341,15 +381,18 @@ Coro<ConnectionPair> EventLoop::create_unix_connection_erased(ProtocolFactory pr
     if (!o.sock) throw ValueError("no path and sock were specified");
     sock = backend_->sock_adopt(*o.sock, detail::af_unix());
   }
-  co_return co_await connection_transport(this, std::move(sock), std::move(protocol_factory));
+  TlsArgs tls{o.ssl, false, o.server_hostname, o.ssl_handshake_timeout, o.ssl_shutdown_timeout};
+  co_return co_await connection_transport(this, std::move(sock), std::move(protocol_factory), std::move(tls));
 }
 
 Coro<ConnectionPair> EventLoop::connect_accepted_socket_erased(ProtocolFactory protocol_factory, int sock,
                                                                AcceptedSocketOptions o) {
   // Python: BaseEventLoop.connect_accepted_socket
-  check_no_tls(o.ssl, o.ssl_handshake_timeout, o.ssl_shutdown_timeout);
+  check_tls_args(this, "connect_accepted_socket", o.ssl, o.ssl_handshake_timeout, o.ssl_shutdown_timeout);
   StreamSocketPtr s = backend_->sock_adopt(sock, 0);
-  co_return co_await connection_transport(this, std::move(s), std::move(protocol_factory));
+  // Python: the accepted side is the TLS server (server_hostname '').
+  TlsArgs tls{o.ssl, true, std::nullopt, o.ssl_handshake_timeout, o.ssl_shutdown_timeout};
+  co_return co_await connection_transport(this, std::move(s), std::move(protocol_factory), std::move(tls));
 }
 
 // ---- Servers ----
@@ -357,8 +400,9 @@ Coro<ConnectionPair> EventLoop::connect_accepted_socket_erased(ProtocolFactory p
 namespace {
 
 Coro<std::shared_ptr<Server>> serve(EventLoop* loop, std::vector<ListeningSocketPtr> sockets,
-                                    ProtocolFactory protocol_factory, bool start_serving) {
-  std::shared_ptr<Server> server = Server::create(*loop, std::move(sockets), std::move(protocol_factory));
+                                    ProtocolFactory protocol_factory, bool start_serving, ServerTLS tls) {
+  std::shared_ptr<Server> server =
+      Server::create(*loop, std::move(sockets), std::move(protocol_factory), std::move(tls));
   if (start_serving) {
     try {
       server->start_serving_now();
@@ -378,10 +422,10 @@ Coro<std::shared_ptr<Server>> serve(EventLoop* loop, std::vector<ListeningSocket
 Coro<std::shared_ptr<Server>> create_server_impl(EventLoop* loop, ProtocolFactory protocol_factory,
                                                  std::vector<std::optional<std::string>> hosts, bool host_or_port,
                                                  std::optional<int> port, ServerOptions o) {
-  check_no_tls(o.ssl, o.ssl_handshake_timeout, o.ssl_shutdown_timeout);
+  check_tls_args(loop, "create_server", o.ssl, o.ssl_handshake_timeout, o.ssl_shutdown_timeout);
   ListenOptions lo;
   lo.backlog = o.backlog;
-  lo.reuse_address = o.reuse_address.value_or(true);  // Python: True on POSIX
+  lo.reuse_address = o.reuse_address.value_or(detail::reuse_address_by_default());
   lo.reuse_port = o.reuse_port.value_or(false);
   lo.keep_alive = o.keep_alive.value_or(false);
   std::vector<ListeningSocketPtr> sockets;
@@ -389,6 +433,7 @@ Coro<std::shared_ptr<Server>> create_server_impl(EventLoop* loop, ProtocolFactor
     if (o.sock) throw ValueError("host/port and sock can not be specified at the same time");
     // Resolve every host concurrently (Python gathers them).
     std::vector<Task<std::vector<AddrInfo>>> pending;
+    pending.reserve(hosts.size());
     for (const auto& h : hosts) {
       pending.push_back(loop->create_task(
           ensure_resolved(loop, h, port, o.family, 0, o.flags | detail::ai_passive())));
@@ -399,7 +444,8 @@ Coro<std::shared_ptr<Server>> create_server_impl(EventLoop* loop, ProtocolFactor
       try {
         std::vector<AddrInfo> found = co_await pending[i];
         if (found.empty()) {
-          throw OSError("getaddrinfo(" + (hosts[i] ? detail::str_repr(*hosts[i]) : std::string("None")) +
+          const std::optional<std::string>& host = hosts[i];
+          throw OSError("getaddrinfo(" + (host ? detail::str_repr(*host) : std::string("None")) +
                         ") returned empty list");
         }
         for (AddrInfo& ai : found)
@@ -440,13 +486,14 @@ Coro<std::shared_ptr<Server>> create_server_impl(EventLoop* loop, ProtocolFactor
     if (!o.sock) throw ValueError("Neither host/port nor sock were specified");
     sockets.push_back(loop->backend().sock_adopt_listener(*o.sock, 0, lo));
   }
-  co_return co_await serve(loop, std::move(sockets), std::move(protocol_factory), o.start_serving);
+  ServerTLS tls{o.ssl, o.ssl_handshake_timeout, o.ssl_shutdown_timeout};
+  co_return co_await serve(loop, std::move(sockets), std::move(protocol_factory), o.start_serving, std::move(tls));
 }
 
 // Python: _UnixSelectorEventLoop.create_unix_server
 Coro<std::shared_ptr<Server>> create_unix_server_impl(EventLoop* loop, ProtocolFactory protocol_factory,
                                                       std::optional<std::string> path, UnixServerOptions o) {
-  check_no_tls(o.ssl, o.ssl_handshake_timeout, o.ssl_shutdown_timeout);
+  check_tls_args(loop, "create_unix_server", o.ssl, o.ssl_handshake_timeout, o.ssl_shutdown_timeout);
   ListenOptions lo;
   lo.backlog = o.backlog;
   lo.cleanup_socket = o.cleanup_socket;
@@ -458,7 +505,8 @@ Coro<std::shared_ptr<Server>> create_unix_server_impl(EventLoop* loop, ProtocolF
     if (!o.sock) throw ValueError("path was not specified, and no sock specified");
     sockets.push_back(loop->backend().sock_adopt_listener(*o.sock, detail::af_unix(), lo));
   }
-  co_return co_await serve(loop, std::move(sockets), std::move(protocol_factory), o.start_serving);
+  ServerTLS tls{o.ssl, o.ssl_handshake_timeout, o.ssl_shutdown_timeout};
+  co_return co_await serve(loop, std::move(sockets), std::move(protocol_factory), o.start_serving, std::move(tls));
 }
 
 }  // namespace

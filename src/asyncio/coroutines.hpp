@@ -47,6 +47,29 @@ concept NativeAwaitable = NativeAwaiter<A> || requires(A&& a) {
 // Keeps user parameters from binding to the promise constructor's defaults.
 struct PromiseSiteTag {};
 
+class CoroPromiseBase;
+
+/// The handle every library awaiter's await_suspend() takes: built only from
+/// the handle of an asyncio coroutine. Awaited from another library's
+/// coroutine, a library awaitable would leave that coroutine's frame with a
+/// task, to be resumed by a later step of whatever task runs then; this
+/// makes it a compile-time error instead.
+class AsyncioHandle {
+ public:
+  template <class P>
+  AsyncioHandle(stdcoro::coroutine_handle<P> h) noexcept : h_(h) {  // NOLINT(google-explicit-constructor)
+    static_assert(std::is_base_of_v<CoroPromiseBase, P>,
+                  "asyncio awaitables (Coro, Future, Task, sleep(), locks, queues, ...) can only be awaited "
+                  "inside an asyncio::Coro. From another library's coroutine, run the work with "
+                  "asyncio::create_task() or run_coroutine_threadsafe() and wait for it by that library's means.");
+  }
+  operator stdcoro::coroutine_handle<>() const noexcept { return h_; }  // NOLINT(google-explicit-constructor)
+  void* address() const noexcept { return h_.address(); }
+
+ private:
+  stdcoro::coroutine_handle<> h_;
+};
+
 // Logs Python's "coroutine 'f' was never awaited" RuntimeWarning.
 void warn_never_awaited(const char* name) noexcept;
 
@@ -86,7 +109,9 @@ class CoroPromiseBase {
 
   const char* name() const noexcept { return name_; }
   /// The awaiting coroutine's frame, or nullptr for a task's root.
-  void* continuation() const noexcept { return reinterpret_cast<void*>(continuation_ & ~kStarted); }
+  void* continuation() const noexcept {
+    return reinterpret_cast<void*>(continuation_ & ~kStarted);  // NOLINT(performance-no-int-to-ptr): tagged pointer
+  }
   void set_continuation(void* frame) noexcept { continuation_ = reinterpret_cast<std::uintptr_t>(frame) | kStarted; }
   /// True once awaited or handed to a task.
   bool started() const noexcept { return (continuation_ & kStarted) != 0; }
@@ -200,7 +225,7 @@ class [[nodiscard]] Coro {
       if (callee.promise().started()) throw RuntimeError("cannot reuse already awaited coroutine");
       return false;
     }
-    void await_suspend(stdcoro::coroutine_handle<> caller) const noexcept {
+    void await_suspend(detail::AsyncioHandle caller) const noexcept {
       callee.promise().set_continuation(caller.address());
       detail::tls_transfer_to = callee.address();
     }

@@ -2,15 +2,14 @@
 // Python: asyncio.events (get_running_loop, get_event_loop, policies).
 #include <algorithm>
 #include <chrono>
-#include <functional>
 #include <mutex>
-#include <string>
-#include <thread>
+#include <sstream>
 #include <unordered_map>
 #include <vector>
 
 #include "asyncio/detail/loop_registry.hpp"
 #include "asyncio/events.hpp"
+#include "asyncio/platform.hpp"
 
 namespace asyncio {
 
@@ -26,14 +25,28 @@ thread_local std::unordered_map<const AbstractEventLoopPolicy*, std::shared_ptr<
 const std::thread::id g_main_thread = std::this_thread::get_id();
 
 std::string thread_name() {
+  // Without threads there is no other thread to name, and no iostreams to
+  // carry: on bare metal they would be most of a program's flash.
+  if constexpr (!platform::has_threads) return "'MainThread'";
   if (std::this_thread::get_id() == g_main_thread) return "'MainThread'";
-  // Not operator<< on the id: that would link iostreams (and their locale
-  // tables) into every program, which matters on WebAssembly.
-  return "<thread " + std::to_string(std::hash<std::thread::id>{}(std::this_thread::get_id())) + ">";
+  std::ostringstream os;
+  os << "<thread " << std::this_thread::get_id() << ">";
+  return os.str();
 }
 
+struct RegisteredLoop {
+  EventLoop* loop;
+  std::uint64_t identity;
+};
 std::mutex g_registry_mutex;
-std::vector<EventLoop*>& registry() {
+std::uint64_t g_last_identity = 0;  // guarded by g_registry_mutex
+std::vector<RegisteredLoop>& registry() {
+  static std::vector<RegisteredLoop> loops;
+  return loops;
+}
+// The registered loops a std::shared_ptr owns (their weak_from_this() is
+// set): the inspector's list. Guarded by g_registry_mutex.
+std::vector<EventLoop*>& shared_registry() {
   static std::vector<EventLoop*> loops;
   return loops;
 }
@@ -46,19 +59,43 @@ bool is_main_thread() noexcept { return std::this_thread::get_id() == g_main_thr
 
 void register_loop(EventLoop* loop) {
   std::lock_guard<std::mutex> lock(g_registry_mutex);
-  registry().push_back(loop);
+  registry().push_back({loop, ++g_last_identity});
 }
 
 void unregister_loop(EventLoop* loop) noexcept {
   std::lock_guard<std::mutex> lock(g_registry_mutex);
   auto& loops = registry();
-  loops.erase(std::remove(loops.begin(), loops.end(), loop), loops.end());
+  loops.erase(std::remove_if(loops.begin(), loops.end(), [loop](const RegisteredLoop& r) { return r.loop == loop; }),
+              loops.end());
+  auto& shared = shared_registry();
+  shared.erase(std::remove(shared.begin(), shared.end(), loop), shared.end());
 }
 
-bool loop_is_alive(EventLoop* loop) noexcept {
+void note_loop_shared(EventLoop* loop) {
   std::lock_guard<std::mutex> lock(g_registry_mutex);
-  auto& loops = registry();
-  return std::find(loops.begin(), loops.end(), loop) != loops.end();
+  shared_registry().push_back(loop);
+}
+
+std::uint64_t loop_identity(EventLoop* loop) noexcept {
+  std::lock_guard<std::mutex> lock(g_registry_mutex);
+  for (const RegisteredLoop& r : registry())
+    if (r.loop == loop) return r.identity;
+  return 0;
+}
+
+bool loop_is_alive(EventLoop* loop, std::uint64_t identity) noexcept {
+  std::lock_guard<std::mutex> lock(g_registry_mutex);
+  const auto& loops = registry();
+  return std::any_of(loops.begin(), loops.end(),
+                     [&](const RegisteredLoop& r) { return r.loop == loop && r.identity == identity; });
+}
+
+std::vector<std::shared_ptr<EventLoop>> live_loops() {
+  std::vector<std::shared_ptr<EventLoop>> out;
+  std::lock_guard<std::mutex> lock(g_registry_mutex);
+  for (EventLoop* loop : shared_registry())
+    if (std::shared_ptr<EventLoop> owned = loop->weak_from_this().lock()) out.push_back(std::move(owned));
+  return out;
 }
 
 }  // namespace detail
@@ -94,7 +131,9 @@ void DefaultEventLoopPolicy::set_event_loop(std::shared_ptr<EventLoop> loop) {
 }
 
 std::shared_ptr<EventLoop> DefaultEventLoopPolicy::new_event_loop() {
-  return std::make_shared<EventLoop>(make_default_backend());
+  auto loop = std::make_shared<EventLoop>(make_default_backend());
+  detail::note_loop_shared(loop.get());
+  return loop;
 }
 
 AbstractEventLoopPolicy& get_event_loop_policy() {
@@ -125,6 +164,10 @@ EventLoop& get_event_loop() {
 
 void set_event_loop(std::shared_ptr<EventLoop> loop) { get_event_loop_policy().set_event_loop(std::move(loop)); }
 
-std::shared_ptr<EventLoop> new_event_loop() { return get_event_loop_policy().new_event_loop(); }
+std::shared_ptr<EventLoop> new_event_loop(detail::SourceLocation where) {
+  std::shared_ptr<EventLoop> loop = get_event_loop_policy().new_event_loop();
+  if (loop && !loop->created_at) loop->created_at = where;
+  return loop;
+}
 
 }  // namespace asyncio

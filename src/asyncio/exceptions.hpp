@@ -45,7 +45,7 @@ class CancelledError : public BaseException {
  public:
   CancelledError() = default;
   /// `message` as given to cancel(msg); std::nullopt for cancel().
-  explicit CancelledError(std::optional<std::string> message)
+  explicit CancelledError(const std::optional<std::string>& message)
       : BaseException(message.value_or(std::string())), has_message_(message.has_value()) {}
   /// The cancel() message; std::nullopt when cancel() was called without one.
   std::optional<std::string> message() const {
@@ -99,6 +99,19 @@ class TypeError : public std::invalid_argument {
   using std::invalid_argument::invalid_argument;
 };
 
+/// A key or variable has no value (ContextVar::get() without a default).
+/// Python: LookupError
+class LookupError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// A mapping has no such key (Context::operator[]). Python: KeyError
+class KeyError : public LookupError {
+ public:
+  using LookupError::LookupError;
+};
+
 /// The operation exceeded its deadline. A std::system_error carrying ETIMEDOUT,
 /// since Python's TimeoutError is an OSError.
 /// Python: TimeoutError (asyncio.TimeoutError is an alias)
@@ -109,6 +122,8 @@ class TimeoutError : public std::system_error {
       : std::system_error(std::make_error_code(std::errc::timed_out), message), message_(message) {}
   /// The message alone, without the system category's text.
   const std::string& message() const noexcept { return message_; }
+  /// The message, as Python's str(exc): "" for TimeoutError().
+  const char* what() const noexcept override { return message_.c_str(); }
 
  private:
   std::string message_;
@@ -234,7 +249,7 @@ class BaseExceptionGroup : public BaseException {
 /// Python: ExceptionGroup
 class ExceptionGroup : public BaseExceptionGroup, public std::runtime_error {
  public:
-  ExceptionGroup(std::string message, std::vector<std::exception_ptr> exceptions)
+  ExceptionGroup(const std::string& message, std::vector<std::exception_ptr> exceptions)
       : BaseExceptionGroup(message, std::move(exceptions)),
         std::runtime_error(message + " (" + std::to_string(this->exceptions().size()) + " sub-exception" +
                            (this->exceptions().size() == 1 ? "" : "s") + ")") {}
@@ -252,8 +267,26 @@ namespace detail {
 bool is_interrupt(const std::exception_ptr& e) noexcept;
 }  // namespace detail
 
-/// "ValueError: bad value", "CancelledError", ...: the exception's type and
-/// message, for logs and reprs. Python: repr()/traceback's last line.
+/// The Python name of the exception's type, as `type(exc).__name__` gives
+/// it: the library's exceptions by their names ("CancelledError",
+/// "IncompleteReadError", "ExceptionGroup", ...); std::system_error and
+/// OSError by the OSError subclass Python raises for the errno
+/// ("ConnectionResetError" for ECONNRESET, "FileNotFoundError" for ENOENT,
+/// "gaierror" for resolver errors, else "OSError"); std::runtime_error,
+/// std::invalid_argument, std::out_of_range, std::overflow_error and
+/// std::bad_alloc as "RuntimeError", "ValueError", "IndexError",
+/// "OverflowError" and "MemoryError"; any other type by its C++ name
+/// ("myapp::ParseError"). "None" for a null pointer.
+/// Python: type(exc).__name__
+std::string exception_type_name(const std::exception_ptr& e);
+/// The same for an exception caught by reference.
+std::string exception_type_name(const std::exception& e);
+/// The same for a BaseException caught by reference.
+std::string exception_type_name(const BaseException& e);
+
+/// "ValueError: bad value", "CancelledError", ...: the exception's Python
+/// type name (exception_type_name) and message, for logs and reprs.
+/// Python: traceback's last line (f"{type(exc).__name__}: {exc}")
 std::string describe_exception(const std::exception_ptr& e);
 
 }  // namespace asyncio

@@ -6,6 +6,7 @@
 #include "asyncio/detail/repr.hpp"
 #include "asyncio/exception_context.hpp"
 #include "asyncio/log.hpp"
+#include "asyncio/detail/loop_internals.hpp"
 
 namespace asyncio::detail {
 
@@ -55,12 +56,14 @@ void FutureBase::last_release() noexcept {
       context.message = std::string(class_name()) + " exception was never retrieved";
       context.exception = extras_->exception;
       context.future = AnyFuture(this, /*retain=*/true);
-      if (loop_is_alive(loop_)) {
+      if (const detail::SourceLocation* where = created_at())
+        context.extra.emplace_back("source_traceback", source_traceback_repr(*where));
+      if (loop_is_alive(loop_, extras_->loop_identity)) {
         loop_->call_exception_handler(context);
       } else {
         logger().error(context.message + "\nfuture: " + repr() + "\n" + describe_exception(extras_->exception));
       }
-    } catch (...) {
+    } catch (...) {  // NOLINT(bugprone-empty-catch): see the comment
       // Reporting must not throw out of a release.
     }
     if (--refs_ != 0) return;  // the handler kept a reference
@@ -98,7 +101,7 @@ void FutureBase::detach(TaskBase& task) noexcept { remove_done_callback(&task.wa
 
 void FutureBase::check_result() {
   if (state_ == State::cancelled) throw make_cancelled_error();
-  if (state_ != State::finished) throw InvalidStateError("Result is not ready.");
+  if (state_ != State::finished) throw InvalidStateError("Result is not set.");
   flags_ &= ~kLogTraceback;
   if (has_exception()) std::rethrow_exception(extras_->exception);
 }
@@ -124,6 +127,7 @@ void FutureBase::set_exception(std::exception_ptr e) {
 
 void FutureBase::store_exception(std::exception_ptr e) {
   extras().exception = std::move(e);
+  extras_->loop_identity = loop_identity(loop_);
   state_ = State::finished;
   flags_ |= kLogTraceback;
   schedule_callbacks();
@@ -144,7 +148,7 @@ void FutureBase::schedule_callbacks() {
       n->discard();
       n = next;
     }
-    EventLoop::throw_closed();
+    detail::LoopInternals::throw_closed();
   }
   while (n) {
     DoneCallback* next = n->next();
@@ -209,6 +213,19 @@ std::string FutureBase::state_repr() const {
   return "finished result=" + result_repr();
 }
 
-std::string FutureBase::repr() const { return "<Future " + state_repr() + ">"; }
+std::string FutureBase::repr() const { return "<Future " + state_repr() + created_at_repr() + ">"; }
+
+std::string FutureBase::created_at_repr() const {
+  // Python: base_futures._future_repr_info, "created at file:line".
+  const detail::SourceLocation* where = created_at();
+  if (where == nullptr) return {};
+  return std::string(" created at ") + where->file_name() + ":" + std::to_string(where->line_number());
+}
+
+std::string source_traceback_repr(const detail::SourceLocation& where) {
+  // Python: the 'source_traceback' entry default_exception_handler logs.
+  return std::string("Object created at (most recent call last):\n  File \"") + where.file_name() + "\", line " +
+         std::to_string(where.line_number()) + ", in " + where.function_name();
+}
 
 }  // namespace asyncio::detail

@@ -137,7 +137,7 @@ class FutureAwaiter {
 
   bool await_ready() const noexcept { return future()->done(); }
 
-  void await_suspend(stdcoro::coroutine_handle<> h) {
+  void await_suspend(detail::AsyncioHandle h) {
     TaskBase& task = require_current_task("await a future");
     FutureBase* fut = future();
     bits_ |= kSuspended;
@@ -169,7 +169,10 @@ class FutureAwaiter {
  private:
   static constexpr std::uintptr_t kRvalue = 1;
   static constexpr std::uintptr_t kSuspended = 2;
-  FutureBase* future() const noexcept { return reinterpret_cast<FutureBase*>(bits_ & ~(kRvalue | kSuspended)); }
+  FutureBase* future() const noexcept {
+    // NOLINTNEXTLINE(performance-no-int-to-ptr): tagged pointer, one word per awaiter
+    return reinterpret_cast<FutureBase*>(bits_ & ~(kRvalue | kSuspended));
+  }
   std::uintptr_t bits_;
 };
 
@@ -191,7 +194,7 @@ class AnyFuture {
   }
   AnyFuture(AnyFuture&& o) noexcept : s_(std::exchange(o.s_, nullptr)) {}
   AnyFuture& operator=(const AnyFuture& o) noexcept {
-    AnyFuture copy(o);
+    AnyFuture copy(o);  // NOLINT(performance-unnecessary-copy-initialization): swapped in; the old state is released
     std::swap(s_, copy.s_);
     return *this;
   }
@@ -216,14 +219,18 @@ class AnyFuture {
   bool cancel() { return state().cancel(std::nullopt); }
   /// Cancels with a message the awaiters' CancelledError carries.
   /// Python: Future.cancel(msg)
-  bool cancel(std::string msg) { return state().cancel(std::move(msg)); }
+  bool cancel(std::string msg) {  // NOLINT(performance-unnecessary-value-param): moved (tidy misreads state())
+    return state().cancel(std::move(msg));
+  }
   /// The exception the future finished with (nullptr if it succeeded).
   /// CancelledError if cancelled, InvalidStateError if pending.
   /// Python: Future.exception()
   std::exception_ptr exception() const { return state().exception(); }
   /// Finishes the future with an exception. InvalidStateError if done;
   /// RuntimeError for a task. Python: Future.set_exception()
-  void set_exception(std::exception_ptr e) { state().set_exception(std::move(e)); }
+  void set_exception(std::exception_ptr e) {  // NOLINT(performance-unnecessary-value-param): moved, as above
+    state().set_exception(std::move(e));
+  }
   template <class E>
     requires(!std::is_same_v<std::decay_t<E>, std::exception_ptr>)
   void set_exception(E&& e) {
@@ -337,8 +344,10 @@ constexpr bool isfuture(const X&) noexcept {
 }
 
 template <class T>
-Future<T> EventLoop::create_future() {
-  return Future<T>(*this);
+Future<T> EventLoop::create_future(detail::SourceLocation where) {
+  Future<T> future(*this);
+  if (debug_) future.state_ptr()->set_created_at(where);
+  return future;
 }
 
 }  // namespace asyncio

@@ -3,6 +3,7 @@
 
 #include "asyncio/detail/demangle.hpp"
 #include "asyncio/exception_context.hpp"
+#include "asyncio/detail/loop_internals.hpp"
 
 namespace asyncio::detail {
 
@@ -23,7 +24,7 @@ namespace {
 // current_task(events._get_running_loop())), with a reference.
 TaskBase* running_task_of(EventLoop* loop) noexcept {
   if (loop == nullptr || tls_running_loop != loop) return nullptr;
-  TaskBase* t = loop->current_task();
+  TaskBase* t = detail::internals(*loop).current_task();
   if (t != nullptr) t->add_ref();
   return t;
 }
@@ -119,7 +120,7 @@ void GatherCore::on_child_done(std::uint32_t index) {
   set_results();
 }
 
-bool GatherCore::cancel_children(std::optional<std::string> msg) {
+bool GatherCore::cancel_children(const std::optional<std::string>& msg) {
   // Python: _GatheringFuture.cancel()
   if (outer_.done()) return false;
   bool ret = false;

@@ -128,7 +128,7 @@ class GatherCore : public ChildListener {
   /// (synchronously, as Python does for eagerly finished children).
   void start();
   /// Python: _GatheringFuture.cancel()
-  bool cancel_children(std::optional<std::string> msg);
+  bool cancel_children(const std::optional<std::string>& msg);
   /// Builds the typed result from every child and sets it (all done).
   virtual void set_results() = 0;
 
@@ -182,7 +182,7 @@ class GatherState final : public FutureState<R>, public GatherCore {
   GatherState(EventLoop* loop, std::size_t nargs, bool return_exceptions, Build build)
       : FutureState<R>(loop), GatherCore(*this, nargs, return_exceptions), build_(std::move(build)) {}
 
-  bool cancel(std::optional<std::string> msg) override { return cancel_children(std::move(msg)); }
+  bool cancel(std::optional<std::string> msg) override { return cancel_children(msg); }
   void retain() noexcept override { this->add_ref(); }
   void unretain() noexcept override { this->release(); }
   using GatherCore::add;

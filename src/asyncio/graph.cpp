@@ -1,5 +1,6 @@
 // Call-graph introspection. Python: asyncio.graph.
 #include "asyncio/graph.hpp"
+#include "asyncio/detail/loop_internals.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -122,7 +123,7 @@ std::optional<FutureCallGraph> capture_call_graph(CallGraphOptions options) {
         "capture_call_graph() is called outside of a running event loop and no *future* to introspect was "
         "provided");
   }
-  TaskBase* task = loop->current_task();
+  TaskBase* task = detail::internals(*loop).current_task();
   if (task == nullptr) return std::nullopt;
   return capture_call_graph(AnyFuture(task, /*retain=*/true), options);
 }
@@ -132,7 +133,7 @@ std::optional<FutureCallGraph> capture_call_graph(const AnyFuture& future, CallG
   if (f == nullptr) throw InvalidStateError("empty future handle");
   std::vector<const FutureBase*> path;
   EventLoop* loop = detail::tls_running_loop;
-  if (loop == nullptr || f != loop->current_task()) return build_graph(*f, options.limit, path);
+  if (loop == nullptr || f != detail::internals(*loop).current_task()) return build_graph(*f, options.limit, path);
   // The current task: its stack starts at the running coroutine.
   auto* task = static_cast<TaskBase*>(f);
   FutureCallGraph graph;

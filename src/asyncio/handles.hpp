@@ -17,6 +17,8 @@
 #include <typeinfo>
 #include <utility>
 
+#include "asyncio/contextvars.hpp"
+#include "asyncio/detail/context_state.hpp"
 #include "asyncio/detail/demangle.hpp"
 #include "asyncio/detail/pool.hpp"
 
@@ -55,7 +57,9 @@ class HandleNode : public Runnable, public Pooled {
   HandleNode(EventLoop* loop, Kind kind) noexcept : loop_(loop), kind_(kind) {}
   HandleNode(const HandleNode&) = delete;
   HandleNode& operator=(const HandleNode&) = delete;
-  virtual ~HandleNode() = default;
+  virtual ~HandleNode() {
+    if (context_) context_->release();
+  }
 
   // Invariant: only threadsafe nodes are shared between threads, so only
   // they pay for atomic read-modify-write reference counting.
@@ -86,6 +90,11 @@ class HandleNode : public Runnable, public Pooled {
   bool scheduled() const noexcept { return scheduled_; }
   void set_scheduled(bool s) noexcept { scheduled_ = s; }
 
+  /// The context the callback runs in (null: an empty one, made on first
+  /// write); set once, before the node is queued. Adopts one reference.
+  void set_context(ContextState* context) noexcept { context_ = context; }
+  ContextState*& context_slot() noexcept { return context_; }
+
   void run() override {
     if (kind_ == Kind::threadsafe) {
       run_locked();
@@ -95,7 +104,7 @@ class HandleNode : public Runnable, public Pooled {
     if (cancelled_) return;
     call();
   }
-  void discard() noexcept override { release(); }
+  void discard() noexcept override;
   std::string describe() const override;
   /// Python's repr(handle): "<Handle f() at ...>", "<TimerHandle when=1.5 f()>".
   std::string repr() const;
@@ -108,12 +117,21 @@ class HandleNode : public Runnable, public Pooled {
   bool callback_alive_ = true;
 
  private:
+  // Timers: FIFO order among equal deadlines (detail/timer_heap.hpp).
+  // Declared here, it fills the padding after callback_alive_.
+  std::uint32_t timer_seq_ = 0;
+  friend std::uint32_t timer_seq_of(const HandleNode* node) noexcept;
+  friend void set_timer_seq(HandleNode* node, std::uint32_t seq) noexcept;
+
   struct ReleaseOnExit {
     HandleNode* node;
     ~ReleaseOnExit() { node->release(); }
   };
 
   void call() {
+    // Python: Handle._run runs the callback in the handle's context; so
+    // does the exception handler it calls.
+    ContextSwitch in_context(context_);
     running_ = true;
     try {
       invoke();
@@ -124,15 +142,14 @@ class HandleNode : public Runnable, public Pooled {
     running_ = false;
     // Python drops the callback as soon as a handle is cancelled; a callback
     // that cancels its own handle is dropped once it returns.
-    if (cancelled_ && callback_alive_) {
-      callback_alive_ = false;
-      drop_callback();
-    }
+    if (cancelled_) drop_callback_once();
   }
   void run_locked();
   void cancel_unlocked() noexcept;
+  void drop_callback_once() noexcept;
 
   EventLoop* loop_;
+  ContextState* context_ = nullptr;
   std::atomic<std::uint32_t> refs_{1};
   Kind kind_;
   bool cancelled_ = false;
@@ -141,9 +158,17 @@ class HandleNode : public Runnable, public Pooled {
   double when_ = 0.0;
 };
 
+inline std::uint32_t timer_seq_of(const HandleNode* node) noexcept { return node->timer_seq_; }
+inline void set_timer_seq(HandleNode* node, std::uint32_t seq) noexcept { node->timer_seq_ = seq; }
+
 // A handle made by call_soon_threadsafe(): Python 3.14's _ThreadSafeHandle.
 // cancel() and the callback's run exclude each other through this mutex
 // (recursive, so a callback may cancel its own handle).
+// Invariant: the callable is destroyed in the loop's thread (after it runs,
+// when the loop finds it cancelled, or when the loop is closed), never by
+// a cancel() from another thread: its captures may be shared, without
+// atomics, with the loop's other callbacks. Only a callable the loop never
+// accepted (call_soon_threadsafe() on a closed loop) dies in the caller.
 class LockedHandleNode : public HandleNode {
  public:
   using HandleNode::HandleNode;
@@ -203,6 +228,7 @@ class Handle {
     if (node_) node_->add_ref();
   }
   Handle(Handle&& other) noexcept : node_(std::exchange(other.node_, nullptr)) {}
+  // NOLINTNEXTLINE(performance-unnecessary-value-param): copy-and-swap, one operator for copy and move
   Handle& operator=(Handle other) noexcept {
     std::swap(node_, other.node_);
     return *this;
@@ -220,6 +246,11 @@ class Handle {
   bool cancelled() const noexcept { return node_ && node_->cancelled(); }
   /// Python: repr(handle)
   std::string repr() const { return node_ ? node_->repr() : "<Handle empty>"; }
+  /// The context the callback runs in: the one given to call_soon() (or
+  /// call_later()...), else the copy of the current context taken then.
+  /// RuntimeError for an empty handle. Loop thread only.
+  /// Python: Handle.get_context()
+  Context get_context() const;
   /// False for a default-constructed handle.
   explicit operator bool() const noexcept { return node_ != nullptr; }
   friend bool operator==(const Handle& a, const Handle& b) noexcept { return a.node_ == b.node_; }

@@ -1,7 +1,9 @@
 #include "asyncio/locks.hpp"
 
-#include <cstdio>
+#include <charconv>
+#include <cstdint>
 #include <exception>
+#include <iterator>
 
 #include "asyncio/log.hpp"
 
@@ -43,24 +45,24 @@ bool LoopBinding::check(EventLoop& running) {
 }
 
 std::string address_repr(const void* p) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%p", p);
-  return buf;
+  // Python's "0x7f..." everywhere: printf's %p is "00000000005FFE10" with
+  // Windows' C runtime.
+  char buf[2 + 2 * sizeof(std::uintptr_t)];
+  auto [end, ec] = std::to_chars(std::begin(buf), std::end(buf), reinterpret_cast<std::uintptr_t>(p), 16);
+  (void)ec;  // the buffer holds any uintptr_t
+  return "0x" + std::string(std::begin(buf), end);
 }
 
 void report_destroyed_with_waiters(const char* what, std::size_t waiters) noexcept {
-  try {
-    logger().error(std::string(what) + " destroyed while " + std::to_string(waiters) +
-                   " task(s) wait on it; they stay suspended");
-  } catch (...) {
-  }
+  log_noexcept(LogLevel::error, [&] {
+    return std::string(what) + " destroyed while " + std::to_string(waiters) +
+           " task(s) wait on it; they stay suspended";
+  });
 }
 
 void report_release_error(const char* what) noexcept {
-  try {
-    logger().error(std::string("release at the end of a Held guard failed: ") + what);
-  } catch (...) {
-  }
+  log_noexcept(LogLevel::error,
+               [&] { return std::string("release at the end of a Held guard failed: ") + what; });
 }
 
 namespace {
@@ -96,7 +98,7 @@ bool LockAcquire::block() {
   return false;
 }
 
-void LockAcquire::await_suspend(stdcoro::coroutine_handle<> h) {
+void LockAcquire::await_suspend(detail::AsyncioHandle h) {
   suspend(lock_->waiters_, *current_task_base(), h);
 }
 
@@ -143,7 +145,7 @@ std::string Lock::repr() const {
 
 namespace detail {
 
-void EventAwaiter::await_suspend(stdcoro::coroutine_handle<> h) {
+void EventAwaiter::await_suspend(detail::AsyncioHandle h) {
   TaskBase& task = *current_task_base();
   Event& e = event();
   e.link(task.wait_node());
@@ -344,7 +346,7 @@ bool SemaphoreAcquire::block() {
   return false;
 }
 
-void SemaphoreAcquire::await_suspend(stdcoro::coroutine_handle<> h) {
+void SemaphoreAcquire::await_suspend(detail::AsyncioHandle h) {
   suspend(sem_->waiters_, *current_task_base(), h);
 }
 

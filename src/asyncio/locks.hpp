@@ -58,11 +58,12 @@ class [[nodiscard]] LockAcquire final : public Waiter {
   using asyncio_awaiter = void;
 
   explicit LockAcquire(Lock& lock) noexcept : lock_(&lock) {}
-  LockAcquire(LockAcquire&& o) noexcept : Waiter(std::move(o)), lock_(o.lock_) {}
+  // Nothing of a Waiter moves (see Waiter(Waiter&&)): start from a fresh one.
+  LockAcquire(LockAcquire&& o) noexcept : lock_(o.lock_) {}
   LockAcquire& operator=(LockAcquire&&) = delete;
 
   bool await_ready();
-  void await_suspend(stdcoro::coroutine_handle<> h);
+  void await_suspend(detail::AsyncioHandle h);
   bool await_resume() {
     if (task() == nullptr) return true;  // taken on the fast path
     return finish();
@@ -80,11 +81,12 @@ class [[nodiscard]] SemaphoreAcquire final : public Waiter {
   using asyncio_awaiter = void;
 
   explicit SemaphoreAcquire(Semaphore& sem) noexcept : sem_(&sem) {}
-  SemaphoreAcquire(SemaphoreAcquire&& o) noexcept : Waiter(std::move(o)), sem_(o.sem_) {}
+  // Nothing of a Waiter moves (see Waiter(Waiter&&)): start from a fresh one.
+  SemaphoreAcquire(SemaphoreAcquire&& o) noexcept : sem_(o.sem_) {}
   SemaphoreAcquire& operator=(SemaphoreAcquire&&) = delete;
 
   bool await_ready();
-  void await_suspend(stdcoro::coroutine_handle<> h);
+  void await_suspend(detail::AsyncioHandle h);
   bool await_resume() {
     if (task() == nullptr) return true;
     return finish();
@@ -122,7 +124,7 @@ class [[nodiscard]] EventAwaiter {
   EventAwaiter& operator=(EventAwaiter&&) = delete;
 
   bool await_ready();
-  void await_suspend(stdcoro::coroutine_handle<> h);
+  void await_suspend(detail::AsyncioHandle h);
   bool await_resume() {
     if (bits_ & kSuspended) finish();
     return true;
@@ -130,7 +132,9 @@ class [[nodiscard]] EventAwaiter {
 
  private:
   static constexpr std::uintptr_t kSuspended = 1;
-  Event& event() const noexcept { return *reinterpret_cast<Event*>(bits_ & ~kSuspended); }
+  Event& event() const noexcept {
+    return *reinterpret_cast<Event*>(bits_ & ~kSuspended);  // NOLINT(performance-no-int-to-ptr): tagged pointer
+  }
   void finish();
   std::uintptr_t bits_;
 };
@@ -161,7 +165,7 @@ class [[nodiscard]] HoldAwaiter final {
   HoldAwaiter& operator=(HoldAwaiter&&) = delete;
 
   bool await_ready() { return inner_.await_ready(); }
-  void await_suspend(stdcoro::coroutine_handle<> h) { inner_.await_suspend(h); }
+  void await_suspend(detail::AsyncioHandle h) { inner_.await_suspend(h); }
   Held<P> await_resume();
 
  private:

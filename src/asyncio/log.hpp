@@ -7,6 +7,7 @@
 // them elsewhere.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -14,7 +15,7 @@
 namespace asyncio {
 
 /// Python logging levels.
-enum class LogLevel : int { debug = 10, info = 20, warning = 30, error = 40, critical = 50 };
+enum class LogLevel : std::uint8_t { debug = 10, info = 20, warning = 30, error = 40, critical = 50 };
 
 /// "DEBUG", "INFO", ...
 std::string_view level_name(LogLevel level) noexcept;
@@ -42,5 +43,18 @@ class Logger {
 
 /// The library-wide logger instance. Python: asyncio.log.logger
 Logger& logger() noexcept;
+
+namespace detail {
+/// Logs `make_message()` at `level` from code that must not throw
+/// (destructors, noexcept callbacks). If building or logging the message
+/// fails, the report is dropped: there is nowhere left to report it.
+template <class F>
+void log_noexcept(LogLevel level, F&& make_message) noexcept {
+  try {
+    logger().log(level, make_message());
+  } catch (...) {  // NOLINT(bugprone-empty-catch): a report that cannot be made has nowhere else to go
+  }
+}
+}  // namespace detail
 
 }  // namespace asyncio

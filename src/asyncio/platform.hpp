@@ -33,8 +33,8 @@
 #ifndef ASYNCIO_PLATFORM_HAS_SUBPROCESSES
 #define ASYNCIO_PLATFORM_HAS_SUBPROCESSES 1
 #endif
-#ifndef ASYNCIO_PLATFORM_HAS_OS_SOCKETS
-#define ASYNCIO_PLATFORM_HAS_OS_SOCKETS 1
+#ifndef ASYNCIO_PLATFORM_HAS_TLS
+#define ASYNCIO_PLATFORM_HAS_TLS 0
 #endif
 
 namespace asyncio::platform {
@@ -64,17 +64,17 @@ inline constexpr int exit_status_unavailable = 69;
 
 /// Threads exist: call_soon_threadsafe() from other threads, executors.
 inline constexpr bool has_threads = ASYNCIO_PLATFORM_HAS_THREADS != 0;
-/// POSIX signals exist: add_signal_handler(), Ctrl-C handling in run().
+/// POSIX signals exist: add_signal_handler() for any catchable signal,
+/// Ctrl-C handling in run(). False on Windows, which has only the
+/// console's SIGINT (Ctrl-C) and SIGBREAK: add_signal_handler() takes those
+/// two there, and run() handles Ctrl-C.
 inline constexpr bool has_signals = ASYNCIO_PLATFORM_HAS_SIGNALS != 0;
 /// Sockets exist: streams, transports, DNS.
 inline constexpr bool has_network = ASYNCIO_PLATFORM_HAS_NETWORK != 0;
 /// Child processes exist: create_subprocess_exec() and friends.
 inline constexpr bool has_subprocesses = ASYNCIO_PLATFORM_HAS_SUBPROCESSES != 0;
-/// The program's own socket descriptors are the loop's: socket(2) and
-/// friends reach the OS, and connect_accepted_socket() and the `sock`
-/// options take such a descriptor. False on wasm32-emscripten, whose
-/// sockets live in Node.js (has_network) while the C library's socket()
-/// is Emscripten's emulation.
-inline constexpr bool has_os_sockets = ASYNCIO_PLATFORM_HAS_OS_SOCKETS != 0;
+/// asyncio was built with a TLS library (OpenSSL): the ssl= arguments and
+/// start_tls() work (given sockets). See docs/ssl.md.
+inline constexpr bool has_tls = ASYNCIO_PLATFORM_HAS_TLS != 0;
 
 }  // namespace asyncio::platform

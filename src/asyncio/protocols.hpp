@@ -29,6 +29,9 @@
 namespace asyncio {
 
 class Transport;
+class SubprocessTransport;
+class DatagramTransport;
+struct SockAddr;
 
 /// The callbacks shared by every protocol. Python: asyncio.BaseProtocol
 class BaseProtocol {
@@ -38,7 +41,9 @@ class BaseProtocol {
   /// The connection is closed: `exc` is null for a regular close (or EOF),
   /// the error otherwise. Called exactly once per connection.
   /// Python: BaseProtocol.connection_lost()
-  virtual void connection_lost(std::exception_ptr exc) { (void)exc; }
+  // The parameters of these virtual functions are by value: overriders
+  // keep them (a protocol holds its transport).
+  virtual void connection_lost(std::exception_ptr exc) { (void)exc; }  // NOLINT(performance-unnecessary-value-param)
   /// The transport's write buffer went above its high-water mark.
   /// Python: BaseProtocol.pause_writing()
   virtual void pause_writing() {}
@@ -53,7 +58,9 @@ class Protocol : public BaseProtocol {
  public:
   /// The connection is made; `transport` stays valid as long as it is held.
   /// Python: BaseProtocol.connection_made()
-  virtual void connection_made(std::shared_ptr<Transport> transport) { (void)transport; }
+  virtual void connection_made(std::shared_ptr<Transport> transport) {  // NOLINT(performance-unnecessary-value-param)
+    (void)transport;
+  }
   /// Bytes arrived (never empty). `data` is valid only during the call:
   /// copy what must outlive it. Python: Protocol.data_received()
   virtual void data_received(std::string_view data) { (void)data; }
@@ -68,7 +75,9 @@ class Protocol : public BaseProtocol {
 class BufferedProtocol : public BaseProtocol {
  public:
   /// Python: BaseProtocol.connection_made()
-  virtual void connection_made(std::shared_ptr<Transport> transport) { (void)transport; }
+  virtual void connection_made(std::shared_ptr<Transport> transport) {  // NOLINT(performance-unnecessary-value-param)
+    (void)transport;
+  }
   /// Returns the buffer to read the next bytes into (not empty: an empty
   /// buffer is a fatal error). `sizehint` is -1 (any size). The buffer must
   /// stay valid until buffer_updated() or connection_lost().
@@ -80,5 +89,59 @@ class BufferedProtocol : public BaseProtocol {
   /// As Protocol::eof_received(). Python: BufferedProtocol.eof_received()
   virtual bool eof_received() { return false; }
 };
+
+/// The callbacks of a child process's transport: its pipes' data and end,
+/// and the child's exit. Python: asyncio.SubprocessProtocol
+///
+/// Order (CPython's): connection_made; then pipe_data_received and
+/// pipe_connection_lost for each pipe and process_exited, interleaved as
+/// they happen (process_exited may come before the pipes close); then
+/// connection_lost, once the child exited and every pipe closed.
+class SubprocessProtocol : public BaseProtocol {
+ public:
+  /// The child started and its pipes are connected.
+  /// Python: BaseProtocol.connection_made()
+  virtual void connection_made(std::shared_ptr<SubprocessTransport> transport) { (void)transport; }  // NOLINT(performance-unnecessary-value-param)
+  /// The child wrote `data` to its stdout (fd 1) or stderr (fd 2). `data`
+  /// is valid only during the call. Python: SubprocessProtocol.pipe_data_received()
+  virtual void pipe_data_received(int fd, std::string_view data) {
+    (void)fd;
+    (void)data;
+  }
+  /// Pipe `fd` (0, 1 or 2) closed; `exc` is the error, or null.
+  /// Python: SubprocessProtocol.pipe_connection_lost()
+  virtual void pipe_connection_lost(int fd, std::exception_ptr exc) {  // NOLINT(performance-unnecessary-value-param)
+    (void)fd;
+    (void)exc;
+  }
+  /// The child exited (get_returncode() tells how).
+  /// Python: SubprocessProtocol.process_exited()
+  virtual void process_exited() {}
+};
+
+/// The protocol of a datagram endpoint (UDP, AF_UNIX datagrams).
+/// Python: asyncio.DatagramProtocol
+class DatagramProtocol : public BaseProtocol {
+ public:
+  /// The endpoint is ready. Python: BaseProtocol.connection_made()
+  virtual void connection_made(std::shared_ptr<DatagramTransport> transport) { (void)transport; }  // NOLINT(performance-unnecessary-value-param)
+  /// A datagram (possibly empty) arrived from `addr`. `data` is valid only
+  /// during the call. Python: DatagramProtocol.datagram_received()
+  virtual void datagram_received(std::string_view data, const SockAddr& addr) {
+    (void)data;
+    (void)addr;
+  }
+  /// A send or receive failed with `exc` (a std::system_error: ICMP port
+  /// unreachable on a connected endpoint is ECONNREFUSED); the endpoint
+  /// stays open. Python: DatagramProtocol.error_received()
+  virtual void error_received(std::exception_ptr exc) { (void)exc; }  // NOLINT(performance-unnecessary-value-param)
+};
+
+namespace detail {
+/// Hands `data` to a BufferedProtocol through as many get_buffer() /
+/// buffer_updated() rounds as its buffers need. RuntimeError("get_buffer()
+/// returned an empty buffer"). Python: protocols._feed_data_to_buffered_proto
+void feed_data_to_buffered_proto(BufferedProtocol& proto, std::string_view data);
+}  // namespace detail
 
 }  // namespace asyncio

@@ -229,7 +229,7 @@ class [[nodiscard]] QueueBase::JoinAwaiter {
   JoinAwaiter& operator=(JoinAwaiter&&) = delete;
 
   bool await_ready() { return q_->unfinished_ == 0 || inner_.await_ready(); }
-  void await_suspend(stdcoro::coroutine_handle<> h) { inner_.await_suspend(h); }
+  void await_suspend(detail::AsyncioHandle h) { inner_.await_suspend(h); }
   void await_resume() { inner_.await_resume(); }
 
  private:
@@ -240,7 +240,7 @@ class [[nodiscard]] QueueBase::JoinAwaiter {
 inline QueueBase::JoinAwaiter QueueBase::join() noexcept { return JoinAwaiter(*this); }
 
 // Runs a slow path coroutine inside the awaiting one, as `co_await coro`.
-inline void start_nested(Coro<>& slow, stdcoro::coroutine_handle<> h) {
+inline void start_nested(Coro<>& slow, AsyncioHandle h) {
   typename Coro<>::Awaiter{slow.handle()}.await_suspend(h);
 }
 inline void finish_nested(Coro<>& slow) {
@@ -258,7 +258,7 @@ class [[nodiscard]] QueueGet final {
   QueueGet& operator=(QueueGet&&) = delete;
 
   bool await_ready() const noexcept { return q_->ready_to_get(); }
-  void await_suspend(stdcoro::coroutine_handle<> h) {
+  void await_suspend(detail::AsyncioHandle h) {
     slow_ = q_->wait_for_item();
     start_nested(slow_, h);
   }
@@ -284,7 +284,7 @@ class [[nodiscard]] QueuePut final {
   QueuePut& operator=(QueuePut&&) = delete;
 
   bool await_ready() const noexcept { return q_->ready_to_put(); }
-  void await_suspend(stdcoro::coroutine_handle<> h) {
+  void await_suspend(detail::AsyncioHandle h) {
     slow_ = q_->wait_for_slot();
     start_nested(slow_, h);
   }
@@ -310,7 +310,7 @@ class Queue : public detail::QueueBase {
   /// A queue holding up to `maxsize` items; <= 0 means unbounded.
   /// Python: Queue(maxsize=0)
   explicit Queue(std::int64_t maxsize = 0) noexcept : QueueBase(maxsize) {}
-  virtual ~Queue() = default;
+  ~Queue() override = default;
 
   /// Puts `item`, waiting (FIFO) while the queue is full. QueueShutDown if
   /// the queue is shut down (at once, or when it is while waiting). If the

@@ -3,7 +3,9 @@
 #include <csignal>
 
 #include "asyncio/detail/loop_registry.hpp"
+#include "asyncio/detail/os.hpp"
 #include "asyncio/exception_context.hpp"
+#include "asyncio/log.hpp"
 
 namespace asyncio {
 
@@ -14,8 +16,7 @@ Coro<> wait_all(std::vector<AnyTask> tasks) {
   for (AnyTask& t : tasks) {
     try {
       co_await t;
-    } catch (const CancelledError&) {
-    } catch (...) {
+    } catch (...) {  // NOLINT(bugprone-empty-catch): return_exceptions=True: callers read each task's outcome
     }
   }
 }
@@ -38,22 +39,16 @@ void cancel_all_tasks(EventLoop& loop) {
   }
 }
 
-bool sigint_is_default() {
-#if defined(SIGINT) && !defined(_WIN32)
-  struct sigaction current {};
-  if (sigaction(SIGINT, nullptr, &current) != 0) return false;
-  return current.sa_handler == SIG_DFL;
-#else
-  return false;
-#endif
-}
-
 }  // namespace
 
 Runner::~Runner() {
   try {
     close();
   } catch (...) {
+    // A destructor cannot raise: report what closing raised.
+    const std::exception_ptr e = std::current_exception();
+    detail::log_noexcept(LogLevel::error,
+                         [&] { return "Exception closing a Runner in its destructor\n" + describe_exception(e); });
   }
 }
 
@@ -71,7 +66,27 @@ void Runner::lazy_init() {
     }
   }
   if (options_.debug) loop_->set_debug(*options_.debug);
+  // Python: self._context = contextvars.copy_context(); an empty one is
+  // made only when a task needs it (runner_context(), AdoptContext).
+  if (detail::ContextState* copy = detail::copy_current_context()) context_.emplace(copy);
   state_ = State::initialized;
+}
+
+std::optional<Context> Runner::runner_context() {
+  if (!context_) {
+    const detail::ContextState* current = detail::tls_context.current;
+    if (current == nullptr || current->empty()) return std::nullopt;  // the task's copy is empty too
+    context_.emplace();  // the runner's context is the empty one it started with
+  }
+  return context_;
+}
+
+Runner::AdoptContext::~AdoptContext() {
+  if (task == nullptr || runner.context_) return;
+  if (detail::ContextState* made = task->context_slot()) {
+    made->add_ref();
+    runner.context_.emplace(made);
+  }
 }
 
 EventLoop& Runner::get_loop() {
@@ -103,7 +118,7 @@ Runner::SigintScope::SigintScope(Runner& runner, AnyFuture main_task)
     : runner_(runner), main_task_(std::move(main_task)) {
   // Python: Runner.run installs its handler only in the main thread and
   // only over the default SIGINT disposition.
-  if (!detail::is_main_thread() || !sigint_is_default()) return;
+  if (!detail::is_main_thread() || !detail::sigint_is_default()) return;
 #if defined(SIGINT)
   try {
     runner_.loop_->add_signal_handler(SIGINT, [this] {
@@ -116,7 +131,7 @@ Runner::SigintScope::SigintScope(Runner& runner, AnyFuture main_task)
       throw KeyboardInterrupt();
     });
     installed_ = true;
-  } catch (const std::exception&) {
+  } catch (const std::exception&) {  // NOLINT(bugprone-empty-catch): optional feature
     // No signals on this platform: run without the handler.
   }
 #endif
@@ -128,6 +143,9 @@ Runner::SigintScope::~SigintScope() {
     try {
       runner_.loop_->remove_signal_handler(SIGINT);
     } catch (...) {
+      const std::exception_ptr e = std::current_exception();
+      detail::log_noexcept(LogLevel::error,
+                           [&] { return "Exception removing the SIGINT handler of a Runner\n" + describe_exception(e); });
     }
   }
 #endif

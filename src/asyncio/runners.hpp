@@ -42,15 +42,24 @@ class Runner {
   /// one and this is the main thread) the task is cancelled, and the
   /// resulting cancellation is raised as KeyboardInterrupt; a second Ctrl-C
   /// raises KeyboardInterrupt at once. RuntimeError if a loop is already
-  /// running in this thread, or the runner is closed. Python: Runner.run()
+  /// running in this thread, or the runner is closed. The task runs in
+  /// `context`, by default in the runner's own context (a copy of the
+  /// current one taken when the runner started), so variables set by one
+  /// run() are seen by the next. Python: Runner.run(coro, context=None)
   template <class T>
-  T run(Coro<T> coro) {
+  T run(Coro<T> coro, std::optional<Context> context = std::nullopt) {
     if (!coro) throw ValueError("a coroutine was expected, got an empty Coro");
     if (_get_running_loop() != nullptr) {
       throw RuntimeError("Runner.run() cannot be called from a running event loop");
     }
     lazy_init();
-    Task<T> task = loop_->create_task(std::move(coro));
+    TaskOptions options;
+    const bool own_context = !context;
+    options.context = own_context ? runner_context() : std::move(context);
+    Task<T> task = loop_->create_task(std::move(coro), std::move(options));
+    // Until a variable is set, the runner's context is not made (a task
+    // with none pays nothing); one its first task makes becomes it.
+    AdoptContext adopt{*this, own_context && !context_ ? static_cast<detail::TaskBase*>(task.state_ptr()) : nullptr};
     return run_task(task);
   }
   /// Runs the loop until `future` (e.g. a task) is done. Python 3.14 accepts
@@ -101,10 +110,19 @@ class Runner {
   };
 
   void lazy_init();
-  enum class State { created, initialized, closed };
+  // The runner's context for a task: std::nullopt while none was made and
+  // the current context is empty too.
+  std::optional<Context> runner_context();
+  struct AdoptContext {
+    Runner& runner;
+    detail::TaskBase* task;
+    ~AdoptContext();
+  };
+  enum class State : std::uint8_t { created, initialized, closed };
   State state_ = State::created;
   RunOptions options_;
   std::shared_ptr<EventLoop> loop_;
+  std::optional<Context> context_;  // Python: Runner._context (std::nullopt: empty, not made yet)
   bool set_event_loop_ = false;
 };
 

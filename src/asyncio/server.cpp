@@ -4,6 +4,7 @@
 #include <cerrno>
 
 #include "asyncio/detail/socket_transport.hpp"
+#include "asyncio/detail/sslproto.hpp"
 #include "asyncio/exception_context.hpp"
 #include "asyncio/log.hpp"
 #include "asyncio/tasks.hpp"
@@ -37,7 +38,7 @@ class Server::Acceptor final : public ListeningSocketEvents {
       server_->loop_->call_soon([server = server_->shared_from_this(), c = std::move(connection)]() mutable {
         server->accept_connection(std::move(c));
       });
-    } catch (...) {
+    } catch (...) {  // NOLINT(bugprone-empty-catch): see the comment
       // The loop is closed (or out of memory): the connection is dropped.
     }
   }
@@ -45,7 +46,8 @@ class Server::Acceptor final : public ListeningSocketEvents {
     try {
       server_->loop_->call_soon(
           [server = server_->shared_from_this(), i = index_, error] { server->accept_failed(i, error); });
-    } catch (...) {
+    } catch (...) {  // NOLINT(bugprone-empty-catch): see the comment
+      // The loop is closed (or out of memory): no accepting to pause.
     }
   }
   void on_detached() noexcept override { server_->listener_detached(index_); }
@@ -62,8 +64,9 @@ struct Server::Listener {
 };
 
 std::shared_ptr<Server> Server::create(EventLoop& loop, std::vector<ListeningSocketPtr> sockets,
-                                       ProtocolFactory protocol_factory) {
+                                       ProtocolFactory protocol_factory, ServerTLS tls) {
   auto server = std::make_shared<Server>(Private{}, loop, std::move(protocol_factory));
+  server->tls_ = std::move(tls);
   server->listeners_.reserve(sockets.size());
   for (std::size_t i = 0; i < sockets.size(); ++i) {
     server->listeners_.push_back(
@@ -149,7 +152,17 @@ void Server::close() {
 void Server::listener_detached(std::size_t index) noexcept {
   // The loop is closing: the backend has taken the socket back.
   Listener& l = listeners_[index];
-  (void)l.socket.release();
+  const bool first_detach =
+      std::all_of(listeners_.begin(), listeners_.end(), [](const Listener& x) { return x.socket != nullptr; });
+  if (first_detach && !closed_ && loop_->get_debug()) {
+    // Python: the listening sockets' ResourceWarning ("unclosed <socket
+    // ...>"), shown in development mode; here the server is named.
+    try {
+      logger().warning("ResourceWarning: unclosed " + repr());
+    } catch (...) {
+    }
+  }
+  [[maybe_unused]] ListeningSocket* taken_back = l.socket.release();
   l.retry = TimerHandle();
   if (std::any_of(listeners_.begin(), listeners_.end(), [](const Listener& x) { return x.socket != nullptr; })) return;
   closed_ = true;
@@ -175,6 +188,10 @@ void Server::accept_connection(StreamSocketPtr connection) {
   if (closed_) return;  // closed meanwhile: the connection is dropped
   try {
     std::shared_ptr<BaseProtocol> protocol = protocol_factory_();
+    if (tls_.context) {
+      accept_tls_connection(std::move(connection), std::move(protocol));
+      return;
+    }
     detail::SocketTransport::create(*loop_, std::move(connection), std::move(protocol), std::nullopt,
                                     shared_from_this(), std::nullopt);
   } catch (...) {
@@ -187,6 +204,30 @@ void Server::accept_connection(StreamSocketPtr connection) {
       loop_->call_exception_handler(context);
     }
   }
+}
+
+void Server::accept_tls_connection(StreamSocketPtr connection, std::shared_ptr<BaseProtocol> protocol) {
+  // Python: _accept_connection2 with an sslcontext: the TLS layer between
+  // the socket and the protocol; a failed handshake is reported in debug
+  // mode only, and the connection closed.
+  Future<void> waiter = loop_->create_future();
+  std::shared_ptr<detail::SSLProtocol> ssl =
+      detail::SSLProtocol::create(*loop_, std::move(protocol), tls_.context, waiter, /*server_side=*/true,
+                                  std::nullopt, /*call_connection_made=*/true, tls_.handshake_timeout,
+                                  tls_.shutdown_timeout);
+  detail::SocketTransport::create(*loop_, std::move(connection), ssl, std::nullopt, shared_from_this(), std::nullopt);
+  waiter.add_done_callback([loop = loop_, weak = std::weak_ptr<detail::SSLProtocol>(ssl)](const AnyFuture& f) {
+    if (f.cancelled()) return;
+    std::exception_ptr exc = f.exception();
+    if (!exc) return;
+    if (auto t = weak.lock()) t->close();
+    if (loop->get_debug()) {
+      ExceptionContext context;
+      context.message = "Error on transport creation for incoming connection";
+      context.exception = exc;
+      loop->call_exception_handler(context);
+    }
+  });
 }
 
 void Server::accept_failed(std::size_t index, std::error_code error) {

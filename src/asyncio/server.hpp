@@ -59,6 +59,14 @@ class AbstractServer {
   [[nodiscard]] virtual Coro<> wait_closed() = 0;
 };
 
+/// The TLS settings of a server's connections (library use).
+struct ServerTLS {
+  /// The server's context; null for plain TCP.
+  std::shared_ptr<SSLContext> context{};
+  std::optional<double> handshake_timeout{};
+  std::optional<double> shutdown_timeout{};
+};
+
 /// A server listening on one or more sockets. Made by the loop; do not
 /// construct it. Python: asyncio.Server
 /// Divergence: Python's `async with server:` has no C++ equivalent; call
@@ -71,7 +79,7 @@ class Server final : public AbstractServer, public std::enable_shared_from_this<
   /// The backlog is the sockets' own (ListenOptions, given when they were
   /// made): they listen with it when serving starts.
   static std::shared_ptr<Server> create(EventLoop& loop, std::vector<ListeningSocketPtr> sockets,
-                                        ProtocolFactory protocol_factory);
+                                        ProtocolFactory protocol_factory, ServerTLS tls = {});
   Server(Private, EventLoop& loop, ProtocolFactory protocol_factory);
   ~Server() override;
 
@@ -101,6 +109,7 @@ class Server final : public AbstractServer, public std::enable_shared_from_this<
   struct Listener;
 
   void accept_connection(StreamSocketPtr connection);
+  void accept_tls_connection(StreamSocketPtr connection, std::shared_ptr<BaseProtocol> protocol);
   void accept_failed(std::size_t index, std::error_code error);
   void restart_accepting(std::size_t index);
   void listener_detached(std::size_t index) noexcept;
@@ -111,6 +120,7 @@ class Server final : public AbstractServer, public std::enable_shared_from_this<
 
   EventLoop* loop_;
   ProtocolFactory protocol_factory_;
+  ServerTLS tls_;
   std::vector<Listener> listeners_;
   bool closed_ = false;  // Python: self._sockets is None
   bool serving_ = false;

@@ -4,23 +4,9 @@
 #include <cerrno>
 #include <cstdio>
 
-#include "asyncio/platform.hpp"
-
-// The platform's address-family values, to tell the forms of SockAddr apart.
-// The only platform socket headers of the portable core. <sys/socket.h> is
-// POSIX and every target has one (wasi-libc and Emscripten's musl too: the
-// address types exist there even without sockets to use them on);
-// <netdb.h> only where there is a resolver: wasi-libc has none, and clang
-// would otherwise pick up the build machine's /usr/include/netdb.h.
-#if defined(_WIN32)
-#include <winsock2.h>
-#include <ws2tcpip.h>
-#else
-#include <sys/socket.h>
-#if ASYNCIO_PLATFORM_HAS_NETWORK
-#include <netdb.h>
-#endif
-#endif
+// The platform's socket values come from detail/os_<os>.cpp: this file
+// includes no socket header.
+#include "asyncio/detail/os.hpp"
 
 namespace asyncio {
 
@@ -73,31 +59,11 @@ std::string str_repr(const std::string& s) {
   return out;
 }
 
-int sock_stream() noexcept { return SOCK_STREAM; }
-
-int ai_passive() noexcept {
-#if ASYNCIO_PLATFORM_HAS_NETWORK
-  return AI_PASSIVE;
-#else
-  // No resolver: the loop's network methods raise NotImplementedError before
-  // they build getaddrinfo() hints.
-  return 0;
-#endif
-}
-
-int af_unix() noexcept {
-#if defined(AF_UNIX)
-  return AF_UNIX;
-#else
-  return -1;
-#endif
-}
-
 std::string family_repr(int family) {
-  if (family == AF_INET) return "AddressFamily.AF_INET";
-  if (family == AF_INET6) return "AddressFamily.AF_INET6";
+  if (family == af_inet()) return "AddressFamily.AF_INET";
+  if (family == af_inet6()) return "AddressFamily.AF_INET6";
   if (family == af_unix()) return "AddressFamily.AF_UNIX";
-  if (family == AF_UNSPEC) return "AddressFamily.AF_UNSPEC";
+  if (family == af_unspec()) return "AddressFamily.AF_UNSPEC";
   return std::to_string(family);
 }
 
@@ -108,15 +74,9 @@ const std::error_category& gai_category() noexcept {
   return category;
 }
 
-bool SockAddr::is_unix() const noexcept {
-#if defined(AF_UNIX)
-  return family == AF_UNIX;
-#else
-  return false;
-#endif
-}
+bool SockAddr::is_unix() const noexcept { return family == detail::af_unix(); }
 
-bool SockAddr::is_inet6() const noexcept { return family == AF_INET6; }
+bool SockAddr::is_inet6() const noexcept { return family == detail::af_inet6(); }
 
 std::string SockAddr::repr() const {
   if (is_unix()) return detail::str_repr(host);
@@ -124,7 +84,7 @@ std::string SockAddr::repr() const {
     return "(" + detail::str_repr(host) + ", " + std::to_string(port) + ", " + std::to_string(flowinfo) + ", " +
            std::to_string(scope_id) + ")";
   }
-  if (family == AF_INET) return "(" + detail::str_repr(host) + ", " + std::to_string(port) + ")";
+  if (family == detail::af_inet()) return "(" + detail::str_repr(host) + ", " + std::to_string(port) + ")";
   return "<address family " + std::to_string(family) + ">";
 }
 

@@ -18,9 +18,8 @@
 
 namespace asyncio {
 
-/// Reserved for TLS: the `ssl` option of the networking functions takes
-/// one. TLS is not implemented yet; giving any `ssl` value raises
-/// NotImplementedError. Python: ssl.SSLContext
+/// TLS settings: the `ssl` option of the networking functions takes one
+/// (asyncio/ssl.hpp). Python: ssl.SSLContext
 class SSLContext;
 
 /// A socket address. Python: the address tuples of the socket module:

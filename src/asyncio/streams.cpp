@@ -6,6 +6,7 @@
 #include "asyncio/exception_context.hpp"
 #include "asyncio/log.hpp"
 #include "asyncio/tasks.hpp"
+#include "asyncio/detail/loop_internals.hpp"
 
 namespace asyncio {
 
@@ -52,7 +53,7 @@ class ByteBuffer {
     start_ += n;
     if (start_ >= data_.size()) {
       clear();
-    } else if (start_ > 64 * 1024 && start_ > data_.size() / 2) {
+    } else if (start_ > std::size_t{64} * 1024 && start_ > data_.size() / 2) {
       data_.erase(0, start_);
       start_ = 0;
     }
@@ -116,7 +117,7 @@ class [[nodiscard]] ReadWaiter final : public Cancellable {
   }
 
   bool await_ready() const noexcept { return false; }
-  void await_suspend(stdcoro::coroutine_handle<> h) {
+  void await_suspend(detail::AsyncioHandle h) {
     task_ = &require_current_task("read from a stream");
     reader_->waiter = this;
     task_->suspend_on(h, this);
@@ -210,8 +211,12 @@ Coro<std::string> readexactly_impl(ReaderPtr r, std::int64_t n) {
 Coro<std::string> readuntil_impl(ReaderPtr r, std::vector<std::string> separators) {
   // Python: StreamReader.readuntil (3.13, with several separators)
   if (separators.empty()) throw ValueError("Separator should contain at least one element");
-  std::stable_sort(separators.begin(), separators.end(),
-                   [](const std::string& a, const std::string& b) { return a.size() < b.size(); });
+  // Python sorts by length (stably); std::sort is enough: two separators
+  // of one length that end at the same offset are the same bytes, so their
+  // order cannot change the match. (std::stable_sort would also pull in
+  // libstdc++ 12's deprecated get_temporary_buffer, an error under clang.)
+  std::sort(separators.begin(), separators.end(),
+            [](const std::string& a, const std::string& b) { return a.size() < b.size(); });
   const std::size_t min_seplen = separators.front().size();
   const std::size_t max_seplen = separators.back().size();
   if (min_seplen == 0) throw ValueError("Separator should be at least one-byte string");
@@ -302,6 +307,9 @@ class StreamWriterState {
     try {
       if (transport && !transport->is_closing() && !loop->is_closed()) transport->close();
     } catch (...) {
+      const std::exception_ptr e = std::current_exception();
+      detail::log_noexcept(LogLevel::error,
+                           [&] { return "Exception closing the transport of a StreamWriter\n" + describe_exception(e); });
     }
   }
 
@@ -342,7 +350,7 @@ void StreamReader::feed_data(std::string_view data) const {
   // Python: StreamReader.feed_data
   if (s_->eof) throw RuntimeError("feed_data after feed_eof");
   if (data.empty()) return;
-  s_->buffer.append(data, std::min<std::size_t>(s_->limit, 64 * 1024));
+  s_->buffer.append(data, std::min<std::size_t>(s_->limit, std::size_t{64} * 1024));
   s_->wakeup_waiter(nullptr);
   if (s_->transport && !s_->paused && s_->buffer.size() > 2 * s_->limit) {
     s_->transport->pause_reading();
@@ -385,7 +393,7 @@ std::string StreamReader::repr() const {
 
 // ---- StreamWriter ----
 
-StreamWriter::StreamWriter(std::shared_ptr<Transport> transport, std::shared_ptr<StreamReaderProtocol> protocol,
+StreamWriter::StreamWriter(std::shared_ptr<Transport> transport, const std::shared_ptr<StreamReaderProtocol>& protocol,
                            std::optional<StreamReader> reader, EventLoop& loop)
     : s_(std::make_shared<detail::StreamWriterState>(std::move(transport), protocol, std::move(reader), &loop)) {}
 
@@ -405,7 +413,7 @@ std::any StreamWriter::get_extra_info(std::string_view name, std::any default_va
 
 std::string StreamWriter::repr() const {
   std::string s = "<StreamWriter transport=" + s_->transport->repr();
-  if (s_->reader) s += " reader=" + s_->reader->repr();
+  if (const std::optional<StreamReader>& reader = s_->reader) s += " reader=" + reader->repr();
   return s + ">";
 }
 
@@ -419,8 +427,8 @@ Coro<> wait_closed_impl(std::shared_ptr<detail::StreamWriterState> w) {
 
 Coro<> drain_impl(std::shared_ptr<detail::StreamWriterState> w) {
   // Python: StreamWriter.drain
-  if (w->reader) {
-    if (std::exception_ptr exc = w->reader->exception()) std::rethrow_exception(exc);
+  if (const std::optional<StreamReader>& reader = w->reader) {
+    if (std::exception_ptr exc = reader->exception()) std::rethrow_exception(exc);
   }
   if (w->transport->is_closing()) {
     // Yield so that connection_lost() may run: without this, a loop of
@@ -433,9 +441,30 @@ Coro<> drain_impl(std::shared_ptr<detail::StreamWriterState> w) {
   co_await protocol->drain_helper();
 }
 
+Coro<> start_tls_impl(std::shared_ptr<detail::StreamWriterState> w, std::shared_ptr<SSLContext> sslcontext,
+                      StreamStartTLSOptions o) {
+  // Python: StreamWriter.start_tls
+  std::shared_ptr<StreamReaderProtocol> protocol = w->protocol.lock();
+  if (!protocol) throw OSError(std::make_error_code(std::errc::connection_reset), "Connection lost");
+  const bool server_side = protocol->server_side();
+  co_await drain_impl(w);
+  StartTLSOptions options;
+  options.server_side = server_side;
+  options.server_hostname = std::move(o.server_hostname);
+  options.ssl_handshake_timeout = o.ssl_handshake_timeout;
+  options.ssl_shutdown_timeout = o.ssl_shutdown_timeout;
+  auto upgrade = w->loop->start_tls(w->transport, protocol, std::move(sslcontext), std::move(options));
+  std::shared_ptr<Transport> new_transport = co_await std::move(upgrade);
+  w->transport = new_transport;
+  protocol->replace_transport(std::move(new_transport));
+}
+
 }  // namespace
 
 Coro<> StreamWriter::wait_closed() const { return wait_closed_impl(s_); }
+Coro<> StreamWriter::start_tls(std::shared_ptr<SSLContext> sslcontext, StreamStartTLSOptions options) const {
+  return start_tls_impl(s_, std::move(sslcontext), std::move(options));
+}
 Coro<> StreamWriter::drain() const { return drain_impl(s_); }
 
 // ---- StreamReaderProtocol ----
@@ -464,6 +493,7 @@ StreamReaderProtocol::~StreamReaderProtocol() {
 void StreamReaderProtocol::connection_made(std::shared_ptr<Transport> transport) {
   // Python: StreamReaderProtocol.connection_made
   transport_ = transport;
+  over_ssl_ = transport->get_extra_info("sslcontext").has_value();
   if (reader_) reader_->set_transport(transport);
   if (!client_connected_cb_) return;
   StreamWriter writer(transport, shared_from_this(), reader_, *loop_);
@@ -530,7 +560,14 @@ void StreamReaderProtocol::data_received(std::string_view data) {
 
 bool StreamReaderProtocol::eof_received() {
   if (reader_) reader_->feed_eof();
-  return true;  // keep the connection half-open (False over TLS)
+  // Keep the connection half-open, except over TLS (which has no half-close:
+  // Python returns False there to avoid SSLProtocol's warning).
+  return !over_ssl_;
+}
+
+void StreamReaderProtocol::replace_transport(std::shared_ptr<Transport> transport) {
+  over_ssl_ = transport->get_extra_info("sslcontext").has_value();
+  transport_ = std::move(transport);
 }
 
 void StreamReaderProtocol::pause_writing() {
@@ -570,7 +607,7 @@ Coro<> StreamReaderProtocol::drain_helper() { return do_drain_helper(shared_from
 namespace {
 
 void check_network(const char* method) {
-  if (EventLoop* loop = _get_running_loop()) loop->check_network(method);
+  if (EventLoop* loop = _get_running_loop()) detail::internals(*loop).check_network(method);
 }
 
 Coro<std::pair<StreamReader, StreamWriter>> open_connection_impl(std::optional<std::string> host,

@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "asyncio/coroutines.hpp"
+#include "asyncio/detail/gcc12.hpp"
 #include "asyncio/events.hpp"
 #include "asyncio/futures.hpp"
 #include "asyncio/protocols.hpp"
@@ -44,7 +45,7 @@ namespace asyncio {
 
 /// The default buffer limit of stream readers: 64 KiB.
 /// Python: asyncio.streams._DEFAULT_LIMIT
-inline constexpr std::int64_t kDefaultLimit = 64 * 1024;
+inline constexpr std::int64_t kDefaultLimit = std::int64_t{64} * 1024;
 
 namespace detail {
 class StreamReaderState;
@@ -127,6 +128,16 @@ class StreamReader {
   std::shared_ptr<detail::StreamReaderState> s_;
 };
 
+/// Options of StreamWriter::start_tls(). Python: its keyword arguments
+struct StreamStartTLSOptions {
+  /// The name to send (SNI) and to check the server's certificate against.
+  std::optional<std::string> server_hostname{};
+  /// Seconds to wait for the handshake (default 60).
+  std::optional<double> ssl_handshake_timeout{};
+  /// Seconds to wait for the peer's close_notify (default 30).
+  std::optional<double> ssl_shutdown_timeout{};
+};
+
 /// The writing end of a stream: a transport with drain() for flow
 /// control. Python: asyncio.StreamWriter
 /// Dropping the last copy of a writer whose transport is still open closes
@@ -134,7 +145,7 @@ class StreamReader {
 class StreamWriter {
  public:
   /// Wraps `transport` (library use: streams make writers).
-  StreamWriter(std::shared_ptr<Transport> transport, std::shared_ptr<StreamReaderProtocol> protocol,
+  StreamWriter(std::shared_ptr<Transport> transport, const std::shared_ptr<StreamReaderProtocol>& protocol,
                std::optional<StreamReader> reader, EventLoop& loop);
 
   /// Python: StreamWriter.transport
@@ -163,6 +174,11 @@ class StreamWriter {
   [[nodiscard]] Coro<> drain() const;
   /// Python: StreamWriter.get_extra_info()
   std::any get_extra_info(std::string_view name, std::any default_value = {}) const;
+  /// Upgrades the connection to TLS in place (STARTTLS): drains, then
+  /// runs the handshake (as the server if this writer came from
+  /// start_server()); reads and writes go through TLS afterwards. Raises
+  /// what EventLoop::start_tls() raises. Python: StreamWriter.start_tls() (3.11)
+  [[nodiscard]] Coro<> start_tls(std::shared_ptr<SSLContext> sslcontext, StreamStartTLSOptions options = {}) const;
   /// Python: repr(writer)
   std::string repr() const;
 
@@ -216,6 +232,11 @@ class StreamReaderProtocol : public Protocol, public std::enable_shared_from_thi
   bool drain_ready() const noexcept { return !paused_ && !connection_lost_; }
   /// The future connection_lost() completes. Python: _get_close_waiter()
   Future<void> closed() const { return closed_; }
+  /// The transport is now `transport` (after start_tls()).
+  /// Python: StreamReaderProtocol._replace_transport
+  void replace_transport(std::shared_ptr<Transport> transport);
+  /// True for a server's connection. Python: _client_connected_cb is not None
+  bool server_side() const noexcept { return client_connected_cb_ != nullptr; }
   EventLoop& loop() const noexcept { return *loop_; }
 
  private:
@@ -228,6 +249,7 @@ class StreamReaderProtocol : public Protocol, public std::enable_shared_from_thi
   std::optional<StreamWriter> writer_;  // the server side's writer, until connection_lost
   std::optional<AnyTask> task_;
   Future<void> closed_;
+  bool over_ssl_ = false;  // Python: _over_ssl
   // FlowControlMixin
   bool paused_ = false;
   bool connection_lost_ = false;
@@ -305,6 +327,18 @@ struct StartUnixServerOptions {
                                                          std::optional<std::string> host, std::optional<int> port,
                                                          StartServerOptions options = {});
 
+#if ASYNCIO_GCC12_COROUTINE_BUGS
+// g++ < 13: a temporary lambda with non-trivial captures warns (detail/gcc12.hpp).
+template <class F>
+  requires detail::gcc12_unsafe_temporary<F>
+[[deprecated(ASYNCIO_GCC12_TEMPORARY_WARNING)]] [[nodiscard]] Coro<std::shared_ptr<Server>> start_server(
+    F&& client_connected_cb, std::optional<std::string> host, std::optional<int> port,
+    StartServerOptions options = {}) {
+  return start_server(ClientConnectedCallback(std::forward<F>(client_connected_cb)), std::move(host), port,
+                      std::move(options));
+}
+#endif
+
 /// Connects to the AF_UNIX socket `path`. Python: asyncio.open_unix_connection()
 /// Platforms: Unix
 [[nodiscard]] Coro<std::pair<StreamReader, StreamWriter>> open_unix_connection(
@@ -315,5 +349,14 @@ struct StartUnixServerOptions {
 [[nodiscard]] Coro<std::shared_ptr<Server>> start_unix_server(ClientConnectedCallback client_connected_cb,
                                                               std::optional<std::string> path,
                                                               StartUnixServerOptions options = {});
+#if ASYNCIO_GCC12_COROUTINE_BUGS
+template <class F>
+  requires detail::gcc12_unsafe_temporary<F>
+[[deprecated(ASYNCIO_GCC12_TEMPORARY_WARNING)]] [[nodiscard]] Coro<std::shared_ptr<Server>> start_unix_server(
+    F&& client_connected_cb, std::optional<std::string> path, StartUnixServerOptions options = {}) {
+  return start_unix_server(ClientConnectedCallback(std::forward<F>(client_connected_cb)), std::move(path),
+                           std::move(options));
+}
+#endif
 
 }  // namespace asyncio

@@ -3,6 +3,7 @@
 #include "asyncio/taskgroups.hpp"
 
 #include "asyncio/exception_context.hpp"
+#include "asyncio/detail/loop_internals.hpp"
 
 namespace asyncio {
 
@@ -29,7 +30,7 @@ TaskGroupChild::TaskGroupChild(TaskGroup* g, TaskBase* t) noexcept : group(g), t
 
 TaskGroupChild::~TaskGroupChild() { task->release(); }
 
-void TaskGroupChild::on_fire(FutureBase& future) { future.loop()->push_runnable(this); }
+void TaskGroupChild::on_fire(FutureBase& future) { detail::internals(*future.loop()).push_runnable(this); }
 
 void TaskGroupChild::on_discard() noexcept {
   // The task holds no reference to us but we hold one to it: it cannot die
@@ -92,7 +93,7 @@ void TaskGroup::enter() {
   // Python: TaskGroup.__aenter__
   if (entered_) throw RuntimeError("TaskGroup " + repr() + " has already been entered");
   if (loop_ == nullptr) loop_ = &get_running_loop();
-  detail::TaskBase* parent = loop_->current_task();
+  detail::TaskBase* parent = detail::internals(*loop_).current_task();
   if (parent == nullptr) throw RuntimeError("TaskGroup " + repr() + " cannot determine the parent task");
   parent->add_ref();
   parent_task_ = parent;

@@ -3,11 +3,12 @@
 //   // Python: async with asyncio.TaskGroup() as tg:
 //   //             t1 = tg.create_task(fetch("a"))
 //   //             t2 = tg.create_task(fetch("b"))
-//   co_await asyncio::task_group([&](asyncio::TaskGroup& tg) -> asyncio::Coro<> {
+//   auto fetch_both = [&](asyncio::TaskGroup& tg) -> asyncio::Coro<> {
 //     t1 = tg.create_task(fetch("a"));
 //     t2 = tg.create_task(fetch("b"));
 //     co_return;
-//   });
+//   };
+//   co_await asyncio::task_group(fetch_both);  // a named block: docs/compilers.md
 //   // both are done here
 //
 // The block runs in the calling task; when it ends the group waits for
@@ -30,6 +31,7 @@
 #include "asyncio/detail/awaitables.hpp"
 #include "asyncio/detail/blocks.hpp"
 #include "asyncio/detail/child_node.hpp"
+#include "asyncio/detail/gcc12.hpp"
 #include "asyncio/events.hpp"
 #include "asyncio/futures.hpp"
 #include "asyncio/tasks.hpp"
@@ -80,9 +82,10 @@ class TaskGroup {
   /// entered, is finished, or is shutting down after a failure (the
   /// coroutine is then discarded unrun). Python: TaskGroup.create_task()
   template <class T>
-  Task<T> create_task(Coro<T> coro, TaskOptions options = {}) {
+  Task<T> create_task(Coro<T> coro, TaskOptions options = {},
+                      detail::SourceLocation where = detail::SourceLocation::current()) {
     check_can_create(coro);
-    Task<T> task = loop_->create_task(std::move(coro), std::move(options));
+    Task<T> task = loop_->create_task(std::move(coro), std::move(options), where);
     adopt(static_cast<detail::TaskBase*>(task.state_ptr()));
     return task;
   }
@@ -97,9 +100,18 @@ class TaskGroup {
   /// if entered twice or outside a task.
   /// Python: async with task_group: ...
   template <class B>
-  [[nodiscard]] Coro<detail::block_value_t<B, TaskGroup>> async_with(B block) {
-    return detail::task_group(this, std::move(block));
+  [[nodiscard]] Coro<detail::block_value_t<std::remove_cvref_t<B>, TaskGroup>> async_with(B&& block) {
+    return detail::task_group(this, std::remove_cvref_t<B>(std::forward<B>(block)));
   }
+#if ASYNCIO_GCC12_COROUTINE_BUGS
+  template <class B>
+    requires detail::gcc12_unsafe_temporary<B>
+  [[deprecated(ASYNCIO_GCC12_TEMPORARY_WARNING)]] [[nodiscard]] Coro<
+      detail::block_value_t<std::remove_cvref_t<B>, TaskGroup>>
+  async_with(B&& block) {
+    return detail::task_group(this, std::remove_cvref_t<B>(std::forward<B>(block)));
+  }
+#endif
 
   /// Python: repr(task_group), e.g. "<TaskGroup tasks=2 entered>"
   std::string repr() const;
@@ -145,9 +157,19 @@ class TaskGroup {
 /// or nothing) in a new TaskGroup; see TaskGroup::async_with().
 /// Python: async with asyncio.TaskGroup() as tg: ...
 template <class B>
-[[nodiscard]] Coro<detail::block_value_t<B, TaskGroup>> task_group(B block) {
-  return detail::task_group(nullptr, std::move(block));
+[[nodiscard]] Coro<detail::block_value_t<std::remove_cvref_t<B>, TaskGroup>> task_group(B&& block) {
+  return detail::task_group(nullptr, std::remove_cvref_t<B>(std::forward<B>(block)));
 }
+#if ASYNCIO_GCC12_COROUTINE_BUGS
+// g++ < 13: a temporary lambda with non-trivial captures warns (detail/gcc12.hpp).
+template <class B>
+  requires detail::gcc12_unsafe_temporary<B>
+[[deprecated(ASYNCIO_GCC12_TEMPORARY_WARNING)]] [[nodiscard]] Coro<
+    detail::block_value_t<std::remove_cvref_t<B>, TaskGroup>>
+task_group(B&& block) {
+  return detail::task_group(nullptr, std::remove_cvref_t<B>(std::forward<B>(block)));
+}
+#endif
 
 namespace detail {
 

@@ -3,8 +3,10 @@
 #include <atomic>
 #include <cstddef>
 
+#include "asyncio/detail/loop_registry.hpp"
 #include "asyncio/exception_context.hpp"
 #include "asyncio/log.hpp"
+#include "asyncio/detail/loop_internals.hpp"
 
 namespace asyncio {
 namespace detail {
@@ -16,10 +18,8 @@ std::atomic<std::uint64_t> g_task_name_counter{0};
 }  // namespace
 
 void warn_never_awaited(const char* name) noexcept {
-  try {
-    logger().warning(std::string("RuntimeWarning: coroutine '") + name + "' was never awaited");
-  } catch (...) {
-  }
+  log_noexcept(LogLevel::warning,
+               [&] { return std::string("RuntimeWarning: coroutine '") + name + "' was never awaited"; });
 }
 
 TaskBase::TaskBase(EventLoop* loop, stdcoro::coroutine_handle<> root) noexcept
@@ -27,7 +27,10 @@ TaskBase::TaskBase(EventLoop* loop, stdcoro::coroutine_handle<> root) noexcept
   flags_ |= kIsTask | kLogDestroyPending;
 }
 
-TaskBase::~TaskBase() { drop_root(); }
+TaskBase::~TaskBase() {
+  drop_root();
+  if (context_) context_->release();
+}
 
 TaskBase* TaskBase::from_wait_node(DoneCallback* node) noexcept {
   // The node is a member of its task (see task_base.hpp). offsetof on a
@@ -58,7 +61,9 @@ void TaskBase::drop_root() noexcept {
 }
 
 std::string TaskBase::name() const {
-  if (extras_ && extras_->name) return *extras_->name;
+  if (extras_) {
+    if (const std::optional<std::string>& name = extras_->name) return *name;
+  }
   return "Task-" + std::to_string(id_);
 }
 
@@ -79,6 +84,7 @@ std::string TaskBase::repr() const {
   const char* coro = coro_name();
   out += " coro=<" + std::string(coro ? coro : "?") + "() " + (done() ? "done" : "running") + ">";
   if (space != std::string::npos) out += state.substr(space);
+  out += created_at_repr();
   out += ">";
   return out;
 }
@@ -92,10 +98,15 @@ bool TaskBase::cancel(std::optional<std::string> msg) {
   if (waiter_ != nullptr) {
     // Leave waiter_ set: it may be a task that swallows the cancellation and
     // has to be cancelled again later.
-    if (waiter_->cancel_waiter(*this, msg)) return true;
+    if (waiter_->cancel_waiter(*this, msg)) {
+      set_task_flag(kWakeCancels, true);
+      return true;
+    }
   }
   set_must_cancel(true);
-  set_cancel_message(std::move(msg));
+  // The first request's message stays with the CancelledError the wake-up
+  // already carries; a second one before the task runs only counts.
+  if (!task_flag(kWakeCancels)) set_cancel_message(std::move(msg));
   return true;
 }
 
@@ -107,22 +118,23 @@ std::uint32_t TaskBase::uncancel() noexcept {
   return cancelling();
 }
 
-void TaskBase::schedule_first_step() { loop_->push_task(this); }
+void TaskBase::schedule_first_step() { detail::internals(*loop_).push_task(this); }
 
 void TaskBase::start_eagerly() {
   // Python: Task.__eager_start. The new task is the current task while its
   // first step runs inside create_task().
-  TaskBase* prev = loop_->swap_current_task(this);
+  TaskBase* prev = detail::internals(*loop_).swap_current_task(this);
   struct Restore {
     EventLoop* loop;
     TaskBase* prev;
-    ~Restore() { loop->swap_current_task(prev); }
+    ~Restore() { detail::internals(*loop).swap_current_task(prev); }
   } restore{loop_, prev};
   add_ref();  // finishing may drop the loop's reference
   struct Unref {
     TaskBase* t;
     ~Unref() { t->release(); }
   } unref{this};
+  ContextSwitch in_context(context_);
   run_coroutine();
 }
 
@@ -131,19 +143,24 @@ void TaskBase::step() {
   if (done()) return;  // closed loops drop queued steps; nothing else queues a done task
   if (must_cancel()) {
     set_must_cancel(false);
-    deliver_ = Deliver::cancel;  // replaces a pending error, as Python does
+    // Python's __step: a wake-up that raises CancelledError keeps it (and
+    // its message); anything else is replaced by the task's CancelledError.
+    if (!task_flag(kWakeCancels)) deliver_ = Deliver::cancel;
   }
+  set_task_flag(kWakeCancels, false);
   waiter_ = nullptr;
-  loop_->enter_task(this);
+  detail::internals(*loop_).enter_task(this);
   add_ref();  // finishing may drop the loop's reference while we still run
   struct Leave {
     TaskBase* t;
     EventLoop* loop;
     ~Leave() {
-      loop->leave_task(t);
+      detail::internals(*loop).leave_task(t);
       t->release();
     }
   } leave{this, loop_};
+  // Python: the step is scheduled with context=self._context.
+  ContextSwitch in_context(context_);
   run_coroutine();
 }
 
@@ -191,6 +208,7 @@ void TaskBase::finish() {
     } catch (...) {
       interrupt = is_interrupt(exc);
       extras().exception = exc;
+      extras_->loop_identity = loop_identity(loop_);
       state_ = State::finished;
       flags_ |= kLogTraceback;
     }
@@ -211,7 +229,7 @@ void TaskBase::finish() {
 }
 
 void TaskBase::unregister() noexcept {
-  if (registered()) loop_->unregister_task(this);
+  if (registered()) detail::internals(*loop_).unregister_task(this);
 }
 
 void TaskBase::suspend_on(stdcoro::coroutine_handle<> h, Cancellable* waiter) {
@@ -221,14 +239,17 @@ void TaskBase::suspend_on(stdcoro::coroutine_handle<> h, Cancellable* waiter) {
     // Cancelled earlier in this step: pass it on to what we now wait for.
     std::optional<std::string> msg;
     if (const std::string* m = cancel_message()) msg = *m;
-    if (waiter->cancel_waiter(*this, std::move(msg))) set_must_cancel(false);
+    if (waiter->cancel_waiter(*this, std::move(msg))) {
+      set_must_cancel(false);
+      set_task_flag(kWakeCancels, true);
+    }
   }
 }
 
 void TaskBase::suspend_yield(stdcoro::coroutine_handle<> h) {
   resume_or_name_ = h.address();
   waiter_ = nullptr;
-  loop_->push_task(this);
+  detail::internals(*loop_).push_task(this);
 }
 
 void TaskBase::suspend_with_error(stdcoro::coroutine_handle<> h, std::exception_ptr error) {
@@ -236,10 +257,10 @@ void TaskBase::suspend_with_error(stdcoro::coroutine_handle<> h, std::exception_
   waiter_ = nullptr;
   extras().pending_error = std::move(error);
   deliver_ = Deliver::error;
-  loop_->push_task(this);
+  detail::internals(*loop_).push_task(this);
 }
 
-void TaskBase::wake() { loop_->push_task(this); }
+void TaskBase::wake() { detail::internals(*loop_).push_task(this); }
 
 void TaskBase::deliver_now() {
   Deliver d = std::exchange(deliver_, Deliver::nothing);
@@ -260,7 +281,14 @@ void start_task(EventLoop& loop, TaskBase* task, const TaskOptions& options) {
     task->set_name(*options.name);
   else
     task->assign_default_name();
-  loop.register_task(task);
+  // Python: self._context = context or contextvars.copy_context().
+  if (options.context) {
+    options.context->state()->add_ref();
+    task->set_context(options.context->state());
+  } else {
+    task->set_context(copy_current_context());
+  }
+  detail::internals(loop).register_task(task);
   if (options.eager_start.value_or(false) && loop.is_running())
     task->start_eagerly();
   else
@@ -292,7 +320,7 @@ TaskBase& require_current_task(const char* what) {
 }  // namespace detail
 
 AnyTask make_task(EventLoop& loop, AnyCoro coro, const TaskOptions& options) {
-  if (loop.is_closed()) EventLoop::throw_closed();
+  if (loop.is_closed()) detail::LoopInternals::throw_closed();
   if (!coro.handle_) throw TypeError("a coroutine was expected, got an empty AnyCoro");
   detail::TaskBase* state = coro.make_(&loop, coro.handle_);
   coro.handle_ = {};
@@ -304,13 +332,15 @@ AnyTask make_task(EventLoop& loop, AnyCoro coro, const TaskOptions& options) {
 std::optional<AnyTask> current_task() { return current_task(get_running_loop()); }
 
 std::optional<AnyTask> current_task(EventLoop& loop) {
-  detail::TaskBase* t = loop.current_task();
+  detail::TaskBase* t = detail::internals(loop).current_task();
   if (t == nullptr) return std::nullopt;
   return AnyTask(t, /*retain=*/true);
 }
 
 std::vector<AnyTask> all_tasks() { return all_tasks(get_running_loop()); }
 
-std::vector<AnyTask> all_tasks(EventLoop& loop) { return loop.pending_tasks(); }
+std::vector<AnyTask> detail::LoopInternals::pending_tasks() const { return loop_.pending_tasks(); }
+
+std::vector<AnyTask> all_tasks(EventLoop& loop) { return detail::internals(loop).pending_tasks(); }
 
 }  // namespace asyncio

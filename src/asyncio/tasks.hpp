@@ -23,6 +23,7 @@
 #include "asyncio/detail/task_base.hpp"
 #include "asyncio/events.hpp"
 #include "asyncio/futures.hpp"
+#include "asyncio/detail/loop_internals.hpp"
 
 namespace asyncio {
 
@@ -81,7 +82,9 @@ class TaskMethods {
   /// Python: Task.get_name()
   std::string get_name() const { return base().name(); }
   /// Python: Task.set_name()
-  void set_name(std::string name) { base().set_name(std::move(name)); }
+  void set_name(std::string name) {  // NOLINT(performance-unnecessary-value-param): moved (tidy misreads base())
+    base().set_name(std::move(name));
+  }
   /// The number of pending cancellation requests. Python: Task.cancelling()
   std::uint32_t cancelling() const { return base().cancelling(); }
   /// Withdraws one cancellation request; returns the remaining count.
@@ -92,8 +95,19 @@ class TaskMethods {
     const TaskBase& t = base();
     return CoroInfo{t.coro_name(), t.has_coro() ? t.root_address() : nullptr};
   }
+  /// The context the task's steps run in: the one given to create_task(),
+  /// else the copy of the creator's context. Python: Task.get_context()
+  Context get_context() const {
+    ContextState& state = materialize_slot(base().context_slot());
+    state.add_ref();
+    return Context(&state);
+  }
 
  private:
+  // Only Derived (AnyTask, Task<T>) is one.
+  friend Derived;
+  TaskMethods() noexcept = default;
+
   TaskBase& base() const {
     auto* s = static_cast<const Derived*>(this)->state_ptr();
     if (s == nullptr) throw InvalidStateError("empty task handle");
@@ -173,8 +187,9 @@ AnyTask make_task(EventLoop& loop, AnyCoro coro, const TaskOptions& options);
 /// Wraps `coro` in a task on the running loop. RuntimeError if no loop is
 /// running. Python: asyncio.create_task()
 template <class T>
-Task<T> create_task(Coro<T> coro, TaskOptions options = {}) {
-  return get_running_loop().create_task(std::move(coro), std::move(options));
+Task<T> create_task(Coro<T> coro, TaskOptions options = {},
+                    detail::SourceLocation where = detail::SourceLocation::current()) {
+  return get_running_loop().create_task(std::move(coro), std::move(options), where);
 }
 
 /// The task running on the running loop, if any. RuntimeError if no loop is
@@ -199,8 +214,9 @@ Task<T> ensure_future(Task<T> task) {
   return task;
 }
 template <class T>
-Task<T> ensure_future(Coro<T> coro, EventLoop* loop = nullptr) {
-  return (loop ? *loop : get_event_loop()).create_task(std::move(coro));
+Task<T> ensure_future(Coro<T> coro, EventLoop* loop = nullptr,
+                      detail::SourceLocation where = detail::SourceLocation::current()) {
+  return (loop ? *loop : get_event_loop()).create_task(std::move(coro), {}, where);
 }
 
 namespace detail {
@@ -239,14 +255,14 @@ class [[nodiscard]] SleepAwaiter final : public Cancellable {
     if (std::isnan(delay_)) throw ValueError("Invalid delay: NaN (not a number)");
     return false;
   }
-  void await_suspend(stdcoro::coroutine_handle<> h) {
+  void await_suspend(detail::AsyncioHandle h) {
     task_ = &require_current_task("sleep");
     if (delay_ <= 0) {
       task_->suspend_yield(h);
       return;
     }
     EventLoop& loop = *task_->loop();
-    timer_ = loop.add_timer(loop.time() + delay_, [this] { on_timer(); });
+    timer_ = detail::internals(loop).add_timer(loop.time() + delay_, [this] { on_timer(); });
     task_->suspend_on(h, this);
   }
   T await_resume() {
@@ -311,17 +327,21 @@ detail::SleepAwaiter<T> sleep(std::chrono::duration<Rep, Period> delay, T result
 // ---- EventLoop members that need tasks ----
 
 template <class T>
-Task<T> EventLoop::create_task(Coro<T> coro, TaskOptions options) {
+Task<T> EventLoop::create_task(Coro<T> coro, const TaskOptions& options, detail::SourceLocation where) {
   if (is_closed()) throw_closed();
+  if (debug_) check_thread();
   detail::check_task_coroutine(!coro, coro && coro.handle().promise().started(), coro.name());
   if (task_factory_) {
     void* address = coro.handle().address();
     AnyTask task = task_factory_(*this, AnyCoro(std::move(coro)), options);
     detail::check_factory_result(task.state_ptr(), address);
+    if (debug_) task.state_ptr()->set_created_at(where);
     return Task<T>(task.state_ptr(), true);
   }
   auto* state = new detail::TaskState<T>(this, coro.release());
   Task<T> task(state, false);
+  // Recorded before the first (maybe eager) step, as Python's Task.__init__.
+  if (debug_) state->set_created_at(where);
   detail::start_task(*this, state, options);
   return task;
 }

@@ -5,17 +5,29 @@
 #include "asyncio/threads.hpp"
 
 #include <algorithm>
+#include <cstdio>
 
 #include "asyncio/detail/repr.hpp"
 #include "asyncio/log.hpp"
 #include "asyncio/platform.hpp"
 #include "asyncio/timeouts.hpp"
+#include "asyncio/detail/loop_internals.hpp"
 
 namespace asyncio {
 
 // ---- ConcurrentFuture ----
 
 namespace detail {
+
+void SlowJobTimer::report(double seconds) const noexcept {
+  if (seconds < threshold_) return;
+  try {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, " took %.3f seconds", seconds);
+    logger().warning("Executing " + type_name(job_) + "() in an executor" + buf);
+  } catch (...) {
+  }
+}
 
 bool ConcurrentCore::cancel() {
   std::vector<Callback> callbacks;
@@ -27,7 +39,7 @@ bool ConcurrentCore::cancel() {
     cv_.notify_all();
     callbacks.swap(callbacks_);
   }
-  invoke_callbacks(std::move(callbacks));
+  invoke_callbacks(callbacks);
   return true;
 }
 
@@ -113,7 +125,7 @@ void ConcurrentCore::finish(std::unique_lock<std::mutex>& lock) {
   std::vector<Callback> callbacks;
   callbacks.swap(callbacks_);
   lock.unlock();
-  invoke_callbacks(std::move(callbacks));
+  invoke_callbacks(callbacks);
 }
 
 void ConcurrentCore::set_exception(std::exception_ptr e) {
@@ -133,20 +145,18 @@ void ConcurrentCore::add_done_callback(Callback cb) {
   }
   std::vector<Callback> one;
   one.push_back(std::move(cb));
-  invoke_callbacks(std::move(one));
+  invoke_callbacks(one);
 }
 
-void ConcurrentCore::invoke_callbacks(std::vector<Callback> callbacks) noexcept {
+void ConcurrentCore::invoke_callbacks(const std::vector<Callback>& callbacks) noexcept {
   // The caller holds a reference to this state (a handle), so it outlives
   // the callbacks.
-  for (Callback& cb : callbacks) {
+  for (const Callback& cb : callbacks) {
     try {
       cb(*this);
     } catch (...) {
-      try {
-        logger().error("exception calling callback for <Future>\n" + describe_exception(std::current_exception()));
-      } catch (...) {
-      }
+      const std::exception_ptr e = std::current_exception();
+      log_noexcept(LogLevel::error, [&] { return "exception calling callback for <Future>\n" + describe_exception(e); });
     }
   }
 }
@@ -265,9 +275,10 @@ void WrapChainBase::link(const std::shared_ptr<WrapChainBase>& chain, FutureBase
   // Python: _chain_future(source, destination)
   chain->dest_ = dest;
   chain->self_ = chain;
+  // A virtual clock waits for the other thread's result (released in transfer()).
+  detail::internals(chain->loop_).hold_clock();
   dest->add_done_callback(chain.get());  // _call_check_cancel
-  std::shared_ptr<WrapChainBase> keep = chain;
-  source.add_done_callback([keep](ConcurrentCore& src) {
+  source.add_done_callback([keep = chain](ConcurrentCore& src) {
     // _call_set_state, in the thread completing the concurrent future.
     // A loop owned by a shared_ptr is kept alive meanwhile (or found
     // gone); any other loop must outlive the job.
@@ -277,7 +288,7 @@ void WrapChainBase::link(const std::shared_ptr<WrapChainBase>& chain, FutureBase
     if (loop.is_closed()) return;
     try {
       loop.call_soon_threadsafe([keep, src = src.shared_from_this()] { keep->transfer(*src); });
-    } catch (const RuntimeError&) {
+    } catch (const RuntimeError&) {  // NOLINT(bugprone-empty-catch): see the comment
       // The loop closed in between: nobody is left to tell.
     }
   });
@@ -285,6 +296,7 @@ void WrapChainBase::link(const std::shared_ptr<WrapChainBase>& chain, FutureBase
 
 void WrapChainBase::transfer(ConcurrentCore& source) {
   // Python: _copy_future_state(source, destination)
+  detail::internals(loop_).release_clock();
   FutureBase* dest = dest_;
   if (dest == nullptr || dest->cancelled()) return;
   if (dest->done()) return;
@@ -328,7 +340,7 @@ void TaskChainBase::link(const std::shared_ptr<TaskChainBase>& chain, TaskBase* 
     if (!c || !cf.cancelled()) return;
     try {
       c->loop_.call_soon_threadsafe([c] { c->cancel_task(); });
-    } catch (const RuntimeError&) {
+    } catch (const RuntimeError&) {  // NOLINT(bugprone-empty-catch): see the comment
       // The loop is closed: its tasks are gone.
     }
   });
@@ -341,7 +353,7 @@ void TaskChainBase::cancel_task() {
 
 void TaskChainBase::on_fire(FutureBase& future) {
   future.add_ref();  // released in run() / discard()
-  future.loop()->push_runnable(this);
+  detail::internals(*future.loop()).push_runnable(this);
 }
 
 void TaskChainBase::on_discard() noexcept {
@@ -438,6 +450,10 @@ void EventLoop::shutdown_default_executor_nowait() noexcept {
     try {
       executor->shutdown(/*wait=*/false);
     } catch (...) {
+      // close() goes on (Python's close() would raise after closing).
+      const std::exception_ptr e = std::current_exception();
+      detail::log_noexcept(LogLevel::error,
+                           [&] { return "Exception shutting the default executor down\n" + describe_exception(e); });
     }
   }
 }
@@ -451,6 +467,11 @@ struct HelperThread {
     if (thread.joinable()) thread.detach();
   }
 };
+}  // namespace
+
+namespace {
+// Waits for the helper thread's join (the block of shutdown_default_executor's timeout).
+Coro<void> await_joined(Future<void> done) { co_await done; }
 }  // namespace
 
 Coro<void> EventLoop::shutdown_default_executor(std::optional<double> timeout) {
@@ -480,7 +501,7 @@ Coro<void> EventLoop::shutdown_default_executor(std::optional<double> timeout) {
         joined.set_exception(error);
       else
         joined.set_result();
-    } catch (...) {
+    } catch (...) {  // NOLINT(bugprone-empty-catch): see the comment
       // Cancelled: nobody waits any more.
     }
   };
@@ -493,7 +514,8 @@ Coro<void> EventLoop::shutdown_default_executor(std::optional<double> timeout) {
   }
   Future<void> done = wrap_future(joined, this);
   try {
-    co_await asyncio::timeout(timeout, [&done]() -> Coro<void> { co_await done; });
+    Coro<void> joining = await_joined(done);
+    co_await asyncio::timeout(timeout, std::move(joining));
   } catch (const TimeoutError&) {
     logger().warning("RuntimeWarning: The executor did not finishing joining its threads within " +
                      detail::float_repr(*timeout) + " seconds.");

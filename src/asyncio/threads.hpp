@@ -29,12 +29,14 @@
 #include <thread>
 #include <tuple>
 #include <type_traits>
+#include <typeinfo>
 #include <utility>
 #include <vector>
 
 #include "asyncio/coroutines.hpp"
 #include "asyncio/detail/child_node.hpp"
 #include "asyncio/detail/future_base.hpp"
+#include "asyncio/detail/gcc12.hpp"
 #include "asyncio/events.hpp"
 #include "asyncio/futures.hpp"
 #include "asyncio/tasks.hpp"
@@ -80,7 +82,7 @@ class ConcurrentCore : public std::enable_shared_from_this<ConcurrentCore> {
   mutable std::mutex mutex;
 
  private:
-  void invoke_callbacks(std::vector<Callback> callbacks) noexcept;
+  void invoke_callbacks(const std::vector<Callback>& callbacks) noexcept;
   [[noreturn]] void raise_invalid_state() const;
 
   mutable std::condition_variable cv_;
@@ -460,13 +462,75 @@ ConcurrentFuture<T> run_coroutine_threadsafe(Coro<T> coro, EventLoop& loop) {
 /// Runs `f(args...)` in the loop's default executor (a thread) and returns
 /// its result; copies of `f` and `args` are passed (use std::ref for
 /// references). NotImplementedError on platforms without threads.
+/// `f` runs in a copy of the caller's context (its variables are seen;
+/// what it sets stays in the copy); run_in_executor() does not do that.
 /// Python: asyncio.to_thread(func, *args)
-/// Divergence: no contextvars to propagate.
 template <class F, class... Args>
-Coro<std::invoke_result_t<std::decay_t<F>, std::decay_t<Args>...>> to_thread(F f, Args... args) {
+[[nodiscard]] Coro<std::invoke_result_t<std::decay_t<F>, std::decay_t<Args>...>> to_thread(F&& f, Args&&... args);
+#if ASYNCIO_GCC12_COROUTINE_BUGS
+// g++ < 13: a temporary lambda with non-trivial captures warns (detail/gcc12.hpp).
+template <class F, class... Args>
+  requires detail::gcc12_unsafe_temporary<F>
+[[deprecated(ASYNCIO_GCC12_TEMPORARY_WARNING)]] [[nodiscard]] Coro<
+    std::invoke_result_t<std::decay_t<F>, std::decay_t<Args>...>>
+to_thread(F&& f, Args&&... args);
+#endif
+
+namespace detail {
+// The coroutine of to_thread(), on copies of the callable and arguments.
+template <class F, class... Args>
+Coro<std::invoke_result_t<F, Args...>> to_thread(F f, Args... args) {
   EventLoop& loop = get_running_loop();
-  co_return co_await loop.run_in_executor(nullptr, std::move(f), std::move(args)...);
+  // Python: loop.run_in_executor(None, functools.partial(ctx.run, func, *args))
+  using R = std::invoke_result_t<std::decay_t<F>, std::decay_t<Args>...>;
+  auto in_context = [ctx = copy_context(), f = std::move(f)](auto&&... a) mutable -> R {
+    return ctx.run(f, std::forward<decltype(a)>(a)...);
+  };
+  auto future = loop.run_in_executor(nullptr, std::move(in_context), std::move(args)...);
+  co_return co_await std::move(future);
 }
+}  // namespace detail
+
+template <class F, class... Args>
+Coro<std::invoke_result_t<std::decay_t<F>, std::decay_t<Args>...>> to_thread(F&& f, Args&&... args) {
+  return detail::to_thread<std::decay_t<F>, std::decay_t<Args>...>(std::forward<F>(f), std::forward<Args>(args)...);
+}
+#if ASYNCIO_GCC12_COROUTINE_BUGS
+template <class F, class... Args>
+  requires detail::gcc12_unsafe_temporary<F>
+Coro<std::invoke_result_t<std::decay_t<F>, std::decay_t<Args>...>> to_thread(F&& f, Args&&... args) {
+  return detail::to_thread<std::decay_t<F>, std::decay_t<Args>...>(std::forward<F>(f), std::forward<Args>(args)...);
+}
+#endif
+
+namespace detail {
+
+// Debug mode: logs an executor job that ran longer than the loop's
+// slow_callback_duration (as slow callbacks are).
+class SlowJobTimer {
+ public:
+  SlowJobTimer(const std::type_info& job, double threshold) noexcept
+      : job_(job), threshold_(threshold), t0_(std::chrono::steady_clock::now()) {}
+  SlowJobTimer(const SlowJobTimer&) = delete;
+  SlowJobTimer& operator=(const SlowJobTimer&) = delete;
+  ~SlowJobTimer() { report(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count()); }
+
+ private:
+  void report(double seconds) const noexcept;  // threads.cpp
+  const std::type_info& job_;
+  double threshold_;
+  std::chrono::steady_clock::time_point t0_;
+};
+
+template <class F>
+auto timed_job(F&& f, double threshold) {
+  return [f = std::forward<F>(f), threshold](auto&&... a) mutable -> decltype(auto) {
+    SlowJobTimer timer(typeid(std::decay_t<F>), threshold);
+    return std::invoke(f, std::forward<decltype(a)>(a)...);
+  };
+}
+
+}  // namespace detail
 
 // ---- EventLoop members ----
 
@@ -476,7 +540,8 @@ Future<std::invoke_result_t<std::decay_t<F>, std::decay_t<Args>...>> EventLoop::
   // Python: BaseEventLoop.run_in_executor
   if (is_closed()) throw_closed();
   Executor& ex = executor ? *executor : default_executor_for_run();
-  auto cf = ex.submit(std::forward<F>(f), std::forward<Args>(args)...);
+  auto cf = debug_ ? ex.submit(detail::timed_job(std::forward<F>(f), slow_callback_duration), std::forward<Args>(args)...)
+                   : ex.submit(std::forward<F>(f), std::forward<Args>(args)...);
   // Nobody else sees the concurrent future: its value can be moved.
   return detail::wrap_concurrent(cf, *this, /*may_move=*/true);
 }

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "asyncio/detail/repr.hpp"
+#include "asyncio/detail/loop_internals.hpp"
 
 namespace asyncio {
 
@@ -53,7 +54,7 @@ void Timeout::enter() {
   // Python: Timeout.__aenter__
   if (state_ != State::created) throw RuntimeError("Timeout has already been entered");
   EventLoop& loop = get_running_loop();
-  detail::TaskBase* task = loop.current_task();
+  detail::TaskBase* task = detail::internals(loop).current_task();
   if (task == nullptr) throw RuntimeError("Timeout should be used inside a task");
   state_ = State::entered;
   task->add_ref();
@@ -76,7 +77,7 @@ std::exception_ptr Timeout::exit(const std::exception_ptr& exc) {
         std::rethrow_exception(exc);
       } catch (const CancelledError&) {
         replacement = std::make_exception_ptr(TimeoutError());
-      } catch (...) {
+      } catch (...) {  // NOLINT(bugprone-empty-catch): see the comment
         // Divergence: Python 3.13 inserts a TimeoutError into the
         // exception's context chain; C++ exceptions have none.
       }

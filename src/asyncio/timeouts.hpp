@@ -5,11 +5,12 @@
 //   Page page = co_await asyncio::timeout(1s, fetch(url));
 //
 //   // Python: async with asyncio.timeout(1) as cm: ... cm.reschedule(...)
-//   co_await asyncio::timeout(1s, [&](asyncio::Timeout& cm) -> asyncio::Coro<> {
+//   auto steps = [&](asyncio::Timeout& cm) -> asyncio::Coro<> {
 //     co_await step_one();
 //     cm.reschedule(*cm.when() + 1);
 //     co_await step_two();
-//   });
+//   };
+//   co_await asyncio::timeout(1s, steps);  // a named block: docs/compilers.md
 //
 //   // The Timeout object outliving its block, to look at expired():
 //   asyncio::Timeout cm = asyncio::timeout(1s);
@@ -37,6 +38,7 @@
 #include "asyncio/coroutines.hpp"
 #include "asyncio/detail/awaitables.hpp"
 #include "asyncio/detail/blocks.hpp"
+#include "asyncio/detail/gcc12.hpp"
 #include "asyncio/events.hpp"
 #include "asyncio/handles.hpp"
 #include "asyncio/tasks.hpp"
@@ -91,9 +93,17 @@ class Timeout {
   /// of another exception leaving an expired block; C++ exceptions have no
   /// chain, so that exception passes unchanged (expired() tells).
   template <class B>
-  [[nodiscard]] Coro<detail::block_value_t<B, Timeout>> async_with(B block) {
-    return detail::timeout(this, std::nullopt, std::move(block));
+  [[nodiscard]] Coro<detail::block_value_t<std::remove_cvref_t<B>, Timeout>> async_with(B&& block) {
+    return detail::timeout(this, std::nullopt, std::remove_cvref_t<B>(std::forward<B>(block)));
   }
+#if ASYNCIO_GCC12_COROUTINE_BUGS
+  template <class B>
+    requires detail::gcc12_unsafe_temporary<B>
+  [[deprecated(ASYNCIO_GCC12_TEMPORARY_WARNING)]] [[nodiscard]] Coro<detail::block_value_t<std::remove_cvref_t<B>, Timeout>>
+  async_with(B&& block) {
+    return detail::timeout(this, std::nullopt, std::remove_cvref_t<B>(std::forward<B>(block)));
+  }
+#endif
 
   // The context manager protocol (used by async_with(); public for
   // extensions that build their own blocks).
@@ -132,15 +142,31 @@ inline Timeout timeout_at(std::optional<double> when) noexcept { return Timeout(
 /// runs past it; returns the block's result. RuntimeError if no loop is
 /// running. Python: async with asyncio.timeout(delay): ...
 template <class B>
-[[nodiscard]] Coro<detail::block_value_t<B, Timeout>> timeout(std::optional<double> delay, B block);
+[[nodiscard]] Coro<detail::block_value_t<std::remove_cvref_t<B>, Timeout>> timeout(std::optional<double> delay,
+                                                                                   B&& block);
 template <class Rep, class Period, class B>
-[[nodiscard]] Coro<detail::block_value_t<B, Timeout>> timeout(std::chrono::duration<Rep, Period> delay, B block) {
-  return timeout(std::optional<double>(std::chrono::duration<double>(delay).count()), std::move(block));
-}
+[[nodiscard]] Coro<detail::block_value_t<std::remove_cvref_t<B>, Timeout>> timeout(
+    std::chrono::duration<Rep, Period> delay, B&& block);
 /// Runs `block` with a deadline at loop time `when`.
 /// Python: async with asyncio.timeout_at(when): ...
 template <class B>
-[[nodiscard]] Coro<detail::block_value_t<B, Timeout>> timeout_at(std::optional<double> when, B block);
+[[nodiscard]] Coro<detail::block_value_t<std::remove_cvref_t<B>, Timeout>> timeout_at(std::optional<double> when,
+                                                                                      B&& block);
+#if ASYNCIO_GCC12_COROUTINE_BUGS
+// g++ < 13: a temporary lambda with non-trivial captures warns (detail/gcc12.hpp).
+template <class B>
+  requires detail::gcc12_unsafe_temporary<B>
+[[deprecated(ASYNCIO_GCC12_TEMPORARY_WARNING)]] [[nodiscard]] Coro<detail::block_value_t<std::remove_cvref_t<B>, Timeout>>
+timeout(std::optional<double> delay, B&& block);
+template <class Rep, class Period, class B>
+  requires detail::gcc12_unsafe_temporary<B>
+[[deprecated(ASYNCIO_GCC12_TEMPORARY_WARNING)]] [[nodiscard]] Coro<detail::block_value_t<std::remove_cvref_t<B>, Timeout>>
+timeout(std::chrono::duration<Rep, Period> delay, B&& block);
+template <class B>
+  requires detail::gcc12_unsafe_temporary<B>
+[[deprecated(ASYNCIO_GCC12_TEMPORARY_WARNING)]] [[nodiscard]] Coro<detail::block_value_t<std::remove_cvref_t<B>, Timeout>>
+timeout_at(std::optional<double> when, B&& block);
+#endif
 
 namespace detail {
 
@@ -166,17 +192,51 @@ Coro<block_value_t<B, Timeout>> timeout(Timeout* given, std::optional<double> wh
 
 }  // namespace detail
 
+namespace detail {
+// Python: asyncio.timeout(delay) entered at once.
 template <class B>
-Coro<detail::block_value_t<B, Timeout>> timeout(std::optional<double> delay, B block) {
+Coro<block_value_t<B, Timeout>> timeout_in(std::optional<double> delay, B block) {
   EventLoop& loop = get_running_loop();
   std::optional<double> when;
   if (delay) when = loop.time() + *delay;
   return detail::timeout(nullptr, when, std::move(block));
 }
+template <class Rep, class Period>
+std::optional<double> seconds(std::chrono::duration<Rep, Period> delay) {
+  return std::chrono::duration<double>(delay).count();
+}
+}  // namespace detail
 
 template <class B>
-Coro<detail::block_value_t<B, Timeout>> timeout_at(std::optional<double> when, B block) {
-  return detail::timeout(nullptr, when, std::move(block));
+Coro<detail::block_value_t<std::remove_cvref_t<B>, Timeout>> timeout(std::optional<double> delay, B&& block) {
+  return detail::timeout_in(delay, std::remove_cvref_t<B>(std::forward<B>(block)));
 }
+template <class Rep, class Period, class B>
+Coro<detail::block_value_t<std::remove_cvref_t<B>, Timeout>> timeout(std::chrono::duration<Rep, Period> delay,
+                                                                     B&& block) {
+  return detail::timeout_in(detail::seconds(delay), std::remove_cvref_t<B>(std::forward<B>(block)));
+}
+template <class B>
+Coro<detail::block_value_t<std::remove_cvref_t<B>, Timeout>> timeout_at(std::optional<double> when, B&& block) {
+  return detail::timeout(nullptr, when, std::remove_cvref_t<B>(std::forward<B>(block)));
+}
+#if ASYNCIO_GCC12_COROUTINE_BUGS
+template <class B>
+  requires detail::gcc12_unsafe_temporary<B>
+Coro<detail::block_value_t<std::remove_cvref_t<B>, Timeout>> timeout(std::optional<double> delay, B&& block) {
+  return detail::timeout_in(delay, std::remove_cvref_t<B>(std::forward<B>(block)));
+}
+template <class Rep, class Period, class B>
+  requires detail::gcc12_unsafe_temporary<B>
+Coro<detail::block_value_t<std::remove_cvref_t<B>, Timeout>> timeout(std::chrono::duration<Rep, Period> delay,
+                                                                     B&& block) {
+  return detail::timeout_in(detail::seconds(delay), std::remove_cvref_t<B>(std::forward<B>(block)));
+}
+template <class B>
+  requires detail::gcc12_unsafe_temporary<B>
+Coro<detail::block_value_t<std::remove_cvref_t<B>, Timeout>> timeout_at(std::optional<double> when, B&& block) {
+  return detail::timeout(nullptr, when, std::remove_cvref_t<B>(std::forward<B>(block)));
+}
+#endif
 
 }  // namespace asyncio

@@ -123,6 +123,56 @@ class Transport : public ReadTransport, public WriteTransport {
   using WriteTransport::writelines;
 };
 
+/// The transport of a child process. Python: asyncio.SubprocessTransport
+class SubprocessTransport : public virtual BaseTransport {
+ public:
+  /// The child's process id (the shell's for subprocess_shell()).
+  /// Python: SubprocessTransport.get_pid()
+  virtual int get_pid() const = 0;
+  /// std::nullopt while the child runs; its exit status, or -N if signal N
+  /// killed it. Python: SubprocessTransport.get_returncode()
+  virtual std::optional<int> get_returncode() const = 0;
+  /// The transport of pipe `fd`: a WriteTransport for 0, a ReadTransport for
+  /// 1 and 2 (both are Transports); nullptr if that stream is not a pipe.
+  /// Python: SubprocessTransport.get_pipe_transport()
+  virtual std::shared_ptr<Transport> get_pipe_transport(int fd) const = 0;
+  /// Sends signal `sig` to the child (nothing once it has exited).
+  /// ProcessLookupError (std::system_error with ESRCH) once the transport
+  /// lost its connection. Python: SubprocessTransport.send_signal()
+  virtual void send_signal(int sig) = 0;
+  /// send_signal(SIGTERM). Python: SubprocessTransport.terminate()
+  virtual void terminate() = 0;
+  /// send_signal(SIGKILL). Python: SubprocessTransport.kill()
+  virtual void kill() = 0;
+  /// Closes the pipes and kills the child if it still runs; the child's exit
+  /// is still reported. Python: SubprocessTransport.close()
+  void close() override = 0;
+};
+
+/// The transport of a datagram endpoint. Flow control is CPython's: each
+/// datagram the kernel does not take at once is buffered (counted with 8
+/// bytes of header) and the protocol paused above the high-water mark.
+/// Python: asyncio.DatagramTransport (_SelectorDatagramTransport)
+class DatagramTransport : public virtual BaseTransport {
+ public:
+  /// Sends `data` as one datagram (empty ones too) to `addr`, or, for an
+  /// endpoint made with remote_addr, to its peer (addr must then be
+  /// std::nullopt or that address: ValueError "Invalid address: must be
+  /// None or ..."). Errors go to the protocol's error_received(), not to
+  /// the caller. Python: DatagramTransport.sendto()
+  virtual void sendto(std::string_view data, std::optional<SockAddr> addr = std::nullopt) = 0;
+  /// Closes at once, dropping buffered datagrams; connection_lost(nullptr)
+  /// follows. Python: DatagramTransport.abort()
+  virtual void abort() = 0;
+  /// Bytes buffered (with 8 bytes per datagram). Python: get_write_buffer_size()
+  virtual std::size_t get_write_buffer_size() const = 0;
+  /// Python: get_write_buffer_limits() → (low, high)
+  virtual std::pair<std::size_t, std::size_t> get_write_buffer_limits() const = 0;
+  /// As WriteTransport::set_write_buffer_limits(). Python: set_write_buffer_limits()
+  virtual void set_write_buffer_limits(std::optional<std::int64_t> high = std::nullopt,
+                                       std::optional<std::int64_t> low = std::nullopt) = 0;
+};
+
 namespace detail {
 
 /// Python: transports._FlowControlMixin._set_write_buffer_limits: the
@@ -139,6 +189,15 @@ Coro<std::pair<std::shared_ptr<Transport>, Ptr>> typed_connection(
       std::move(result.first), std::static_pointer_cast<typename Ptr::element_type>(std::move(result.second)));
 }
 
+/// Awaits an erased datagram endpoint coroutine and casts its protocol back.
+template <class Ptr>
+Coro<std::pair<std::shared_ptr<DatagramTransport>, Ptr>> typed_datagram_endpoint(
+    Coro<std::pair<std::shared_ptr<DatagramTransport>, std::shared_ptr<DatagramProtocol>>> erased) {
+  auto result = co_await std::move(erased);
+  co_return std::pair<std::shared_ptr<DatagramTransport>, Ptr>(
+      std::move(result.first), std::static_pointer_cast<typename Ptr::element_type>(std::move(result.second)));
+}
+
 template <class F>
 void check_protocol_factory() {
   using Ptr = protocol_ptr<F>;
@@ -152,6 +211,67 @@ void check_protocol_factory() {
 }
 
 }  // namespace detail
+
+namespace detail {
+
+/// Awaits an erased pipe or subprocess coroutine and casts its protocol back.
+template <class Ptr, class T>
+Coro<std::pair<std::shared_ptr<T>, Ptr>> typed_pair(Coro<std::pair<std::shared_ptr<T>, std::shared_ptr<BaseProtocol>>> erased) {
+  auto result = co_await std::move(erased);
+  co_return std::pair<std::shared_ptr<T>, Ptr>(
+      std::move(result.first), std::static_pointer_cast<typename Ptr::element_type>(std::move(result.second)));
+}
+
+template <class F, class Base>
+void check_factory_of() {
+  using Ptr = protocol_ptr<F>;
+  static_assert(requires { typename Ptr::element_type; } &&
+                    std::is_same_v<Ptr, std::shared_ptr<typename Ptr::element_type>>,
+                "a protocol factory returns std::shared_ptr<P>");
+  static_assert(std::is_base_of_v<Base, typename Ptr::element_type>, "the factory makes the wrong kind of protocol");
+}
+
+}  // namespace detail
+
+// ---- EventLoop's typed pipe and subprocess methods (declared in events.hpp) ----
+
+template <class F>
+Coro<std::pair<std::shared_ptr<ReadTransport>, detail::protocol_ptr<F>>> EventLoop::connect_read_pipe(
+    F protocol_factory, int pipe) {
+  detail::check_factory_of<F, Protocol>();
+  check_subprocesses("connect_read_pipe");
+  return detail::typed_pair<detail::protocol_ptr<F>>(
+      connect_read_pipe_erased(ProtocolFactory(std::move(protocol_factory)), pipe));
+}
+
+template <class F>
+Coro<std::pair<std::shared_ptr<WriteTransport>, detail::protocol_ptr<F>>> EventLoop::connect_write_pipe(
+    F protocol_factory, int pipe) {
+  detail::check_factory_of<F, BaseProtocol>();
+  check_subprocesses("connect_write_pipe");
+  return detail::typed_pair<detail::protocol_ptr<F>>(
+      connect_write_pipe_erased(ProtocolFactory(std::move(protocol_factory)), pipe));
+}
+
+template <class F>
+Coro<std::pair<std::shared_ptr<SubprocessTransport>, detail::protocol_ptr<F>>> EventLoop::subprocess_exec(
+    F protocol_factory, std::vector<std::string> args, SubprocessOptions options) {
+  detail::check_factory_of<F, SubprocessProtocol>();
+  check_subprocesses("subprocess_exec");
+  return detail::typed_pair<detail::protocol_ptr<F>>(
+      subprocess_exec_erased(ProtocolFactory(std::move(protocol_factory)), std::move(args), std::move(options), false));
+}
+
+template <class F>
+Coro<std::pair<std::shared_ptr<SubprocessTransport>, detail::protocol_ptr<F>>> EventLoop::subprocess_shell(
+    F protocol_factory, std::string cmd, SubprocessOptions options) {
+  detail::check_factory_of<F, SubprocessProtocol>();
+  check_subprocesses("subprocess_shell");
+  std::vector<std::string> args;
+  args.push_back(std::move(cmd));
+  return detail::typed_pair<detail::protocol_ptr<F>>(
+      subprocess_exec_erased(ProtocolFactory(std::move(protocol_factory)), std::move(args), std::move(options), true));
+}
 
 // ---- EventLoop's typed connection methods (declared in events.hpp) ----
 
@@ -180,6 +300,17 @@ Coro<std::pair<std::shared_ptr<Transport>, detail::protocol_ptr<F>>> EventLoop::
   check_network("connect_accepted_socket");
   return detail::typed_connection<detail::protocol_ptr<F>>(
       connect_accepted_socket_erased(ProtocolFactory(std::move(protocol_factory)), sock, std::move(options)));
+}
+
+template <class F>
+Coro<std::pair<std::shared_ptr<DatagramTransport>, detail::protocol_ptr<F>>> EventLoop::create_datagram_endpoint(
+    F protocol_factory, DatagramEndpointOptions options) {
+  using Ptr = detail::protocol_ptr<F>;
+  static_assert(std::is_base_of_v<DatagramProtocol, typename Ptr::element_type>,
+                "a datagram protocol factory makes a DatagramProtocol");
+  check_network("create_datagram_endpoint");
+  return detail::typed_datagram_endpoint<Ptr>(
+      create_datagram_endpoint_erased(DatagramProtocolFactory(std::move(protocol_factory)), std::move(options)));
 }
 
 }  // namespace asyncio

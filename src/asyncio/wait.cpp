@@ -1,6 +1,7 @@
 // wait(), wait_for(), as_completed(). Python: tasks.wait, tasks._wait,
 // tasks._cancel_and_wait, tasks._AsCompletedIterator.
 #include "asyncio/wait.hpp"
+#include "asyncio/detail/loop_internals.hpp"
 
 namespace asyncio::detail {
 
@@ -10,7 +11,7 @@ WaitState::WaitState(EventLoop* loop, std::vector<FutureBase*> fs, ReturnWhen wh
     : FutureState<void>(loop), fs_(std::move(fs)), counter_(fs_.size()), return_when_(when) {
   for (FutureBase* f : fs_) f->add_ref();
   nodes_ = std::make_unique<ChildNode[]>(fs_.size());
-  if (TaskBase* t = loop->current_task()) {
+  if (TaskBase* t = detail::internals(*loop).current_task()) {
     t->add_ref();
     task_ = t;
   }

@@ -1,13 +1,24 @@
 #!/bin/sh
 # Runs examples/echo_server on a free loopback port and examples/echo_client
 # against it; the client's exit status says whether every reply matched.
-#   echo_pair.sh <echo_server> <echo_client> <protocol|streams>
+# With "tls", over TLS: a throw-away CA and certificate (make_test_certs.sh),
+# echo_server --tls CERT KEY, echo_client --cafile CA.
+#   echo_pair.sh <echo_server> <echo_client> <protocol|streams> [tls]
 set -eu
-server=$1 client=$2 api=$3
+server=$1 client=$2 api=$3 tls=${4:-}
 log=$(mktemp)
-"$server" --api "$api" --host 127.0.0.1 --port 0 >"$log" 2>&1 &
+certs=$(mktemp -d)
+pid=
+trap 'if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; fi; rm -rf "$log" "$certs"' EXIT
+server_tls= client_tls=
+if [ "$tls" = tls ]; then
+  "$(dirname "$0")/make_test_certs.sh" "$certs"
+  server_tls="--tls $certs/server.pem $certs/server.key"
+  client_tls="--cafile $certs/ca.pem"
+fi
+# shellcheck disable=SC2086
+"$server" --api "$api" --host 127.0.0.1 --port 0 $server_tls >"$log" 2>&1 &
 pid=$!
-trap 'kill "$pid" 2>/dev/null || true; rm -f "$log"' EXIT
 i=0
 until grep -q "^listening on" "$log"; do
   i=$((i + 1))
@@ -19,4 +30,5 @@ until grep -q "^listening on" "$log"; do
   sleep 0.05
 done
 port=$(sed -n 's/^listening on [^:]*:\([0-9]*\).*/\1/p' "$log")
-"$client" --host 127.0.0.1 --port "$port" --count 3 --message "hello $api"
+# shellcheck disable=SC2086
+"$client" --host 127.0.0.1 --port "$port" --count 3 --message "hello $api" $client_tls

@@ -1,7 +1,6 @@
 #include "emscripten_backend.hpp"
 
 #include <emscripten.h>
-#include <netdb.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -13,20 +12,13 @@
 #include "asyncio/exceptions.hpp"
 #include "asyncio/platform.hpp"
 #include "asyncio/webloop.hpp"
-#include "node_net.hpp"
+#include "asyncio/detail/loop_internals.hpp"
 
-// asyncio_webloop.js and asyncio_node_net.js
+// asyncio_webloop.js
 extern "C" {
 void asyncio_webloop_schedule(void* driver, double delay_ms);
 void asyncio_webloop_forget(void* driver);
 void asyncio_sleep_sync(double ms);
-int asyncio_is_node(void);
-int asyncio_net_available(void);
-void asyncio_net_start(void* sig);
-unsigned asyncio_net_seq(void);
-void asyncio_net_wait(unsigned seen, double ms);
-int asyncio_net_deliver(void);
-void asyncio_net_set_waker(void* backend, int on);
 }
 
 namespace asyncio::wasm {
@@ -36,9 +28,6 @@ namespace {
 // keep being ready: long enough to amortise the hop through the JS event
 // loop, short enough to keep a page at 60 frames per second.
 constexpr double kSliceMs = 4.0;
-// At most this many passes between two looks at the clock, and only while
-// passes take under kSliceMs / (2 * kMaxPassesPerClockCheck) on average.
-constexpr unsigned kMaxPassesPerClockCheck = 32;
 }  // namespace
 
 // One loop driven from the JS event loop. Owns a reference to the loop, so a
@@ -78,36 +67,11 @@ void finish(WebloopDriver* d, bool call_on_stopped) {
 
 }  // namespace
 
-EmscriptenBackend::EmscriptenBackend() : network_(asyncio_net_available() != 0) {}
-
 EmscriptenBackend::~EmscriptenBackend() {
   if (driver_) driver_->backend = nullptr;
-  detach_net_objects();
-}
-
-void EmscriptenBackend::start_network() {
-  if (net_started_) return;
-  net_started_ = true;
-  detail::set_gai_strerror(&::gai_strerror);
-  asyncio_net_start(nullptr);
-  if (driver_) asyncio_net_set_waker(this, 1);
 }
 
 void EmscriptenBackend::poll(double timeout) {
-  free_buried();
-  if (net_started_) {
-    // Servers created without serving (start_serving=False) stop listening
-    // until they serve (node_net.cpp).
-    unlisten_fresh_listeners();
-    const unsigned seen = asyncio_net_seq();
-    if (asyncio_net_deliver() > 0 || timeout == 0) return;
-    if (net_count_ > 0) {
-      // Sockets are open: wait for their events (or the timeout).
-      asyncio_net_wait(seen, timeout < 0 ? -1.0 : timeout * 1000.0);
-      asyncio_net_deliver();
-      return;
-    }
-  }
   if (timeout == 0) return;  // no I/O to check
   if (timeout > 0) {
     asyncio_sleep_sync(timeout * 1000.0);
@@ -124,20 +88,7 @@ void EmscriptenBackend::wake() noexcept {
   if (driver_ && !driver_->scheduled) driver_->schedule(0);
 }
 
-void EmscriptenBackend::on_network_event() noexcept {
-  // The JavaScript event loop is running, so this loop is between two
-  // passes: let it deliver the event on its next one.
-  wake();
-}
-
-void EmscriptenBackend::set_driver(WebloopDriver* driver) noexcept {
-  driver_ = driver;
-  if (net_started_) asyncio_net_set_waker(this, driver ? 1 : 0);
-}
-
 void EmscriptenBackend::close() {
-  detach_net_objects();
-  if (net_started_) asyncio_net_set_waker(this, 0);
   if (!driver_) return;
   // Closed between two passes: the driver must stop, but it owns a reference
   // to the loop being closed, so let its next (immediate) step free it.
@@ -148,39 +99,8 @@ void EmscriptenBackend::close() {
 
 double EmscriptenBackend::time() const noexcept { return emscripten_get_now() / 1000.0; }
 
-std::string EmscriptenBackend::platform() const {
-  static const bool node = asyncio_is_node() != 0;
-  return node ? std::string(asyncio::platform::name) : std::string(asyncio::platform::name) + " (browser)";
-}
+std::string EmscriptenBackend::platform() const { return std::string(asyncio::platform::name); }
 
-}  // namespace asyncio::wasm
-
-namespace asyncio::wasm {
-namespace {
-
-// Runs passes of the driver's loop back to back for one JS macrotask: while
-// callbacks are ready, for at most kSliceMs. Returns false if stop() was
-// called.
-bool run_slice(EventLoop& loop) {
-  const double slice_start = emscripten_get_now();
-  // Reading the clock costs more than a quick pass of the loop (a call out
-  // to JavaScript's performance.now()): while passes are quick, look at it
-  // every 2, 4, ... up to kMaxPassesPerClockCheck passes.
-  unsigned check_every = 1, until_check = 1, passes = 0;
-  return loop.run_steps([&]() noexcept {
-    if (--until_check != 0) return true;
-    passes += check_every;
-    const double elapsed = emscripten_get_now() - slice_start;
-    if (elapsed >= kSliceMs) return false;
-    if (check_every < kMaxPassesPerClockCheck && elapsed * 2 * kMaxPassesPerClockCheck < kSliceMs * passes) {
-      check_every *= 2;
-    }
-    until_check = check_every;
-    return true;
-  });
-}
-
-}  // namespace
 }  // namespace asyncio::wasm
 
 // Called by asyncio_webloop.js for each scheduled step.
@@ -192,10 +112,15 @@ extern "C" EMSCRIPTEN_KEEPALIVE void asyncio_webloop_step(void* ptr) {
     asyncio::wasm::finish(d, false);
     return;
   }
+  const double slice_end = emscripten_get_now() + asyncio::wasm::kSliceMs;
   try {
-    if (!asyncio::wasm::run_slice(*d->loop)) {  // stop() was called
-      asyncio::wasm::finish(d, true);
-      return;
+    for (;;) {
+      if (!d->loop->run_step()) {  // stop() was called
+        asyncio::wasm::finish(d, true);
+        return;
+      }
+      std::optional<double> next = d->loop->time_until_next_step();
+      if (!next || *next > 0 || emscripten_get_now() >= slice_end) break;
     }
   } catch (const asyncio::SystemExit& e) {
     asyncio::wasm::finish(d, false);
@@ -210,19 +135,13 @@ extern "C" EMSCRIPTEN_KEEPALIVE void asyncio_webloop_step(void* ptr) {
       what = e.what();
     } catch (const asyncio::BaseException& e) {
       what = e.what();
-    } catch (...) {
+    } catch (...) {  // NOLINT(bugprone-empty-catch): `what` keeps "unknown exception"
     }
     std::fprintf(stderr, "asyncio: the web loop driver stopped: %s\n", what.c_str());
     asyncio::wasm::finish(d, false);
     return;
   }
   d->schedule_next();
-}
-
-// Called by asyncio_node_net.js when a network event arrives while the
-// JavaScript event loop runs.
-extern "C" EMSCRIPTEN_KEEPALIVE void asyncio_net_event_arrived(void* backend) {
-  static_cast<asyncio::wasm::EmscriptenBackend*>(backend)->on_network_event();
 }
 
 namespace asyncio {
@@ -235,7 +154,7 @@ void run_forever(std::shared_ptr<EventLoop> loop, std::function<void()> on_stopp
   if (!loop) throw ValueError("webloop::run_forever() needs a loop");
   auto* backend = dynamic_cast<wasm::EmscriptenBackend*>(&loop->backend());
   if (backend == nullptr) throw TypeError("webloop::run_forever() needs a loop on the Emscripten backend");
-  loop->check_runnable();
+  detail::internals(*loop).check_runnable();
   if (backend->driver() != nullptr) throw RuntimeError("This event loop is already running");
   auto* d = new wasm::WebloopDriver{std::move(loop), std::move(on_stopped), backend, false};
   backend->set_driver(d);

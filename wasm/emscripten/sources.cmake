@@ -2,20 +2,17 @@
 # (see emscripten_backend.hpp for the facts and docs/platforms.md for the
 # choice of stepping the loop from JS timers over Asyncify).
 set(ASYNCIO_PLATFORM_NAME wasm32-emscripten)
-# No pthreads build: one thread, no signals or processes. Sockets: under
-# Node.js (its net and dns modules); in a browser the network methods raise
-# NotImplementedError at run time.
+# No pthreads build: one thread, no signals, no sockets or processes.
+# (node_net.cpp, node_net.hpp and asyncio_node_net.js, sockets under Node.js
+# from an earlier experiment of issue 18, are not built yet: they predate the
+# current Backend network interface.)
 set(ASYNCIO_PLATFORM_HAS_THREADS 0)
 set(ASYNCIO_PLATFORM_HAS_SIGNALS 0)
-set(ASYNCIO_PLATFORM_HAS_NETWORK 1)
+set(ASYNCIO_PLATFORM_HAS_NETWORK 0)
 set(ASYNCIO_PLATFORM_HAS_SUBPROCESSES 0)
-# Node.js owns the sockets: the program's socket() is Emscripten's emulation.
-set(ASYNCIO_PLATFORM_HAS_OS_SOCKETS 0)
 
 include(GNUInstallDirs)
-set(ASYNCIO_BACKEND_SOURCES
-  ${CMAKE_CURRENT_LIST_DIR}/emscripten_backend.cpp
-  ${CMAKE_CURRENT_LIST_DIR}/node_net.cpp)
+set(ASYNCIO_BACKEND_SOURCES ${CMAKE_CURRENT_LIST_DIR}/emscripten_backend.cpp)
 
 # How C++ exceptions are compiled. "wasm": WebAssembly's own exception
 # handling (-fwasm-exceptions; Node.js >= 17, Chrome >= 95, Firefox >= 100,
@@ -25,7 +22,7 @@ set(ASYNCIO_BACKEND_SOURCES
 # the loop 10-30x slower than natively (bench/README.md). The library and
 # every program linked with it must use the same mode: the options below
 # are PUBLIC.
-set(ASYNCIO_EMSCRIPTEN_EXCEPTIONS wasm CACHE STRING "C++ exceptions on wasm32-emscripten: wasm or js")
+set(ASYNCIO_EMSCRIPTEN_EXCEPTIONS js CACHE STRING "C++ exceptions on wasm32-emscripten: wasm or js")
 set_property(CACHE ASYNCIO_EMSCRIPTEN_EXCEPTIONS PROPERTY STRINGS wasm js)
 if(ASYNCIO_EMSCRIPTEN_EXCEPTIONS STREQUAL "wasm")
   set(_asyncio_eh -fwasm-exceptions)
@@ -41,16 +38,11 @@ set(ASYNCIO_BACKEND_COMPILE_OPTIONS ${_asyncio_eh} -Wno-deprecated-experimental-
 set(ASYNCIO_BACKEND_LINK_OPTIONS
   ${_asyncio_eh}
   "SHELL:--js-library $<BUILD_INTERFACE:${CMAKE_CURRENT_LIST_DIR}>$<INSTALL_INTERFACE:$<INSTALL_PREFIX>/${CMAKE_INSTALL_LIBDIR}/asyncio>/asyncio_webloop.js"
-  "SHELL:--js-library $<BUILD_INTERFACE:${CMAKE_CURRENT_LIST_DIR}>$<INSTALL_INTERFACE:$<INSTALL_PREFIX>/${CMAKE_INSTALL_LIBDIR}/asyncio>/asyncio_node_net.js"
   # This tree's own programs (tests, examples, the browser demo): one .js
   # file each (Node 20 cannot fetch a separate .wasm from disk), an exit
   # status for ctest, and a heap that may grow.
   "$<BUILD_INTERFACE:-sSINGLE_FILE=1;-sEXIT_RUNTIME=1;-sALLOW_MEMORY_GROWTH=1>")
-install(FILES ${CMAKE_CURRENT_LIST_DIR}/asyncio_webloop.js ${CMAKE_CURRENT_LIST_DIR}/asyncio_node_net.js
-  DESTINATION ${CMAKE_INSTALL_LIBDIR}/asyncio)
-# The test programs run under Node.js only: they see the machine's file
-# system (Unix socket files, temporary directories) as Node's net module does.
-set(ASYNCIO_BACKEND_TEST_LINK_OPTIONS -sNODERAWFS=1)
+install(FILES ${CMAKE_CURRENT_LIST_DIR}/asyncio_webloop.js DESTINATION ${CMAKE_INSTALL_LIBDIR}/asyncio)
 
 # Linking at -O2 and above runs Emscripten's JavaScript optimizer, which
 # needs the npm module `acorn`: emsdk ships it, Debian's emscripten package

@@ -19,20 +19,21 @@ namespace {
 
 extern "C" {
 
-void* __cxa_allocate_exception(std::size_t size) noexcept {
+// The C++ ABI's names (hence reserved identifiers): these replace libc++abi's.
+void* __cxa_allocate_exception(std::size_t size) noexcept {  // NOLINT(bugprone-reserved-identifier)
   // The object is built before __cxa_throw ends the program.
   void* p = std::malloc(size);
   if (p == nullptr) no_exceptions("out of memory while throwing");
   return p;
 }
 
-void __cxa_free_exception(void* p) noexcept { std::free(p); }
+void __cxa_free_exception(void* p) noexcept { std::free(p); }  // NOLINT(bugprone-reserved-identifier)
 
-[[noreturn]] void __cxa_throw(void*, std::type_info* type, void (*)(void*)) {
+[[noreturn]] void __cxa_throw(void*, std::type_info* type, void (*)(void*)) {  // NOLINT(bugprone-reserved-identifier)
   std::fprintf(stderr, "asyncio: uncaught exception of type %s\n", type ? type->name() : "?");
   no_exceptions("throw");
 }
 
-[[noreturn]] void __cxa_rethrow() { no_exceptions("rethrow"); }
+[[noreturn]] void __cxa_rethrow() { no_exceptions("rethrow"); }  // NOLINT(bugprone-reserved-identifier)
 
 }  // extern "C"

@@ -107,7 +107,7 @@ Future<await_value_t<A>> ensure_future_on(A&& aw, EventLoop* loop, bool* created
     Task<T> task;
     if constexpr (IsCoro<Arg>::value) {
       static_assert(!std::is_lvalue_reference_v<A>, "pass coroutines as rvalues (std::move): a Coro runs once");
-      task = loop_or_current(loop).create_task(std::move(aw));
+      task = loop_or_current(loop).create_task(std::forward<A>(aw));
     } else {
       task = loop_or_current(loop).create_task(wrap_awaitable<T, Arg>(std::forward<A>(aw)));
     }

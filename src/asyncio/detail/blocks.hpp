@@ -95,7 +95,9 @@ class [[nodiscard]] CaptureAwaiter {
   explicit CaptureAwaiter(A a) : a_(std::move(a)), inner_(make_inner(a_)) {}
   // Only before the await starts (GCC moves awaiters await_transform
   // passes through): the inner awaiter is made again for the moved A.
-  CaptureAwaiter(CaptureAwaiter&& o) : a_(std::move(o.a_)), inner_(make_inner(a_)) {}
+  CaptureAwaiter(CaptureAwaiter&& o) noexcept(std::is_nothrow_move_constructible_v<A> &&
+                                              noexcept(make_inner(std::declval<A&>())))
+      : a_(std::move(o.a_)), inner_(make_inner(a_)) {}
   CaptureAwaiter& operator=(CaptureAwaiter&&) = delete;
 
   bool await_ready() {

@@ -22,6 +22,7 @@
 #include "asyncio/detail/future_base.hpp"
 #include "asyncio/events.hpp"
 #include "asyncio/handles.hpp"
+#include "asyncio/detail/loop_internals.hpp"
 
 namespace asyncio::detail {
 
@@ -61,7 +62,7 @@ class ChildNode final : public CallbackNode, public Runnable {
   void on_fire(FutureBase& future) override {
     owner_->retain();
     try {
-      future.loop()->push_runnable(this);
+      detail::internals(*future.loop()).push_runnable(this);
     } catch (...) {
       owner_->unretain();
       throw;

@@ -19,6 +19,7 @@
 
 #include "asyncio/detail/pool.hpp"
 #include "asyncio/detail/repr.hpp"
+#include "asyncio/detail/source_location.hpp"
 #include "asyncio/exceptions.hpp"
 
 namespace asyncio {
@@ -56,9 +57,14 @@ class Cancellable {
 /// step must throw. Keeping them out of line keeps a pending task at 96 bytes.
 struct FutureExtras {
   std::exception_ptr exception;
+  /// The identity of the loop when the exception was stored (see
+  /// detail/loop_registry.hpp): where a never-retrieved report may go.
+  std::uint64_t loop_identity = 0;
   std::optional<std::string> cancel_message;
   std::optional<std::string> name;
   std::exception_ptr pending_error;
+  // Debug mode: where create_task()/create_future() was called.
+  std::optional<detail::SourceLocation> created_at;
 };
 
 /// A registration on a future's done-callback list (intrusive, circular).
@@ -70,7 +76,9 @@ class DoneCallback {
   DoneCallback(const DoneCallback&) = delete;
   DoneCallback& operator=(const DoneCallback&) = delete;
 
-  DoneCallback* next() const noexcept { return reinterpret_cast<DoneCallback*>(bits_ & ~kTaskNode); }
+  DoneCallback* next() const noexcept {
+    return reinterpret_cast<DoneCallback*>(bits_ & ~kTaskNode);  // NOLINT(performance-no-int-to-ptr): tagged pointer
+  }
   void set_next(DoneCallback* n) noexcept { bits_ = reinterpret_cast<std::uintptr_t>(n) | (bits_ & kTaskNode); }
   /// True while registered with a future (or another wait list).
   bool linked() const noexcept { return (bits_ & ~kTaskNode) != 0; }
@@ -177,7 +185,9 @@ class FutureBase : public Cancellable, public Pooled {
   /// Builds the CancelledError a result() on this cancelled future raises.
   CancelledError make_cancelled_error() const;
   const std::string* cancel_message() const noexcept {
-    return extras_ && extras_->cancel_message ? &*extras_->cancel_message : nullptr;
+    if (!extras_) return nullptr;
+    const std::optional<std::string>& msg = extras_->cancel_message;
+    return msg ? &*msg : nullptr;
   }
   void set_cancel_message(std::optional<std::string> msg);
 
@@ -187,6 +197,14 @@ class FutureBase : public Cancellable, public Pooled {
   virtual std::string repr() const;
   /// Python: the class name used in messages ("Future", "Task").
   const char* class_name() const noexcept { return is_task() ? "Task" : "Future"; }
+
+  /// Where the future or task was created (recorded in debug mode), or null.
+  const detail::SourceLocation* created_at() const noexcept {
+    return extras_ && extras_->created_at ? &*extras_->created_at : nullptr;
+  }
+  void set_created_at(const detail::SourceLocation& where) { extras().created_at = where; }
+  /// " created at file:line" (debug mode), else empty: the end of a repr.
+  std::string created_at_repr() const;
 
   /// Don't report an unretrieved exception when this future dies.
   void clear_log_traceback() noexcept { flags_ &= ~kLogTraceback; }
@@ -219,6 +237,10 @@ class FutureBase : public Cancellable, public Pooled {
   // Python's __del__: reports a never-retrieved exception, then frees.
   void last_release() noexcept;
 };
+
+/// The 'source_traceback' entry of an error report: "Object created at
+/// (most recent call last):\n  File "app.cpp", line 12, in main_coro".
+std::string source_traceback_repr(const detail::SourceLocation& where);
 
 // Storage for a result of type T, constructed on set_result.
 template <class T>

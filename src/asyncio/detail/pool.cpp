@@ -7,7 +7,7 @@
 namespace asyncio::detail {
 namespace {
 
-constexpr std::size_t kSlabBytes = 64 * 1024;
+constexpr std::size_t kSlabBytes = std::size_t{64} * 1024;
 
 // Full batches given up by threads, per size class.
 struct Depot {
@@ -21,6 +21,16 @@ Depot& depot(std::size_t cls) {
 }
 
 std::atomic<std::size_t> g_slab_bytes{0};
+
+// Every slab, for the life of the process (the pool never gives memory
+// back). Besides the bookkeeping, this keeps the slabs reachable for
+// LeakSanitizer, which does not find them through the thread caches alone.
+void remember_slab(char* slab) {
+  static std::mutex mutex;
+  static std::vector<char*>* slabs = new std::vector<char*>();  // never destroyed: alive at exit
+  std::lock_guard<std::mutex> lock(mutex);
+  slabs->push_back(slab);
+}
 
 void give_to_depot(std::size_t cls, const PoolList& batch) {
   if (batch.count == 0) return;
@@ -53,7 +63,7 @@ void register_thread_exit() {
 
 }  // namespace
 
-void* pool_refill(std::size_t cls) {
+void* ASYNCIO_POOL_SLOW(pool_refill)(std::size_t cls) {
   PoolCache& cache = tls_pool_cache;
   if (!cache.exit_hook_registered) register_thread_exit();
   PoolList& list = cache.list[cls];
@@ -72,11 +82,12 @@ void* pool_refill(std::size_t cls) {
       const std::size_t block = (cls + 1) * kPoolGranule;
       const std::size_t blocks = kSlabBytes / block > 0 ? kSlabBytes / block : 1;
       auto* slab = static_cast<char*>(::operator new(blocks * block));
+      remember_slab(slab);
       g_slab_bytes.fetch_add(blocks * block, std::memory_order_relaxed);
       PoolBlock* head = nullptr;
       for (std::size_t i = blocks; i-- > 0;) {
         auto* b = reinterpret_cast<PoolBlock*>(slab + i * block);
-        b->next = head;
+        pool_link_free(b, head, cls);
         head = b;
       }
       list = PoolList{head, reinterpret_cast<PoolBlock*>(slab + (blocks - 1) * block),
@@ -84,12 +95,12 @@ void* pool_refill(std::size_t cls) {
     }
   }
   PoolBlock* b = list.head;
-  list.head = b->next;
+  list.head = pool_next(b);
   --list.count;
-  return b;
+  return b;  // pool_allocate() unpoisons what it hands out
 }
 
-void pool_spill(std::size_t cls) noexcept {
+void ASYNCIO_POOL_SLOW(pool_spill)(std::size_t cls) noexcept {
   // The list holds a full batch: it becomes the spare, and an older spare
   // goes to the depot.
   PoolCache& cache = tls_pool_cache;

@@ -30,8 +30,13 @@ class ReadyQueue {
   static Entry entry(Runnable* r) noexcept { return reinterpret_cast<Entry>(r); }
   static Entry entry(TaskBase* t) noexcept { return reinterpret_cast<Entry>(t) | 1u; }
   static bool is_task(Entry e) noexcept { return (e & 1u) != 0; }
-  static TaskBase* as_task(Entry e) noexcept { return reinterpret_cast<TaskBase*>(e & ~Entry(1)); }
-  static Runnable* as_runnable(Entry e) noexcept { return reinterpret_cast<Runnable*>(e); }
+  // Entries are tagged pointers: one word per entry keeps the queue small.
+  static TaskBase* as_task(Entry e) noexcept {
+    return reinterpret_cast<TaskBase*>(e & ~Entry(1));  // NOLINT(performance-no-int-to-ptr): tagged pointer
+  }
+  static Runnable* as_runnable(Entry e) noexcept {
+    return reinterpret_cast<Runnable*>(e);  // NOLINT(performance-no-int-to-ptr): tagged pointer
+  }
 
   bool empty() const noexcept { return size_ == 0; }
   std::size_t size() const noexcept { return size_; }

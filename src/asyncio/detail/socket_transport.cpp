@@ -6,46 +6,19 @@
 #include <limits>
 #include <vector>
 
+#include "asyncio/detail/chunk_pool.hpp"
 #include "asyncio/detail/demangle.hpp"
 #include "asyncio/detail/net.hpp"
 #include "asyncio/exception_context.hpp"
 #include "asyncio/log.hpp"
 #include "asyncio/server.hpp"
+#include "asyncio/detail/loop_internals.hpp"
 
 namespace asyncio::detail {
 
+static_assert(SocketTransport::kReadChunkSize == kChunkSize, "reads use pooled chunks");
+
 namespace {
-
-// Read chunks of idle connections go back here, so a busy loop reuses a few
-// warm chunks instead of allocating one per read.
-class ChunkPool {
- public:
-  ~ChunkPool() {
-    for (char* c : free_) delete[] c;
-  }
-  char* get() {
-    if (free_.empty()) return new char[SocketTransport::kReadChunkSize];
-    char* c = free_.back();
-    free_.pop_back();
-    return c;
-  }
-  void put(char* c) noexcept {
-    if (free_.size() < kKeep) {
-      try {
-        free_.push_back(c);
-        return;
-      } catch (...) {
-      }
-    }
-    delete[] c;
-  }
-
- private:
-  static constexpr std::size_t kKeep = 1024;
-  std::vector<char*> free_;
-};
-
-thread_local ChunkPool tls_chunks;
 
 bool is_os_error(const std::exception_ptr& e) {
   try {
@@ -75,11 +48,13 @@ std::shared_ptr<SocketTransport> SocketTransport::create(EventLoop& loop, Stream
   } else {
     try {
       t->extra_["peername"] = info.getpeername();
-    } catch (const std::system_error&) {
+    } catch (const std::system_error&) {  // NOLINT(bugprone-empty-catch): Python leaves "peername" unset too
+      // Not connected (any more): Python's transport leaves "peername" unset.
     }
   }
   t->self_ = t;
   t->sock_->set_events(t.get());
+  loop.register_transport_fd(info.fileno(), t.get());
   if (server) {
     t->server_ = std::move(server);
     t->server_->attach(t.get());
@@ -102,6 +77,14 @@ void SocketTransport::set_protocol(std::shared_ptr<BaseProtocol> protocol) {
   auto* p = dynamic_cast<Protocol*>(protocol.get());
   auto* bp = p ? nullptr : dynamic_cast<BufferedProtocol*>(protocol.get());
   if (!p && !bp) throw TypeError("a stream transport needs a Protocol or a BufferedProtocol");
+  if ((events_ & kRead) && rlen_ > 0 && protocol_) {
+    // Bytes were read for the old protocol and not delivered yet (reading
+    // was paused, as start_tls() does before swapping protocols): they go
+    // to the new one. The old protocol's buffer may not outlive it: copy.
+    carry_.append(bproto_ ? lent_.data() : chunk_, rlen_);
+    rlen_ = 0;
+    release_chunk();
+  }
   protocol_ = std::move(protocol);
   proto_ = p;
   bproto_ = bp;
@@ -177,6 +160,7 @@ std::span<char> SocketTransport::read_buffer(std::size_t) noexcept {
     try {
       std::span<char> buf = bproto_->get_buffer(-1);
       if (buf.empty()) throw RuntimeError("get_buffer() returned an empty buffer");
+      lent_ = buf;
       return buf;
     } catch (...) {
       get_buffer_error_ = std::current_exception();
@@ -187,7 +171,7 @@ std::span<char> SocketTransport::read_buffer(std::size_t) noexcept {
   }
   if (chunk_ == nullptr) {
     try {
-      chunk_ = tls_chunks.get();
+      chunk_ = take_chunk();
     } catch (...) {
       return {};  // out of memory: leave the bytes in the kernel for now
     }
@@ -222,12 +206,20 @@ void SocketTransport::on_detached() noexcept {
   // The loop is closing with the connection open. Python leaves such a
   // transport to the garbage collector (which warns "unclosed transport");
   // here it lets go of everything, calling no protocol callback.
-  (void)sock_.release();  // the backend frees it
+  if (loop_->get_debug() && !closing_) {
+    try {
+      logger().warning("ResourceWarning: unclosed transport " + repr());
+    } catch (...) {
+    }
+  }
+  if (sock_) loop_->unregister_transport_fd(sock_->info().fileno(), this);
+  [[maybe_unused]] StreamSocket* freed_by_backend = sock_.release();  // the backend frees it
   closing_ = true;
   if (conn_lost_ == 0) conn_lost_ = 1;
   events_ = 0;
   drop_read_state();
   pending_.clear();
+  if (auto* layered = dynamic_cast<DetachableProtocol*>(protocol_.get())) layered->transport_detached();
   std::shared_ptr<BaseProtocol> protocol = std::move(protocol_);
   proto_ = nullptr;
   bproto_ = nullptr;
@@ -242,9 +234,9 @@ void SocketTransport::on_detached() noexcept {
 void SocketTransport::schedule() noexcept {
   if (queued_) return;
   try {
-    loop_->push_runnable(this);
+    detail::internals(*loop_).push_runnable(this);
     queued_ = true;
-  } catch (...) {
+  } catch (...) {  // NOLINT(bugprone-empty-catch): see the comment
     // The loop is closed: nothing will run any more.
   }
 }
@@ -295,13 +287,14 @@ void SocketTransport::handle_events() {
 void SocketTransport::drop_read_state() noexcept {
   events_ &= ~kReadEvents;
   rlen_ = 0;
+  carry_.clear();
   get_buffer_error_ = nullptr;
   release_chunk();
 }
 
 void SocketTransport::release_chunk() noexcept {
   if (chunk_ != nullptr) {
-    tls_chunks.put(chunk_);
+    give_chunk(chunk_);
     chunk_ = nullptr;
   }
 }
@@ -321,6 +314,24 @@ void SocketTransport::handle_read_events() {
     if (is_interrupt(e)) std::rethrow_exception(e);
     fatal_error(e, "Fatal error: protocol.get_buffer() call failed.");
     return;
+  }
+  if ((events_ & kRead) && !carry_.empty()) {
+    // Bytes read for the previous protocol come first.
+    std::string carried = std::move(carry_);
+    carry_.clear();
+    try {
+      if (bproto_)
+        feed_data_to_buffered_proto(*bproto_, carried);
+      else if (proto_)
+        proto_->data_received(carried);
+    } catch (...) {
+      if (is_interrupt(std::current_exception())) throw;
+      fatal_error(std::current_exception(), bproto_ ? "Fatal error: protocol.buffer_updated() call failed."
+                                                    : "Fatal error: protocol.data_received() call failed.");
+      return;
+    }
+    if (rlen_ == 0) events_ &= ~kRead;
+    if (conn_lost_ || closing_ || paused_) return;
   }
   if (events_ & kRead) {
     events_ &= ~kRead;
@@ -431,6 +442,7 @@ void SocketTransport::maybe_resume_protocol() {
 void SocketTransport::write(std::string_view data) {
   // Python: _SelectorSocketTransport.write
   if (eof_) throw RuntimeError("Cannot call write() after write_eof()");
+  if (empty_waiter_) throw RuntimeError("unable to write; sendfile is in progress");
   if (data.empty()) return;
   send(std::span<const std::string_view>(&data, 1), data.size());
 }
@@ -438,6 +450,7 @@ void SocketTransport::write(std::string_view data) {
 void SocketTransport::writelines(std::span<const std::string_view> list_of_data) {
   // Python: _SelectorSocketTransport.writelines (one gathered send).
   if (eof_) throw RuntimeError("Cannot call writelines() after write_eof()");
+  if (empty_waiter_) throw RuntimeError("unable to writelines; sendfile is in progress");
   std::size_t total = 0;
   for (std::string_view d : list_of_data) total += d.size();
   if (total == 0) return;
@@ -509,6 +522,7 @@ void SocketTransport::handle_write_done() {
     if (conn_lost_) return;
   }
   maybe_resume_protocol();  // may write more
+  if (!writing_ && empty_waiter_ && !empty_waiter_->done()) empty_waiter_->set_result();
   if (!writing_ && !conn_lost_) {
     if (closing_) {
       call_connection_lost(nullptr);
@@ -552,7 +566,7 @@ void SocketTransport::force_close(std::exception_ptr exc) {
   loop_->call_soon([self = self_, exc] { self->call_connection_lost(exc); });
 }
 
-void SocketTransport::fatal_error(std::exception_ptr exc, const char* message) {
+void SocketTransport::fatal_error(const std::exception_ptr& exc, const char* message) {
   // Python: _SelectorTransport._fatal_error: OS errors (connection reset,
   // broken pipe) are expected and logged only in debug mode.
   if (is_os_error(exc)) {
@@ -581,6 +595,7 @@ void SocketTransport::call_connection_lost(std::exception_ptr exc) {
       t->closing_ = true;
       t->drop_read_state();
       t->pending_.clear();
+      if (t->sock_) t->loop_->unregister_transport_fd(t->sock_->info().fileno(), t);
       t->sock_.reset();
       std::shared_ptr<BaseProtocol> protocol = std::move(t->protocol_);
       t->proto_ = nullptr;
@@ -595,9 +610,23 @@ void SocketTransport::call_connection_lost(std::exception_ptr exc) {
   } finally{this};
   if (protocol_connected_ && protocol_) {
     protocol_connected_ = false;
-    protocol_->connection_lost(exc);
+    protocol_->connection_lost(std::move(exc));
+  }
+  // Python: _SelectorSocketTransport._call_connection_lost
+  if (empty_waiter_ && !empty_waiter_->done()) {
+    empty_waiter_->set_exception(std::make_exception_ptr(OSError("Connection is closed by peer")));
   }
 }
+
+Future<void> SocketTransport::make_empty_waiter() {
+  // Python: _SelectorSocketTransport._make_empty_waiter
+  if (empty_waiter_) throw RuntimeError("Empty waiter is already set");
+  empty_waiter_.emplace(loop_->create_future());
+  if (!writing_) empty_waiter_->set_result();
+  return *empty_waiter_;
+}
+
+int SocketTransport::socket_fd() const noexcept { return sock_ ? sock_->info().fileno() : -1; }
 
 void SocketTransport::release_self() noexcept {
   if (queued_ || running_) {
@@ -628,7 +657,7 @@ std::pair<std::size_t, std::size_t> write_buffer_limits(std::optional<std::int64
   std::int64_t h = 0;
   if (!high) {
     constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max(), kMin = std::numeric_limits<std::int64_t>::min();
-    h = !low ? 64 * 1024 : *low > kMax / 4 ? kMax : *low < kMin / 4 ? kMin : 4 * *low;  // no overflow
+    h = !low ? std::int64_t{64} * 1024 : *low > kMax / 4 ? kMax : *low < kMin / 4 ? kMin : 4 * *low;  // no overflow
   } else {
     h = *high;
   }

@@ -39,6 +39,7 @@
 #include <utility>
 
 #include "asyncio/backend.hpp"
+#include "asyncio/detail/transport_caps.hpp"
 #include "asyncio/futures.hpp"
 #include "asyncio/handles.hpp"
 #include "asyncio/protocols.hpp"
@@ -50,14 +51,18 @@ class Server;
 
 namespace asyncio::detail {
 
-class SocketTransport final : public Transport, private StreamSocketEvents, private Runnable {
+class SocketTransport final : public Transport,
+                              public TlsCapableTransport,
+                              public SendfileFallbackTransport,
+                              private StreamSocketEvents,
+                              private Runnable {
   struct Private {};
 
  public:
   /// Python's LOG_THRESHOLD_FOR_CONNLOST_WRITES.
   static constexpr int kLogThresholdForConnLostWrites = 5;
   /// Bytes read per chunk.
-  static constexpr std::size_t kReadChunkSize = 64 * 1024;
+  static constexpr std::size_t kReadChunkSize = std::size_t{64} * 1024;
 
   /// A transport for `sock` speaking `protocol`. Like CPython's transport
   /// constructor it schedules connection_made(), then reading, then the
@@ -96,8 +101,21 @@ class SocketTransport final : public Transport, private StreamSocketEvents, priv
   /// The loop the transport belongs to.
   EventLoop& loop() const noexcept { return *loop_; }
 
+  // TlsCapableTransport: Python's _SelectorTransport._force_close
+  void force_close(std::exception_ptr exc) override;
+  // sendfile() (library use). Python: _make_empty_waiter,
+  // _reset_empty_waiter, _protocol_paused, _sock.fileno().
+  /// A future done once the write buffer is empty (failing with ENOTCONN
+  /// "Connection is closed by peer" if the connection is lost first);
+  /// write() raises RuntimeError until reset_empty_waiter().
+  Future<void> make_empty_waiter();
+  void reset_empty_waiter() noexcept { empty_waiter_.reset(); }
+  bool protocol_paused() const noexcept override { return protocol_paused_; }
+  /// The socket's descriptor (-1 once closed).
+  int socket_fd() const noexcept;
+
  private:
-  enum : unsigned {
+  enum : std::uint8_t {
     kRead = 1,            // bytes wait in the read buffer
     kEof = 2,             // the peer sent EOF
     kReadError = 4,       // reading failed
@@ -131,8 +149,7 @@ class SocketTransport final : public Transport, private StreamSocketEvents, priv
   void release_chunk() noexcept;
   void maybe_pause_protocol();
   void maybe_resume_protocol();
-  void fatal_error(std::exception_ptr exc, const char* message);
-  void force_close(std::exception_ptr exc);
+  void fatal_error(const std::exception_ptr& exc, const char* message);
   void call_connection_lost(std::exception_ptr exc);
   void release_self() noexcept;
   std::exception_ptr os_error(std::error_code error) const;
@@ -149,6 +166,8 @@ class SocketTransport final : public Transport, private StreamSocketEvents, priv
   // Reading.
   char* chunk_ = nullptr;  // Protocol: the read chunk (from the pool)
   std::size_t rlen_ = 0;   // bytes read and not yet delivered
+  std::span<char> lent_{};  // BufferedProtocol: the buffer get_buffer() gave
+  std::string carry_;      // bytes read for a protocol replaced before they were delivered
   std::error_code read_error_{};
   std::exception_ptr get_buffer_error_;
 
@@ -156,8 +175,8 @@ class SocketTransport final : public Transport, private StreamSocketEvents, priv
   std::string inflight_;  // handed to the backend (valid until on_write_done)
   std::string pending_;   // written while inflight_ is being sent
   std::error_code write_error_{};
-  std::size_t high_water_ = 64 * 1024;
-  std::size_t low_water_ = 16 * 1024;
+  std::size_t high_water_ = std::size_t{64} * 1024;
+  std::size_t low_water_ = std::size_t{16} * 1024;
 
   int conn_lost_ = 0;
   unsigned events_ = 0;  // kRead, kEof, ... reported and not yet handled
@@ -170,6 +189,7 @@ class SocketTransport final : public Transport, private StreamSocketEvents, priv
   bool queued_ = false;
   bool running_ = false;
   bool release_deferred_ = false;
+  std::optional<Future<void>> empty_waiter_;  // set while sendfile() runs
 };
 
 }  // namespace asyncio::detail

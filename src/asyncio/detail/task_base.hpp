@@ -32,6 +32,7 @@
 #include <string>
 
 #include "asyncio/coroutines.hpp"
+#include "asyncio/detail/context_state.hpp"
 #include "asyncio/detail/coro_compat.hpp"
 #include "asyncio/detail/future_base.hpp"
 
@@ -105,6 +106,11 @@ class TaskBase : public FutureBase {
   }
   bool log_destroy_pending() const noexcept { return (flags_ & kLogDestroyPending) != 0; }
 
+  /// The context every step runs in (null: an empty one, made on first
+  /// write). Set once, at creation; adopts one reference.
+  void set_context(ContextState* context) noexcept { context_ = context; }
+  ContextState*& context_slot() noexcept { return context_; }
+
   bool registered() const noexcept { return (task_flags_ & kRegistered) != 0; }
   void set_registered(bool on) noexcept { set_task_flag(kRegistered, on); }
 
@@ -120,6 +126,11 @@ class TaskBase : public FutureBase {
   static constexpr std::uint8_t kMustCancel = 1;
   static constexpr std::uint8_t kStarted = 2;
   static constexpr std::uint8_t kRegistered = 4;
+  // Task.cancel() cancelled what the task waits for: the wake-up raises
+  // CancelledError with that request's message by itself. A later cancel()
+  // before the task runs only counts (Python: fut_waiter.cancel() fails,
+  // and __step keeps the CancelledError it is given over _cancel_message).
+  static constexpr std::uint8_t kWakeCancels = 8;
 
   class WaitNode final : public DoneCallback {
    public:
@@ -148,6 +159,7 @@ class TaskBase : public FutureBase {
   // gone: the coroutine's name, for reprs.
   void* resume_or_name_ = nullptr;
   Cancellable* waiter_ = nullptr;
+  ContextState* context_ = nullptr;
   std::uint64_t id_ : 44;
   std::uint64_t num_cancels_requested_ : 20;
 

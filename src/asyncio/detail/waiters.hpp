@@ -195,7 +195,7 @@ class [[nodiscard]] WaitOn {
   using asyncio_awaiter = void;
   explicit WaitOn(W& waiter) noexcept : w_(&waiter) {}
   bool await_ready() const noexcept { return false; }
-  void await_suspend(stdcoro::coroutine_handle<> h) { w_->start(h); }
+  void await_suspend(detail::AsyncioHandle h) { w_->start(h); }
   void await_resume() { w_->finish(); }
 
  private:

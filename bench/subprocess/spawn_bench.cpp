@@ -1,0 +1,101 @@
+// bench/subprocess with the library: the same work as bare_spawn.c.
+//
+//   spawn_bench spawn N P    create_subprocess_exec("/bin/true") + wait(), P at a time
+//                            (P workers spawning in turn)
+//   spawn_bench cat BYTES    BYTES through cat: 64 KiB writes with drain() while
+//                            std_out is read to its end (communicate()'s pumping)
+//
+// Prints "<what> <wall seconds> <cpu seconds of this process>".
+#include <asyncio/asyncio.hpp>
+
+#include <sys/resource.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+namespace {
+
+double cpu_seconds() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+         static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+// Like bare_spawn.c, which starts the next child from the previous one's
+// exit callback: P workers, each spawning and waiting in turn (no frame per
+// child is created up front, so the parent stays as small as the work
+// needs: fork() in uv_spawn costs more the more memory the parent has
+// dirtied).
+asyncio::Coro<void> worker(long count) {
+  for (long i = 0; i < count; ++i) {
+    auto c = asyncio::create_subprocess_exec("/bin/true", {}, {.std_in = asyncio::subprocess::DEVNULL});
+    asyncio::Process p = co_await std::move(c);
+    auto w = p.wait();
+    (void)co_await std::move(w);
+  }
+}
+
+asyncio::Coro<void> spawn(long n, long parallel) {
+  std::vector<asyncio::Coro<void>> all;
+  for (long i = 0; i < parallel; ++i) all.push_back(worker(n / parallel + (i < n % parallel ? 1 : 0)));
+  auto g = asyncio::gather(std::move(all));
+  co_await std::move(g);
+}
+
+asyncio::Coro<void> feed(asyncio::StreamWriter w, long long bytes) {
+  const std::string chunk(65536, 'x');
+  while (bytes > 0) {
+    const auto n = static_cast<std::size_t>(std::min<long long>(bytes, 65536));
+    w.write(std::string_view(chunk).substr(0, n));
+    bytes -= static_cast<long long>(n);
+    co_await w.drain();
+  }
+  w.close();
+}
+
+asyncio::Coro<long long> drain_all(asyncio::StreamReader r) {
+  long long got = 0;
+  for (;;) {
+    std::string s = co_await r.read(1 << 20);
+    if (s.empty()) break;
+    got += static_cast<long long>(s.size());
+  }
+  co_return got;
+}
+
+asyncio::Coro<long long> cat(long long bytes) {
+  using asyncio::subprocess::PIPE;
+  auto c = asyncio::create_subprocess_exec("cat", {}, {.std_in = PIPE, .std_out = PIPE, .limit = 1 << 20});
+  asyncio::Process p = co_await std::move(c);
+  auto g = asyncio::gather(feed(*p.std_in, bytes), drain_all(*p.std_out));
+  auto results = co_await std::move(g);
+  (void)co_await p.wait();
+  co_return std::get<1>(results);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const double cpu0 = cpu_seconds();
+  const auto t0 = std::chrono::steady_clock::now();
+  auto wall = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
+  if (argc == 4 && std::strcmp(argv[1], "spawn") == 0) {
+    const long n = std::atol(argv[2]), p = std::atol(argv[3]);
+    asyncio::run(spawn(n, p));
+    std::printf("spawn %ld x%ld %.3f %.3f\n", n, p, wall(), cpu_seconds() - cpu0);
+  } else if (argc == 3 && std::strcmp(argv[1], "cat") == 0) {
+    const long long bytes = std::atoll(argv[2]);
+    const long long got = asyncio::run(cat(bytes));
+    if (got != bytes) return 1;
+    std::printf("cat %lld %.3f %.3f\n", bytes, wall(), cpu_seconds() - cpu0);
+  } else {
+    std::fprintf(stderr, "usage: spawn_bench spawn N P | cat BYTES\n");
+    return 2;
+  }
+  return 0;
+}
