@@ -479,13 +479,6 @@ Coro<void> EventLoop::shutdown_default_executor(std::optional<double> timeout) {
   executor_shutdown_called_ = true;
   if (!default_executor_) co_return;
   std::shared_ptr<Executor> executor = default_executor_;
-#if !ASYNCIO_PLATFORM_HAS_THREADS
-  // No thread to shut it down in, and none of its workers to wait for: the
-  // code below is left out of such builds (WebAssembly, where it is size).
-  (void)timeout;
-  executor->shutdown(/*wait=*/true);
-  co_return;
-#else
   ConcurrentFuture<void> joined;
   HelperThread helper;
   // Python: _do_shutdown, in a thread: joining the workers blocks.
@@ -523,7 +516,6 @@ Coro<void> EventLoop::shutdown_default_executor(std::optional<double> timeout) {
     co_return;
   }
   helper.thread.join();
-#endif
 }
 
 }  // namespace asyncio
