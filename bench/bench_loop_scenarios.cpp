@@ -61,7 +61,8 @@ asyncio::Coro<Sample> time_create_task() {
   const Stopwatch watch;
   for (int i = 0; i < kOps; ++i) {
     auto t = asyncio::create_task(trivial());
-    sum += co_await t;
+    const int one = co_await t;
+    sum += one;
   }
   const Sample sample = watch.per_op(kOps);
   if (sum != kOps) std::fprintf(stderr, "create_task: wrong sum %ld\n", sum);
