@@ -3,9 +3,9 @@
 # choice of stepping the loop from JS timers over Asyncify).
 set(ASYNCIO_PLATFORM_NAME wasm32-emscripten)
 # No pthreads build: one thread, no signals, no sockets or processes.
-# (node_net.cpp, node_net.hpp and asyncio_node_net.js, sockets under Node.js
-# from an earlier experiment of issue 18, are not built yet: they predate the
-# current Backend network interface.)
+# (Sockets under Node.js, issue 18 part 4: an earlier experiment,
+# node_net.cpp and asyncio_node_net.js, is in commit 9763aad; it predates the
+# current Backend network interface and is not in this tree.)
 set(ASYNCIO_PLATFORM_HAS_THREADS 0)
 set(ASYNCIO_PLATFORM_HAS_SIGNALS 0)
 set(ASYNCIO_PLATFORM_HAS_NETWORK 0)
