@@ -1,6 +1,8 @@
 #include "asyncio/runners.hpp"
 
 #include <csignal>
+#include <cstdio>
+#include <cstdlib>
 
 #include "asyncio/detail/loop_registry.hpp"
 #include "asyncio/detail/os.hpp"
@@ -40,6 +42,13 @@ void cancel_all_tasks(EventLoop& loop) {
 }
 
 }  // namespace
+
+void detail::exit_platform_unavailable() {
+  const std::string_view reason = platform::unavailable_reason;
+  std::fprintf(stderr, "%.*s\n", static_cast<int>(reason.size()), reason.data());
+  std::fflush(stderr);
+  std::exit(platform::exit_status_unavailable);
+}
 
 Runner::~Runner() {
   try {
