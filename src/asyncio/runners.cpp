@@ -45,7 +45,10 @@ void cancel_all_tasks(EventLoop& loop) {
 
 void detail::exit_platform_unavailable() {
   const std::string_view reason = platform::unavailable_reason;
-  std::fprintf(stderr, "%.*s\n", static_cast<int>(reason.size()), reason.data());
+  // fwrite, not "%.*s": where a loop can run the reason is empty (a null
+  // data()), which g++'s -Wformat-overflow rejects in a printf argument.
+  if (!reason.empty()) std::fwrite(reason.data(), 1, reason.size(), stderr);
+  std::fputc('\n', stderr);
   std::fflush(stderr);
   std::exit(platform::exit_status_unavailable);
 }
