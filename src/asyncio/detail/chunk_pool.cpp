@@ -79,17 +79,28 @@ class ChunkPool {
 };
 
 thread_local ChunkPool tls_chunks;
+// Whether this thread ever took a chunk. The loop asks about excess every
+// iteration; answering from this flag keeps threads that never read a
+// socket from constructing a pool (and running its destructor at thread
+// exit, which crashed test threads under mingw-w64's winpthreads).
+thread_local bool tls_chunks_used = false;
 
 }  // namespace
 
-char* take_chunk() { return tls_chunks.get(); }
+char* take_chunk() {
+  tls_chunks_used = true;
+  return tls_chunks.get();
+}
 
-void give_chunk(char* chunk) noexcept { tls_chunks.put(chunk); }
+void give_chunk(char* chunk) noexcept {
+  tls_chunks_used = true;
+  tls_chunks.put(chunk);
+}
 
-bool chunk_pool_has_excess() noexcept { return tls_chunks.has_excess(); }
+bool chunk_pool_has_excess() noexcept { return tls_chunks_used && tls_chunks.has_excess(); }
 
 double trim_chunk_pool(double timeout) noexcept { return tls_chunks.trim(timeout); }
 
-std::size_t idle_chunks() noexcept { return tls_chunks.idle(); }
+std::size_t idle_chunks() noexcept { return tls_chunks_used ? tls_chunks.idle() : 0; }
 
 }  // namespace asyncio::detail
