@@ -29,22 +29,12 @@
 #include <thread>
 #include <vector>
 
+#include "../proc_status.hpp"
+
 namespace {
 
-long status_kb(int pid, const char* field) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  const std::size_t n = std::strlen(field);
-  while (std::getline(in, line)) {
-    if (line.compare(0, n, field) == 0 && line.size() > n && line[n] == ':') return std::atol(line.c_str() + n + 1);
-  }
-  return -1;
-}
-
-[[noreturn]] void die(const char* what) {
-  std::perror(what);
-  std::exit(1);
-}
+using bench::die;
+using bench::status_kb;
 
 void send_all(int fd, const std::string& s) {
   std::size_t off = 0;

@@ -31,24 +31,14 @@
 #include <string>
 #include <vector>
 
+#include "../proc_status.hpp"
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
 
-long status_kb(int pid, const char* field) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  const std::size_t n = std::strlen(field);
-  while (std::getline(in, line)) {
-    if (line.compare(0, n, field) == 0 && line.size() > n && line[n] == ':') return std::atol(line.c_str() + n + 1);
-  }
-  return -1;
-}
-
-[[noreturn]] void die(const char* what) {
-  std::perror(what);
-  std::exit(1);
-}
+using bench::die;
+using bench::status_kb;
 
 struct Conn {
   int fd = -1;
