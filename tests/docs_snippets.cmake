@@ -13,6 +13,7 @@ if(ASYNCIO_TEST_PCH)
   add_library(asyncio_docs_pch OBJECT pch_anchor.cpp)
   target_link_libraries(asyncio_docs_pch PRIVATE asyncio::asyncio)
   target_precompile_headers(asyncio_docs_pch PRIVATE <asyncio/asyncio.hpp>)
+  set_target_properties(asyncio_docs_pch PROPERTIES CXX_COMPILER_LAUNCHER "")  # as asyncio_test_pch
 endif()
 file(GLOB asyncio_doc_pages CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/docs/*.md)
 foreach(page IN LISTS asyncio_doc_pages)
