@@ -419,6 +419,7 @@ StreamWriter::StreamWriter(std::shared_ptr<Transport> transport, const std::shar
 
 const std::shared_ptr<Transport>& StreamWriter::transport() const { return s_->transport; }
 void StreamWriter::write(std::string_view data) const { s_->transport->write(data); }
+void StreamWriter::write(std::string&& data) const { s_->transport->write(std::move(data)); }
 void StreamWriter::writelines(std::span<const std::string_view> data) const { s_->transport->writelines(data); }
 void StreamWriter::writelines(std::initializer_list<std::string_view> data) const {
   s_->transport->writelines(data);

@@ -152,6 +152,11 @@ class StreamWriter {
   const std::shared_ptr<Transport>& transport() const;
   /// Sends `data` (see Transport::write()). Python: StreamWriter.write()
   void write(std::string_view data) const;
+  /// Sends `data`, handing the string itself to the transport: a pipe keeps
+  /// what the kernel does not take at once without copying it. Python: StreamWriter.write()
+  void write(std::string&& data) const;
+  /// As write(std::string_view) (a string literal would otherwise be ambiguous).
+  void write(const char* data) const { write(std::string_view(data)); }
   /// Python: StreamWriter.writelines()
   void writelines(std::span<const std::string_view> data) const;
   /// Python: StreamWriter.writelines()

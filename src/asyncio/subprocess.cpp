@@ -120,8 +120,10 @@ Coro<void> feed_stdin(StreamWriter writer, std::optional<std::string> input, boo
   std::exception_ptr error;
   try {
     if (input) {
-      writer.write(*input);
-      if (debug) logger().debug(name + " communicate: feed stdin (" + std::to_string(input->size()) + " bytes)");
+      const std::size_t size = input->size();
+      // Handed over: a large input is not copied into the pipe's backlog.
+      writer.write(std::move(*input));
+      if (debug) logger().debug(name + " communicate: feed stdin (" + std::to_string(size) + " bytes)");
     }
     co_await writer.drain();
   } catch (...) {

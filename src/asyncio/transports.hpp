@@ -89,6 +89,12 @@ class WriteTransport : public virtual BaseTransport {
   /// write_eof(). After the connection is lost the data is dropped (with a
   /// warning from the fifth write on). Python: WriteTransport.write()
   virtual void write(std::string_view data) = 0;
+  /// As write(std::string_view), but takes `data` over: what the kernel
+  /// does not take at once is kept without a copy where the transport
+  /// supports it (pipes), else copied. Python: WriteTransport.write()
+  void write(std::string&& data) { write_owned(std::move(data)); }
+  /// As write(std::string_view) (a string literal would otherwise be ambiguous).
+  void write(const char* data) { write(std::string_view(data)); }
   /// Sends the buffers in order, as one gathered write when possible.
   /// Python: WriteTransport.writelines()
   virtual void writelines(std::span<const std::string_view> list_of_data) = 0;
@@ -114,6 +120,11 @@ class WriteTransport : public virtual BaseTransport {
   /// Python: WriteTransport.set_write_buffer_limits()
   virtual void set_write_buffer_limits(std::optional<std::int64_t> high = std::nullopt,
                                        std::optional<std::int64_t> low = std::nullopt) = 0;
+
+ protected:
+  /// write(std::string&&): a transport that buffers overrides it to keep
+  /// `data` itself as its backlog; by default the bytes are copied.
+  virtual void write_owned(std::string&& data) { write(std::string_view(data)); }
 };
 
 /// A bidirectional stream transport (TCP, Unix sockets).

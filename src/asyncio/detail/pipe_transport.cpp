@@ -389,14 +389,18 @@ void WritePipeTransport::writelines(std::span<const std::string_view> list_of_da
   send(list_of_data, total);
 }
 
+bool WritePipeTransport::drop_write() {
+  // Python: _UnixWritePipeTransport.write: data after the pipe closed is dropped.
+  if (!conn_lost_ && !closing_) return false;
+  if (conn_lost_ >= kLogThresholdForConnLostWrites)
+    logger().warning("pipe closed by peer or os.write(pipe, data) raised exception.");
+  ++conn_lost_;
+  return true;
+}
+
 void WritePipeTransport::send(std::span<const std::string_view> buffers, std::size_t total) {
   // Python: _UnixWritePipeTransport.write
-  if (conn_lost_ || closing_) {
-    if (conn_lost_ >= kLogThresholdForConnLostWrites)
-      logger().warning("pipe closed by peer or os.write(pipe, data) raised exception.");
-    ++conn_lost_;
-    return;
-  }
+  if (drop_write()) return;
   if (!writing_) {
     std::error_code error;
     std::size_t n = sock_->try_write(buffers, error);
@@ -416,7 +420,7 @@ void WritePipeTransport::send(std::span<const std::string_view> buffers, std::si
       inflight_.append(d.substr(n));
       n = 0;
     }
-    start_write();
+    start_write(inflight_);
     if (!writing_) return;
   } else {
     for (std::string_view d : buffers) pending_.append(d);
@@ -424,16 +428,49 @@ void WritePipeTransport::send(std::span<const std::string_view> buffers, std::si
   maybe_pause_protocol();
 }
 
-void WritePipeTransport::start_write() {
-  std::string_view v(inflight_);
-  std::error_code error = sock_->write(std::span<const std::string_view>(&v, 1));
+void WritePipeTransport::write_owned(std::string&& data) {
+  // As send(), keeping `data` itself instead of a copy of what is unsent.
+  if (data.empty()) return;
+  if (drop_write()) return;
+  if (!writing_) {
+    std::error_code error;
+    const std::string_view all(data);
+    const std::size_t n = sock_->try_write(std::span<const std::string_view>(&all, 1), error);
+    if (error) {
+      ++conn_lost_;
+      fatal_error(pipe_error(error), "Fatal write error on pipe transport");
+      return;
+    }
+    if (n == data.size()) return;
+    inflight_ = std::move(data);
+    start_write(std::string_view(inflight_).substr(n));
+    if (!writing_) return;
+  } else if (pending_.empty()) {
+    pending_ = std::move(data);
+  } else {
+    pending_.append(data);
+  }
+  maybe_pause_protocol();
+}
+
+void WritePipeTransport::start_write(std::string_view unsent) {
+  std::error_code error = sock_->write(std::span<const std::string_view>(&unsent, 1));
   if (error) {
-    inflight_.clear();
+    release_inflight();
     ++conn_lost_;
     fatal_error(pipe_error(error), "Fatal write error on pipe transport");
     return;
   }
   writing_ = true;
+}
+
+void WritePipeTransport::release_inflight() noexcept {
+  // Keeps a small buffer for the next backlog; lets a large one (a string
+  // taken over, a big write's tail) go instead of holding it while idle.
+  if (inflight_.capacity() > kMaxKeptCapacity)
+    std::string().swap(inflight_);
+  else
+    inflight_.clear();
 }
 
 void WritePipeTransport::on_write_done(std::error_code error) noexcept {
@@ -470,7 +507,7 @@ void WritePipeTransport::handle_events() {
     // Python: _UnixWritePipeTransport._write_ready, once the backend sent
     // everything it was given.
     writing_ = false;
-    inflight_.clear();
+    release_inflight();
     const std::error_code error = std::exchange(write_error_, {});
     if (lost_scheduled_) {
       pending_.clear();
@@ -484,7 +521,7 @@ void WritePipeTransport::handle_events() {
     }
     if (!pending_.empty()) {
       std::swap(inflight_, pending_);
-      start_write();
+      start_write(inflight_);
       if (lost_scheduled_) return;
     }
     maybe_resume_protocol();

@@ -137,6 +137,8 @@ class WritePipeTransport final : public PipeTransportBase {
 
  public:
   static constexpr int kLogThresholdForConnLostWrites = 5;
+  /// The backlog buffer kept for reuse once its write is done; a larger one is freed.
+  static constexpr std::size_t kMaxKeptCapacity = std::size_t{256} * 1024;
 
   /// TypeError unless `protocol` is a Protocol or a BufferedProtocol.
   static std::shared_ptr<WritePipeTransport> create(EventLoop& loop, StreamSocketPtr sock, int fd,
@@ -170,13 +172,20 @@ class WritePipeTransport final : public PipeTransportBase {
   void on_write_done(std::error_code error) noexcept override;
   void handle_events() override;
   std::string describe() const override { return "Handle " + repr() + "._write_ready()"; }
+  void write_owned(std::string&& data) override;
+  bool drop_write();
   void send(std::span<const std::string_view> buffers, std::size_t total);
-  void start_write();
+  void start_write(std::string_view unsent);
+  void release_inflight() noexcept;
   void fatal_error(std::exception_ptr exc, const char* message);
   void maybe_pause_protocol();
   void maybe_resume_protocol();
   void drop_buffer() noexcept;
 
+  // The write in flight: its unsent bytes are a tail of inflight_, which
+  // is either a copy of that tail or a string taken over by write(std::string&&)
+  // (so nothing is copied). pending_: what was written while it was in
+  // flight, taken over the same way when it is the first such write.
   std::string inflight_;
   std::string pending_;
   std::error_code write_error_{};
