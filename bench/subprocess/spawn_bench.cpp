@@ -4,6 +4,10 @@
 //                            (P workers spawning in turn)
 //   spawn_bench cat BYTES    BYTES through cat: 64 KiB writes with drain() while
 //                            std_out is read to its end (communicate()'s pumping)
+//   spawn_bench communicate BYTES
+//                            Process::communicate() with BYTES of input through
+//                            cat (the input string is handed over, the output
+//                            gathered in memory)
 //
 // Prints "<what> <wall seconds> <cpu seconds of this process>".
 #include <asyncio/asyncio.hpp>
@@ -78,6 +82,16 @@ asyncio::Coro<long long> cat(long long bytes) {
   co_return std::get<1>(results);
 }
 
+asyncio::Coro<long long> communicate(long long bytes) {
+  using asyncio::subprocess::PIPE;
+  auto c = asyncio::create_subprocess_exec("cat", {}, {.std_in = PIPE, .std_out = PIPE});
+  asyncio::Process p = co_await std::move(c);
+  std::string input(static_cast<std::size_t>(bytes), 'x');
+  auto io = p.communicate(std::move(input));
+  auto result = co_await std::move(io);
+  co_return result.first ? static_cast<long long>(result.first->size()) : -1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -93,8 +107,13 @@ int main(int argc, char** argv) {
     const long long got = asyncio::run(cat(bytes));
     if (got != bytes) return 1;
     std::printf("cat %lld %.3f %.3f\n", bytes, wall(), cpu_seconds() - cpu0);
+  } else if (argc == 3 && std::strcmp(argv[1], "communicate") == 0) {
+    const long long bytes = std::atoll(argv[2]);
+    const long long got = asyncio::run(communicate(bytes));
+    if (got != bytes) return 1;
+    std::printf("communicate %lld %.3f %.3f\n", bytes, wall(), cpu_seconds() - cpu0);
   } else {
-    std::fprintf(stderr, "usage: spawn_bench spawn N P | cat BYTES\n");
+    std::fprintf(stderr, "usage: spawn_bench spawn N P | cat BYTES | communicate BYTES\n");
     return 2;
   }
   return 0;

@@ -1,6 +1,6 @@
 """bench/subprocess with CPython's asyncio: the same work as spawn_bench.cpp.
 
-    python3 spawn_bench.py spawn N P | cat BYTES
+    python3 spawn_bench.py spawn N P | cat BYTES | communicate BYTES
 """
 import asyncio
 import resource
@@ -51,11 +51,22 @@ async def cat(total):
     return got
 
 
+async def communicate(total):
+    PIPE = asyncio.subprocess.PIPE
+    proc = await asyncio.create_subprocess_exec("cat", stdin=PIPE, stdout=PIPE)
+    out, _ = await proc.communicate(b"x" * total)
+    return len(out)
+
+
 c0, t0 = cpu(), time.monotonic()
 if sys.argv[1] == "spawn":
     n, p = int(sys.argv[2]), int(sys.argv[3])
     asyncio.run(spawn(n, p))
     print("spawn %d x%d %.3f %.3f" % (n, p, time.monotonic() - t0, cpu() - c0))
+elif sys.argv[1] == "communicate":
+    total = int(sys.argv[2])
+    assert asyncio.run(communicate(total)) == total
+    print("communicate %d %.3f %.3f" % (total, time.monotonic() - t0, cpu() - c0))
 else:
     total = int(sys.argv[2])
     assert asyncio.run(cat(total)) == total
