@@ -4,6 +4,8 @@
 //                            (P workers spawning in turn)
 //   spawn_bench cat BYTES    BYTES through cat: 64 KiB writes with drain() while
 //                            std_out is read to its end (communicate()'s pumping)
+//   spawn_bench catown BYTES the same, each chunk a new std::string handed over
+//                            with write(std::string&&) instead of a view of one buffer
 //   spawn_bench communicate BYTES
 //                            Process::communicate() with BYTES of input through
 //                            cat (the input string is handed over, the output
@@ -62,6 +64,18 @@ asyncio::Coro<void> feed(asyncio::StreamWriter w, long long bytes) {
   w.close();
 }
 
+// As feed(), with each chunk made afresh and handed over (write(std::string&&)),
+// as a producer that reads its data into a new string would.
+asyncio::Coro<void> feed_owned(asyncio::StreamWriter w, long long bytes) {
+  while (bytes > 0) {
+    const auto n = static_cast<std::size_t>(std::min<long long>(bytes, 65536));
+    w.write(std::string(n, 'x'));
+    bytes -= static_cast<long long>(n);
+    co_await w.drain();
+  }
+  w.close();
+}
+
 asyncio::Coro<long long> drain_all(asyncio::StreamReader r) {
   long long got = 0;
   for (;;) {
@@ -72,11 +86,12 @@ asyncio::Coro<long long> drain_all(asyncio::StreamReader r) {
   co_return got;
 }
 
-asyncio::Coro<long long> cat(long long bytes) {
+asyncio::Coro<long long> cat(long long bytes, bool owned) {
   using asyncio::subprocess::PIPE;
   auto c = asyncio::create_subprocess_exec("cat", {}, {.std_in = PIPE, .std_out = PIPE, .limit = 1 << 20});
   asyncio::Process p = co_await std::move(c);
-  auto g = asyncio::gather(feed(*p.std_in, bytes), drain_all(*p.std_out));
+  auto in = owned ? feed_owned(*p.std_in, bytes) : feed(*p.std_in, bytes);
+  auto g = asyncio::gather(std::move(in), drain_all(*p.std_out));
   auto results = co_await std::move(g);
   (void)co_await p.wait();
   co_return std::get<1>(results);
@@ -102,18 +117,18 @@ int main(int argc, char** argv) {
     const long n = std::atol(argv[2]), p = std::atol(argv[3]);
     asyncio::run(spawn(n, p));
     std::printf("spawn %ld x%ld %.3f %.3f\n", n, p, wall(), cpu_seconds() - cpu0);
-  } else if (argc == 3 && std::strcmp(argv[1], "cat") == 0) {
+  } else if (argc == 3 && (std::strcmp(argv[1], "cat") == 0 || std::strcmp(argv[1], "catown") == 0)) {
     const long long bytes = std::atoll(argv[2]);
-    const long long got = asyncio::run(cat(bytes));
+    const long long got = asyncio::run(cat(bytes, argv[1][3] == 'o'));
     if (got != bytes) return 1;
-    std::printf("cat %lld %.3f %.3f\n", bytes, wall(), cpu_seconds() - cpu0);
+    std::printf("%s %lld %.3f %.3f\n", argv[1], bytes, wall(), cpu_seconds() - cpu0);
   } else if (argc == 3 && std::strcmp(argv[1], "communicate") == 0) {
     const long long bytes = std::atoll(argv[2]);
     const long long got = asyncio::run(communicate(bytes));
     if (got != bytes) return 1;
     std::printf("communicate %lld %.3f %.3f\n", bytes, wall(), cpu_seconds() - cpu0);
   } else {
-    std::fprintf(stderr, "usage: spawn_bench spawn N P | cat BYTES | communicate BYTES\n");
+    std::fprintf(stderr, "usage: spawn_bench spawn N P | cat BYTES | catown BYTES | communicate BYTES\n");
     return 2;
   }
   return 0;
