@@ -736,6 +736,7 @@ TEST_CASE("pipe_data_received: every chunk after connection_made and before its 
   // transport. The library hands a chunk over at once when none of the
   // transport's calls is queued (fewer copies): the same guarantees.
   LoopFixture f;
+  f.expect_report("Exception in callback SubprocessProtocol.pipe_data_received()");
   asyncio::set_event_loop(f.loop);
   constexpr std::size_t kBytes = 1 << 20;  // many chunks: a pipe holds 64 KiB
   auto body = [&]() -> Coro<void> {
