@@ -1,7 +1,9 @@
 #include "asyncio/streams.hpp"
 
 #include <algorithm>
+#include <typeinfo>
 
+#include "asyncio/detail/chunk_pool.hpp"
 #include "asyncio/detail/net.hpp"
 #include "asyncio/exception_context.hpp"
 #include "asyncio/log.hpp"
@@ -33,6 +35,22 @@ class ByteBuffer {
     }
     data_.append(s.data(), s.size());
   }
+  /// Appends the first `n` bytes of `chunk`, taking its storage (and
+  /// leaving it empty) where that saves a copy: into an empty buffer, if
+  /// the bytes fill at least half of it (the room left is handed out with
+  /// the buffer, as in append()).
+  /// True if it took the storage.
+  bool append_chunk(std::string& chunk, std::size_t n, std::size_t cap) {
+    if (empty() && 2 * n >= chunk.size()) {
+      chunk.resize(n);  // shrinks: writes one terminator
+      data_ = std::move(chunk);
+      std::string().swap(chunk);
+      start_ = 0;
+      return true;
+    }
+    append(std::string_view(chunk.data(), n), cap);
+    return false;
+  }
   /// Removes and returns the first `n` bytes (all of them if fewer).
   std::string take(std::size_t n) {
     if (n >= size()) {
@@ -43,6 +61,15 @@ class ByteBuffer {
         out.assign(data_, start_, std::string::npos);
       }
       clear();
+      return out;
+    }
+    if (start_ == 0 && size() - n <= n && data_.capacity() <= 2 * n) {
+      // Most of the buffer is asked for: hand the buffer out and copy the
+      // (smaller) rest into a new one. The caller's string has at most
+      // twice the room it needs, as with a whole buffer.
+      std::string out = std::move(data_);
+      data_.assign(out, n, std::string::npos);
+      out.resize(n);
       return out;
     }
     std::string out(data_, start_, n);
@@ -73,6 +100,20 @@ class StreamReaderState {
   explicit StreamReaderState(std::size_t limit) : limit(limit) {}
 
   void wakeup_waiter(std::exception_ptr error);
+  void feed_chunk(std::string& chunk, std::size_t n) {
+    // StreamReader.feed_data(), taking the chunk where that saves a copy.
+    if (eof) throw RuntimeError("feed_data after feed_eof");
+    if (n == 0) return;
+    if (buffer.append_chunk(chunk, n, std::min<std::size_t>(limit, std::size_t{64} * 1024))) ++chunks_owed;
+    after_feed();
+  }
+  void after_feed() {
+    wakeup_waiter(nullptr);
+    if (transport && !paused && buffer.size() > 2 * limit) {
+      transport->pause_reading();
+      paused = true;
+    }
+  }
   void maybe_resume_transport() {
     // Python: StreamReader._maybe_resume_transport
     if (paused && buffer.size() <= limit) {
@@ -91,9 +132,17 @@ class StreamReaderState {
       paused = false;
       transport->resume_reading();
     }
+    // Replace the read chunks this reader kept now: a task reading in a
+    // loop has just dropped the string it got, so the new chunk reuses its
+    // memory. Made when the next read happens (inside poll), all the
+    // connections' chunks would be allocated before any is freed, and the
+    // allocator would return the freed ones to the kernel, to fault them in
+    // again on the next round.
+    if (chunks_owed != 0) refill_string_chunks(std::exchange(chunks_owed, 0));
   }
 
   std::size_t limit;
+  std::size_t chunks_owed = 0;  // read chunks kept (see check_wait)
   ByteBuffer buffer;
   bool eof = false;
   bool paused = false;
@@ -351,11 +400,7 @@ void StreamReader::feed_data(std::string_view data) const {
   if (s_->eof) throw RuntimeError("feed_data after feed_eof");
   if (data.empty()) return;
   s_->buffer.append(data, std::min<std::size_t>(s_->limit, std::size_t{64} * 1024));
-  s_->wakeup_waiter(nullptr);
-  if (s_->transport && !s_->paused && s_->buffer.size() > 2 * s_->limit) {
-    s_->transport->pause_reading();
-    s_->paused = true;
-  }
+  s_->after_feed();
 }
 
 void StreamReader::feed_eof() const {
@@ -556,6 +601,19 @@ void StreamReaderProtocol::connection_lost(std::exception_ptr exc) {
 
 void StreamReaderProtocol::data_received(std::string_view data) {
   if (reader_) reader_->feed_data(data);
+}
+
+void detail::stream_reader_feed_chunk(const StreamReader& reader, std::string& chunk, std::size_t n) {
+  reader.s_->feed_chunk(chunk, n);
+}
+
+void StreamReaderProtocol::data_received_chunk(std::string& chunk, std::size_t n) {
+  if (reader_) reader_->s_->feed_chunk(chunk, n);
+}
+
+bool StreamReaderProtocol::adopts_chunks() const noexcept {
+  // A subclass may override data_received(): it gets every byte through it.
+  return typeid(*this) == typeid(StreamReaderProtocol);
 }
 
 bool StreamReaderProtocol::eof_received() {

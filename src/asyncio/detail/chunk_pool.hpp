@@ -1,11 +1,14 @@
 // Read buffers of kChunkSize bytes, kept per thread for reuse: a transport
 // takes one when bytes arrive and gives it back once they are handled, so a
 // busy loop reuses a few warm chunks and an idle connection holds none.
-// Used by SocketTransport (plain reads) and the TLS layer (ciphertext in,
-// plaintext out).
+// Raw chunks serve the TLS layer (ciphertext in, plaintext out); string
+// chunks serve SocketTransport's plain reads, because a protocol may keep
+// one instead of copying from it (a StreamReader makes it its buffer and
+// read() hands it to the caller as the std::string it returns).
 #pragma once
 
 #include <cstddef>
+#include <string>
 
 namespace asyncio::detail {
 
@@ -17,6 +20,21 @@ inline constexpr std::size_t kChunkSize = std::size_t{64} * 1024;
 char* take_chunk();
 /// Gives a chunk from take_chunk() back (freed if the pool is full).
 void give_chunk(char* chunk) noexcept;
+
+/// A std::string of size kChunkSize from this thread's pool (or new).
+/// std::bad_alloc if memory is exhausted.
+std::string take_string_chunk();
+/// Gives a string chunk back (freed if the pool is full, or if it is not
+/// kChunkSize bytes long any more); `chunk` is left empty, holding no memory.
+void give_string_chunk(std::string& chunk) noexcept;
+
+/// Puts `n` new string chunks into this thread's pool (fewer if it is full
+/// or memory is short): the replacements for chunks a protocol kept. A
+/// StreamReader asks for them when its task next waits for data, after the
+/// task has dropped the string it read, so that the allocator hands back
+/// that memory instead of growing the heap (see bench/README.md, "Streams
+/// at parity").
+void refill_string_chunks(std::size_t n) noexcept;
 
 /// Borrows a chunk for a scope.
 class ScopedChunk {

@@ -81,13 +81,15 @@ void SocketTransport::set_protocol(std::shared_ptr<BaseProtocol> protocol) {
     // Bytes were read for the old protocol and not delivered yet (reading
     // was paused, as start_tls() does before swapping protocols): they go
     // to the new one. The old protocol's buffer may not outlive it: copy.
-    carry_.append(bproto_ ? lent_.data() : chunk_, rlen_);
+    carry_.append(bproto_ ? lent_.data() : chunk_.data(), rlen_);
     rlen_ = 0;
     release_chunk();
   }
   protocol_ = std::move(protocol);
   proto_ = p;
   bproto_ = bp;
+  auto* adopter = p ? dynamic_cast<ChunkAdoptingProtocol*>(p) : nullptr;
+  adopter_ = adopter && adopter->adopts_chunks() ? adopter : nullptr;
   protocol_connected_ = true;
 }
 
@@ -169,14 +171,14 @@ std::span<char> SocketTransport::read_buffer(std::size_t) noexcept {
       return {};
     }
   }
-  if (chunk_ == nullptr) {
+  if (chunk_.empty()) {
     try {
-      chunk_ = take_chunk();
+      chunk_ = take_string_chunk();
     } catch (...) {
       return {};  // out of memory: leave the bytes in the kernel for now
     }
   }
-  return {chunk_ + rlen_, kReadChunkSize - rlen_};
+  return {chunk_.data() + rlen_, kReadChunkSize - rlen_};
 }
 
 void SocketTransport::on_read(std::size_t n) noexcept {
@@ -222,6 +224,7 @@ void SocketTransport::on_detached() noexcept {
   if (auto* layered = dynamic_cast<DetachableProtocol*>(protocol_.get())) layered->transport_detached();
   std::shared_ptr<BaseProtocol> protocol = std::move(protocol_);
   proto_ = nullptr;
+  adopter_ = nullptr;
   bproto_ = nullptr;
   if (server_) {
     server_->detach(this);
@@ -293,10 +296,7 @@ void SocketTransport::drop_read_state() noexcept {
 }
 
 void SocketTransport::release_chunk() noexcept {
-  if (chunk_ != nullptr) {
-    give_chunk(chunk_);
-    chunk_ = nullptr;
-  }
+  if (!chunk_.empty()) give_string_chunk(chunk_);
 }
 
 void SocketTransport::handle_read_events() {
@@ -339,8 +339,10 @@ void SocketTransport::handle_read_events() {
     try {
       if (bproto_) {
         bproto_->buffer_updated(n);
+      } else if (adopter_) {
+        adopter_->data_received_chunk(chunk_, n);  // may keep the chunk (then chunk_ is empty)
       } else if (proto_) {
-        proto_->data_received(std::string_view(chunk_, n));
+        proto_->data_received(std::string_view(chunk_.data(), n));
       }
     } catch (...) {
       if (is_interrupt(std::current_exception())) throw;
@@ -599,6 +601,7 @@ void SocketTransport::call_connection_lost(std::exception_ptr exc) {
       t->sock_.reset();
       std::shared_ptr<BaseProtocol> protocol = std::move(t->protocol_);
       t->proto_ = nullptr;
+      t->adopter_ = nullptr;
       t->bproto_ = nullptr;
       if (t->server_) {
         t->server_->detach(t);

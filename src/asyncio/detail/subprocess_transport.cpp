@@ -40,6 +40,10 @@ void PipeProto::data_received(std::string_view data) {
   if (auto p = proc_.lock()) p->pipe_data_received(fd_, data);
 }
 
+void PipeProto::data_received_chunk(std::string& chunk, std::size_t n) {
+  if (auto p = proc_.lock()) p->pipe_data_received_chunk(fd_, chunk, n);
+}
+
 // ---- SubprocessTransportImpl ----
 
 SubprocessTransportImpl::SubprocessTransportImpl(Private, EventLoop& loop, std::shared_ptr<SubprocessProtocol> protocol)
@@ -237,6 +241,40 @@ void SubprocessTransportImpl::pipe_data_received(int fd, std::string_view data) 
   call([self = self_, fd, bytes = std::string(data)] {
     if (self->protocol_) self->protocol_->pipe_data_received(fd, bytes);
   });
+}
+
+void SubprocessTransportImpl::pipe_data_received_chunk(int fd, std::string& chunk, std::size_t n) {
+  // pipe_data_received(), but the protocol (a Process's streams) may keep
+  // the chunk as its reader's buffer, and a queued call moves the chunk
+  // instead of copying it.
+  auto* adopter = dynamic_cast<ChunkAdoptingSubprocessProtocol*>(protocol_.get());
+  if (!adopter || 2 * n < chunk.size()) {
+    pipe_data_received(fd, std::string_view(chunk.data(), n));
+    return;
+  }
+  if (!pending_calls_ && posted_ == 0) {
+    std::shared_ptr<SubprocessProtocol> protocol = protocol_;
+    try {
+      adopter->pipe_data_received_chunk(fd, chunk, n);
+    } catch (...) {
+      if (is_interrupt(std::current_exception())) throw;
+      ExceptionContext context;
+      context.message = "Exception in callback SubprocessProtocol.pipe_data_received()";
+      context.exception = std::current_exception();
+      context.extra.emplace_back("transport", repr());
+      loop_->call_exception_handler(context);
+    }
+    return;
+  }
+  chunk.resize(n);  // shrinks
+  call([self = self_, fd, bytes = std::move(chunk)]() mutable {
+    if (!self->protocol_) return;
+    if (auto* a = dynamic_cast<ChunkAdoptingSubprocessProtocol*>(self->protocol_.get()))
+      a->pipe_data_received_chunk(fd, bytes, bytes.size());
+    else
+      self->protocol_->pipe_data_received(fd, bytes);
+  });
+  std::string().swap(chunk);
 }
 
 void SubprocessTransportImpl::pipe_connection_lost(int fd, std::exception_ptr exc) {
