@@ -63,10 +63,13 @@ class ByteBuffer {
       clear();
       return out;
     }
-    if (start_ == 0 && size() - n <= n && data_.capacity() <= 2 * n) {
-      // Most of the buffer is asked for: hand the buffer out and copy the
-      // (smaller) rest into a new one. The caller's string has at most
-      // twice the room it needs, as with a whole buffer.
+    if (start_ == 0 && size() - n <= n && data_.capacity() <= 2 * n && data_.capacity() <= kChunkSize) {
+      // Most of a buffer of at most one read chunk is asked for: hand the
+      // buffer out and copy the (smaller) rest into a new one. The caller's
+      // string has at most twice the room it needs, as with a whole buffer.
+      // A larger buffer (bytes piled up while the task was busy) stays:
+      // handing it out would make the next one grow again from a chunk,
+      // and blocks that large are the ones malloc maps and unmaps each time.
       std::string out = std::move(data_);
       data_.assign(out, n, std::string::npos);
       out.resize(n);
