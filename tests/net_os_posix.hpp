@@ -6,3 +6,12 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+
+#include <cstddef>
+
+namespace test {
+/// OS handles one listening TCP server holds: its socket and the poll that
+/// watches it (platform/uv/uv_listener_posix.cpp), what a test leaving a
+/// server open declares with LoopFixture::expect_open_at_close().
+inline constexpr std::size_t kHandlesPerTcpServer = 2;
+}  // namespace test

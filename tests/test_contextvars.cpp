@@ -229,7 +229,7 @@ Coro<> context_1_main() {
 
 }  // namespace
 
-TEST_CASE("a task sees its creator's values at creation; what it sets stays in the task", "[contextvars]") {
+TEST_CASE("a task sees its creator's values at creation, what it sets stays in the task", "[contextvars]") {
   // Python: test_tasks.test_context_1
   LoopFixture f;
   f.loop->run_until_complete(context_1_main());

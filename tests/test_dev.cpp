@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "net_support.hpp"
 #include "support.hpp"
 
 using namespace std::chrono_literals;
@@ -378,7 +379,7 @@ TEST_CASE("debug mode: a server still serving when its loop closes is reported",
   test::LogCapture log;
   {
     LoopFixture f;
-    f.expect_open_at_close(2);  // the server, on purpose
+    f.expect_open_at_close(test::kHandlesPerTcpServer);  // the server, on purpose
     f.loop->set_debug(true);
     auto body = [](asyncio::EventLoop& loop) -> Coro<> {
       auto factory = [] { return std::make_shared<QuietProtocol>(); };
@@ -394,7 +395,7 @@ TEST_CASE("debug mode: a server still serving when its loop closes is reported",
   test::LogCapture quiet;
   {
     LoopFixture f;
-    f.expect_open_at_close(2);
+    f.expect_open_at_close(test::kHandlesPerTcpServer);
     auto body = [](asyncio::EventLoop& loop) -> Coro<> {
       auto factory = [] { return std::make_shared<QuietProtocol>(); };
       auto made = loop.create_server(factory, "127.0.0.1", 0);

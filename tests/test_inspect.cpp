@@ -236,7 +236,7 @@ TEST_CASE("asyncio-ps pstree prints the await tree", "[inspect][threads]") {
   CHECK(r.out.find("(T) group-owner") < r.out.find("(T) tg-child"));
 }
 
-TEST_CASE("asyncio-ps pstree reports a cycle as CPython does; ps still works", "[inspect][threads]") {
+TEST_CASE("asyncio-ps pstree reports a cycle as CPython does, ps still works", "[inspect][threads]") {
   asyncio::inspect::enable();
   GraphThread graph(true);
   Result r = run_tool("pstree " + pid_arg());

@@ -431,8 +431,8 @@ TEST_CASE("a client upgrades with start_tls, the server ends with a TCP shutdown
           "(CPython test_sslproto.py BaseStartTLS.test_start_tls_client_reg_proto_1)",
           "[ssl][net][tls]") {
   LoopFixture f;
-  const std::size_t n = kPayloadSize;
-  ThreadedServer srv([n](PeerSocket& sock) {
+  static constexpr std::size_t n = kPayloadSize;
+  ThreadedServer srv([](PeerSocket& sock) {
     PEER_CHECK(sock.recv_all(n).size() == n);
     sock.starttls(true);
     sock.sendall("O");
@@ -477,8 +477,8 @@ TEST_CASE("a TLS connection whose protocol holds its transport leaves nothing be
           "BaseStartTLS.test_create_connection_memory_leak)",
           "[ssl][net][tls]") {
   LoopFixture f;
-  const std::size_t n = kPayloadSize;
-  ThreadedServer srv([n](PeerSocket& sock) {
+  static constexpr std::size_t n = kPayloadSize;
+  ThreadedServer srv([](PeerSocket& sock) {
     sock.starttls(true);
     sock.sendall("O");
     PEER_CHECK(sock.recv_all(n).size() == n);
@@ -885,8 +885,8 @@ namespace {
 
 Coro<> create_server_ssl_1(int* cnt, int total) {
   EventLoop& loop = asyncio::get_running_loop();
-  const std::size_t size = 1024 * kBufMultiplier;
-  auto handle_client = [cnt, size](asyncio::StreamReader reader, asyncio::StreamWriter writer) -> Coro<> {
+  static constexpr std::size_t size = 1024 * kBufMultiplier;
+  auto handle_client = [cnt](asyncio::StreamReader reader, asyncio::StreamWriter writer) -> Coro<> {
     const std::string a = co_await reader.readexactly(static_cast<std::int64_t>(size));
     CHECK(a == repeat('A', size));
     writer.write("OK");
@@ -912,7 +912,7 @@ Coro<> create_server_ssl_1(int* cnt, int total) {
   for (int i = 0; i < total; ++i) {
     Future<void>* fut = &done[static_cast<std::size_t>(i)];
     EventLoop* l = &loop;
-    clients.push_back(std::make_unique<ThreadedClient>([port, size, fut, l](PeerSocket& sock) {
+    clients.push_back(std::make_unique<ThreadedClient>([port, fut, l](PeerSocket& sock) {
       std::string error;
       try {
         test::tls::connect_loopback(sock, port);
@@ -1193,8 +1193,8 @@ TEST_CASE("a client upgrades with start_tls, the server closes with close_notify
           "TestSSL.test_start_tls_client_reg_proto_1)",
           "[ssl][net][tls]") {
   LoopFixture f;
-  const std::size_t n = kPayloadSize;
-  ThreadedServer srv([n](PeerSocket& sock) {
+  static constexpr std::size_t n = kPayloadSize;
+  ThreadedServer srv([](PeerSocket& sock) {
     PEER_CHECK(sock.recv_all(n).size() == n);
     sock.starttls(true);
     sock.sendall("O");
@@ -1210,8 +1210,8 @@ TEST_CASE("the context is freed once the connection closed cleanly (CPython test
           "TestSSL.test_create_connection_memory_leak)",
           "[ssl][net][tls]") {
   LoopFixture f;
-  const std::size_t n = kPayloadSize;
-  ThreadedServer srv([n](PeerSocket& sock) {
+  static constexpr std::size_t n = kPayloadSize;
+  ThreadedServer srv([](PeerSocket& sock) {
     sock.starttls(true);
     sock.sendall("O");
     PEER_CHECK(sock.recv_all(n).size() == n);
@@ -1289,8 +1289,8 @@ class OverSslServerProtocol : public asyncio::StreamReaderProtocol {
 
 Coro<> ssl_over_ssl(int* cnt, int total) {
   EventLoop& loop = asyncio::get_running_loop();
-  const std::size_t size = 1024 * kBufMultiplier;
-  auto handle_client = [cnt, size](asyncio::StreamReader reader, asyncio::StreamWriter writer) -> Coro<> {
+  static constexpr std::size_t size = 1024 * kBufMultiplier;
+  auto handle_client = [cnt](asyncio::StreamReader reader, asyncio::StreamWriter writer) -> Coro<> {
     const std::string a = co_await reader.readexactly(static_cast<std::int64_t>(size));
     CHECK(a == repeat('A', size));
     writer.write("OK");
@@ -1319,7 +1319,7 @@ Coro<> ssl_over_ssl(int* cnt, int total) {
   for (int i = 0; i < total; ++i) done.push_back(loop.create_future());
   for (int i = 0; i < total; ++i) {
     Future<void>* fut = &done[static_cast<std::size_t>(i)];
-    clients.push_back(std::make_unique<ThreadedClient>([port, size, fut, l](PeerSocket& sock) {
+    clients.push_back(std::make_unique<ThreadedClient>([port, fut, l](PeerSocket& sock) {
       std::string error;
       try {
         test::tls::connect_loopback(sock, port);
@@ -1397,9 +1397,9 @@ TEST_CASE("a peer's close_notify is an EOF for 25 stream clients (CPython test_s
           "[ssl][net][tls]") {
   LoopFixture f;
   int cnt = 0;
-  const std::size_t size = 1024 * kBufMultiplier;
+  static constexpr std::size_t size = 1024 * kBufMultiplier;
   ThreadedServer srv(
-      [size](PeerSocket& sock) {
+      [](PeerSocket& sock) {
         sock.starttls(true);
         PEER_CHECK(sock.recv_all(size) == repeat('A', size));
         sock.sendall("OK");

@@ -223,6 +223,46 @@ TEST_CASE("readline turns a limit overrun into ValueError and drops the line", "
   }());
 }
 
+// readline() searches only the bytes that arrived since it last looked.
+// Python 3.11 (StreamReader(limit=3), readline() waiting): feed "ab",
+// then "cd" -> ValueError("Separator is not found, and chunk exceed the
+// limit"), buffer empty; a second reader fed "ab" then "c\nxy" returns
+// b"abc\n" and keeps b"xy".
+TEST_CASE("readline waiting for a line fed in pieces checks the limit as bytes arrive", "[streams]") {
+  LoopFixture f;
+  test::run_net(f, []() -> Coro<> {
+    {
+      StreamReader r(3);
+      auto line = asyncio::create_task(r.readline());
+      co_await asyncio::sleep(0);
+      r.feed_data("ab");
+      co_await asyncio::sleep(0);
+      CHECK(!line.done());
+      r.feed_data("cd");
+      {
+        auto result = [](asyncio::Task<std::string> t) -> Coro<std::string> { co_return co_await t; };
+        auto c = outcome(result(line));
+        auto v_ = co_await std::move(c);
+        CHECK(v_ == "ValueError:Separator is not found, and chunk exceed the limit");
+      }
+      CHECK(r.buffered() == 0);
+    }
+    {
+      StreamReader r(3);
+      auto line = asyncio::create_task(r.readline());
+      co_await asyncio::sleep(0);
+      r.feed_data("ab");
+      co_await asyncio::sleep(0);
+      r.feed_data("c\nxy");
+      {
+        auto v_ = co_await line;
+        CHECK(v_ == "abc\n");
+      }
+      CHECK(r.buffered() == 2);
+    }
+  }());
+}
+
 TEST_CASE("readuntil with several separators returns the earliest and shortest match", "[streams]") {
   LoopFixture f;
   test::run_net(f, []() -> Coro<> {

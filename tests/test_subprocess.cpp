@@ -296,7 +296,7 @@ TEST_CASE("cwd and env reach the child (test_create_subprocess_env_shell/exec)",
   run_in(f, body());
 }
 
-TEST_CASE("with env, the program is searched in env's PATH; a non-executable match is PermissionError",
+TEST_CASE("with env, the program is searched in env's PATH, a non-executable match is PermissionError",
           "[subprocess][spawn]") {
   // Python: Popen searches os.get_exec_path(env); execvp()'s errors.
   char dir_template[] = "/tmp/asyncio-path-XXXXXX";
@@ -758,7 +758,7 @@ struct ThrowingRecorder : asyncio::SubprocessProtocol {
 };
 }  // namespace
 
-TEST_CASE("pipe_data_received: every chunk after connection_made and before its pipe's loss; a raising callback is "
+TEST_CASE("pipe_data_received: every chunk after connection_made and before its pipe's loss, a raising callback is "
           "reported and the data keeps coming",
           "[subprocess][spawn]") {
   // CPython delivers each chunk with call_soon(): connection_made comes
@@ -795,7 +795,7 @@ TEST_CASE("pipe_data_received: every chunk after connection_made and before its 
   asyncio::set_event_loop(nullptr);
 }
 
-TEST_CASE("transport.close() kills a running child; the exit is still reported (test_close_kill_running)",
+TEST_CASE("transport.close() kills a running child, the exit is still reported (test_close_kill_running)",
           "[subprocess][spawn]") {
   LoopFixture f;
   asyncio::set_event_loop(f.loop);

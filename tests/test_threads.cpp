@@ -537,8 +537,11 @@ TEST_CASE("shutdown with cancel_futures cancels the jobs not started", "[threads
   });
   auto second = pool.submit([] { return true; });
   REQUIRE(started->wait());
-  std::thread opener([gate] {
-    std::this_thread::sleep_for(5ms);
+  // The first job ends only once shutdown() has cancelled the second: a
+  // fixed delay here lost the race on a loaded machine (the worker ran the
+  // second job before shutdown() began).
+  std::thread opener([gate, &second] {
+    for (int i = 0; i < 5000 && !second.cancelled(); ++i) std::this_thread::sleep_for(1ms);
     gate->open();
   });
   pool.shutdown(/*wait=*/true, /*cancel_futures=*/true);

@@ -2,6 +2,7 @@
 // behaviour of selector_events._SelectorSocketTransport, pinned to CPython.
 #include <cstring>
 
+#include "asyncio/detail/chunk_pool.hpp"
 #include "net_support.hpp"
 
 using asyncio::Coro;
@@ -743,4 +744,32 @@ TEST_CASE("The reserved ssl options raise like CPython", "[transports][net]") {
       CHECK(v25_ == "host and port was not specified and no sock specified");
     }
   }(*f.loop));
+}
+
+TEST_CASE("The read-chunk pool gives back chunks a burst left idle, keeping a reserve and what is in use",
+          "[transports][net]") {
+  namespace d = asyncio::detail;
+  LoopFixture f;
+  // A burst: 40 chunks taken at once (40 connections read in one poll),
+  // 20 given back, 20 still held by their readers.
+  std::vector<char*> burst;
+  for (int i = 0; i < 40; ++i) burst.push_back(d::take_chunk());
+  for (int i = 0; i < 20; ++i) d::give_chunk(burst[static_cast<std::size_t>(i)]);
+  REQUIRE(d::idle_chunks() >= 20);
+  REQUIRE(d::chunk_pool_has_excess());
+  // An idle loop wakes up to trim within two periods: no chunk is taken
+  // meanwhile, so every idle chunk beyond the reserve goes.
+  auto idle = [](double seconds) -> Coro<> { co_await asyncio::sleep(seconds); };
+  f.loop->run_until_complete(idle(2.5 * d::kChunkTrimPeriod));
+  CHECK(d::idle_chunks() == d::kChunkReserve);
+  CHECK(!d::chunk_pool_has_excess());
+  CHECK(d::trim_chunk_pool(-1) < 0);  // nothing to wake up for
+  // The chunks in use were not counted as idle: they come back whole.
+  for (int i = 20; i < 40; ++i) d::give_chunk(burst[static_cast<std::size_t>(i)]);
+  CHECK(d::idle_chunks() == d::kChunkReserve + 20);
+  // With an excess, the loop's wait is capped by the trim period.
+  const double capped = d::trim_chunk_pool(-1);
+  CHECK(capped >= 0);
+  CHECK(capped <= d::kChunkTrimPeriod);
+  CHECK(d::trim_chunk_pool(0) == 0);
 }

@@ -3,6 +3,7 @@
 #include <system_error>
 #include <vector>
 
+#include "asyncio/detail/pool.hpp"
 #include "uv_errors.hpp"
 #include "uv_net_os.hpp"
 
@@ -91,15 +92,35 @@ std::error_code UvStream::write(std::span<const std::string_view> buffers) noexc
   std::vector<uv_buf_t> large;
   uv_buf_t* bufs = fill(buffers, small, large);
   if (bufs == nullptr) return std::make_error_code(std::errc::not_enough_memory);
-  const int rc = uv_write(&write_req_, &h_.stream, bufs, static_cast<unsigned>(buffers.size()), &UvStream::on_write);
-  return rc < 0 ? error_code(rc) : std::error_code();
+  // The request lives while the write is queued (most writes complete in
+  // try_write() and need none): an idle connection does not carry one.
+  uv_write_t* req = nullptr;
+  try {
+    req = new (detail::pool_allocate(sizeof(uv_write_t))) uv_write_t{};
+  } catch (...) {
+    return std::make_error_code(std::errc::not_enough_memory);
+  }
+  const int rc = uv_write(req, &h_.stream, bufs, static_cast<unsigned>(buffers.size()), &UvStream::on_write);
+  if (rc < 0) {
+    detail::pool_deallocate(req, sizeof(uv_write_t));
+    return error_code(rc);
+  }
+  return {};
 }
 
 void UvStream::shutdown() noexcept {
   if (shutdown_ || closing()) return;
   shutdown_ = true;
-  // A failure (ENOTCONN: the peer is gone) surfaces on the next read.
-  (void)uv_shutdown(&shutdown_req_, &h_.stream, [](uv_shutdown_t*, int) {});
+  // A failure (ENOTCONN: the peer is gone) surfaces on the next read. The
+  // request lives until its callback (which also runs, cancelled, on close).
+  uv_shutdown_t* req = nullptr;
+  try {
+    req = new (detail::pool_allocate(sizeof(uv_shutdown_t))) uv_shutdown_t{};
+  } catch (...) {
+    return;  // out of memory: the connection is closed without a FIN first
+  }
+  auto done = [](uv_shutdown_t* r, int) { detail::pool_deallocate(r, sizeof(uv_shutdown_t)); };
+  if (uv_shutdown(req, &h_.stream, done) < 0) detail::pool_deallocate(req, sizeof(uv_shutdown_t));
 }
 
 void UvStream::close_owned() noexcept {
@@ -140,6 +161,7 @@ void UvStream::on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t*) {
 
 void UvStream::on_write(uv_write_t* req, int status) {
   auto* self = owner<UvStream>(req->handle);
+  detail::pool_deallocate(req, sizeof(uv_write_t));
   if (self->events_ == nullptr) return;  // closing: UV_ECANCELED
   self->events_->on_write_done(status < 0 ? error_code(status) : std::error_code());
 }

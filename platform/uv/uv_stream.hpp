@@ -9,6 +9,10 @@
 //   readiness; the bytes stay in the kernel.
 // - uv_try_write() fails with UV_EAGAIN while a uv_write() is queued; the
 //   transport only calls it when nothing is.
+// - A write or shutdown request must stay valid until its callback, which
+//   libuv always calls (with UV_ECANCELED when the handle closes first):
+//   requests are taken from the pool when queued and freed there, so an
+//   idle connection holds none (bench/README.md, "Memory per connection").
 // - libuv stops reading at EOF and on errors; a reset right after the last
 //   data reaches us as UV_EOF (see os::error_after_hangup()).
 #pragma once
@@ -68,8 +72,6 @@ class UvStream final : public StreamSocket, public HandleObject {
     uv_tcp_t tcp;
     uv_pipe_t pipe;
   } h_{};
-  uv_write_t write_req_{};
-  uv_shutdown_t shutdown_req_{};
   StreamSocketEvents* events_ = nullptr;
   TransportSocket info_;
   bool initialised_ = false;

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "asyncio/detail/chunk_pool.hpp"
 #include "asyncio/detail/fd_table.hpp"
 #include "asyncio/detail/loop_registry.hpp"
 #include "asyncio/inspect.hpp"
@@ -312,7 +313,7 @@ void EventLoop::drain_threadsafe() {
   for (detail::HandleNode* node : batch) ready_.push(detail::ReadyQueue::entry(node));
 }
 
-void EventLoop::purge_cancelled_timers() {
+void EventLoop::purge_cancelled_timers_slow() {
   const std::size_t sched_count = timers_.size();
   if (sched_count > kMinScheduledTimerHandles && timer_cancelled_count_ * 2 > sched_count) {
     // Too many cancelled timers: rebuild the heap without them.
@@ -366,6 +367,9 @@ void EventLoop::run_once(double max_wait) {
   if (max_wait >= 0 && (timeout < 0 || timeout > max_wait)) timeout = max_wait;
   if (idle || --poll_countdown_ <= 0) {
     poll_countdown_ = kPollInterval;
+    // Read chunks a burst left idle go back to the OS within a trim period
+    // (detail/chunk_pool.hpp): wake up for that, unless the clock is virtual.
+    if (virtual_now_ == nullptr && detail::chunk_pool_has_excess()) timeout = detail::trim_chunk_pool(timeout);
     if (virtual_now_ != nullptr && timeout != 0)
       wait_virtual(timeout);  // the clock may jump instead of waiting
     else
@@ -438,22 +442,16 @@ void EventLoop::run_ready_debug(std::size_t ntodo) {
   }
 }
 
-void EventLoop::enter_task(detail::TaskBase* task) {
+void EventLoop::throw_enter_task(detail::TaskBase* task) const {
   // Python: tasks._enter_task
-  if (current_task_ != nullptr) {
-    throw RuntimeError("Cannot enter into task " + task->repr() + " while another task " + current_task_->repr() +
-                       " is being executed.");
-  }
-  current_task_ = task;
+  throw RuntimeError("Cannot enter into task " + task->repr() + " while another task " + current_task_->repr() +
+                     " is being executed.");
 }
 
-void EventLoop::leave_task(detail::TaskBase* task) {
+void EventLoop::throw_leave_task(detail::TaskBase* task) const {
   // Python: tasks._leave_task
-  if (current_task_ != task) {
-    throw RuntimeError("Leaving task " + task->repr() + " does not match the current task " +
-                       (current_task_ ? current_task_->repr() : std::string("None")) + ".");
-  }
-  current_task_ = nullptr;
+  throw RuntimeError("Leaving task " + task->repr() + " does not match the current task " +
+                     (current_task_ ? current_task_->repr() : std::string("None")) + ".");
 }
 
 void EventLoop::register_task(detail::TaskBase* task) noexcept {

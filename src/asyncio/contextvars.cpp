@@ -92,6 +92,8 @@ ContextState* current_context_for_write() {
   return slot;
 }
 
+void release_context(ContextState* context) noexcept { context->release(); }
+
 void leave_lazily_entered(ContextState** slot) noexcept {
   ContextTls& t = tls_context;
   if (t.owner != slot) return;

@@ -31,6 +31,8 @@
 
 #include "asyncio/backend.hpp"
 #include "asyncio/contextvars.hpp"
+#include "asyncio/coroutines.hpp"  // Coro, returned by the GCC 12 steering overloads defined here
+#include "asyncio/detail/gcc12.hpp"
 #include "asyncio/detail/ready_queue.hpp"
 #include "asyncio/detail/source_location.hpp"
 #include "asyncio/detail/timer_heap.hpp"
@@ -365,6 +367,9 @@ class EventLoop : public std::enable_shared_from_this<EventLoop> {
   /// call_soon() running `f` in `options.context`.
   /// Python: loop.call_soon(callback, *args, context=ctx)
   template <class F, class... Args>
+  // By value, not const&: a named (non-const) CallbackOptions must pick this overload, not the
+  // (F&& f, Args&&...) one, which a const& parameter would lose to.
+  // NOLINTNEXTLINE(performance-unnecessary-value-param)
   Handle call_soon(CallbackOptions options, F&& f, Args&&... args) {
     check_open_for_scheduling();
     detail::HandleNode* node =
@@ -390,6 +395,9 @@ class EventLoop : public std::enable_shared_from_this<EventLoop> {
   /// call_soon_threadsafe() running `f` in `options.context`.
   /// Python: loop.call_soon_threadsafe(callback, *args, context=ctx)
   template <class F, class... Args>
+  // By value, not const&: a named (non-const) CallbackOptions must pick this overload, not the
+  // (F&& f, Args&&...) one, which a const& parameter would lose to.
+  // NOLINTNEXTLINE(performance-unnecessary-value-param)
   Handle call_soon_threadsafe(CallbackOptions options, F&& f, Args&&... args) {
     detail::HandleNode* node = detail::make_handle<detail::HandleNode::Kind::threadsafe>(
         this, std::forward<F>(f), std::forward<Args>(args)...);
@@ -434,6 +442,9 @@ class EventLoop : public std::enable_shared_from_this<EventLoop> {
   /// call_at() running `f` in `options.context`.
   /// Python: loop.call_at(when, callback, *args, context=ctx)
   template <class F, class... Args>
+  // By value, not const&: a named (non-const) CallbackOptions must pick this overload, not the
+  // (F&& f, Args&&...) one, which a const& parameter would lose to.
+  // NOLINTNEXTLINE(performance-unnecessary-value-param)
   TimerHandle call_at(double when, CallbackOptions options, F&& f, Args&&... args) {
     detail::ContextState* context = context_for(options);
     detail::HandleNode* node = nullptr;
@@ -465,8 +476,12 @@ class EventLoop : public std::enable_shared_from_this<EventLoop> {
   /// Python: loop.create_task(coro, *, name=None, eager_start=None)
   /// In debug mode the task records where it was created (`where`).
   template <class T>
-  Task<T> create_task(Coro<T> coro, const TaskOptions& options = {},
+  Task<T> create_task(Coro<T> coro, const TaskOptions& options,
                       detail::SourceLocation where = detail::SourceLocation::current());
+  /// create_task() with default options (no TaskOptions to build: the
+  /// common case stays cheap).
+  template <class T>
+  Task<T> create_task(Coro<T> coro, detail::SourceLocation where = detail::SourceLocation::current());
 
   /// Sets the factory create_task() uses; nullptr restores the default.
   /// Python: loop.set_task_factory()
@@ -583,7 +598,7 @@ class EventLoop : public std::enable_shared_from_this<EventLoop> {
   /// inconsistent arguments. Python: loop.create_connection()
   template <class F>
   [[nodiscard]] Coro<std::pair<std::shared_ptr<Transport>, detail::protocol_ptr<F>>> create_connection(
-      F protocol_factory, std::optional<std::string> host, std::optional<int> port, ConnectionOptions options = {});
+      F&& protocol_factory, std::optional<std::string> host, std::optional<int> port, ConnectionOptions options = {});
 
   /// Listens on `port` of `host` (std::nullopt or "": every interface, one
   /// socket per address family; port 0: a free port per socket) and calls
@@ -603,7 +618,7 @@ class EventLoop : public std::enable_shared_from_this<EventLoop> {
   /// Platforms: Unix
   template <class F>
   [[nodiscard]] Coro<std::pair<std::shared_ptr<Transport>, detail::protocol_ptr<F>>> create_unix_connection(
-      F protocol_factory, std::optional<std::string> path, UnixConnectionOptions options = {});
+      F&& protocol_factory, std::optional<std::string> path, UnixConnectionOptions options = {});
   /// Listens on the AF_UNIX socket `path` (a stale socket file is replaced;
   /// the file is removed when the server closes, unless cleanup_socket is
   /// false). Python: loop.create_unix_server()  Platforms: Unix
@@ -614,7 +629,7 @@ class EventLoop : public std::enable_shared_from_this<EventLoop> {
   /// transport owns it). Python: loop.connect_accepted_socket()
   template <class F>
   [[nodiscard]] Coro<std::pair<std::shared_ptr<Transport>, detail::protocol_ptr<F>>> connect_accepted_socket(
-      F protocol_factory, int sock, AcceptedSocketOptions options = {});
+      F&& protocol_factory, int sock, AcceptedSocketOptions options = {});
 
   /// Upgrades an open connection to TLS (STARTTLS): `protocol` keeps
   /// receiving, now the plaintext, through the transport returned; the
@@ -651,23 +666,23 @@ class EventLoop : public std::enable_shared_from_this<EventLoop> {
   /// Python: loop.connect_read_pipe()  Platforms: POSIX
   template <class F>
   [[nodiscard]] Coro<std::pair<std::shared_ptr<ReadTransport>, detail::protocol_ptr<F>>> connect_read_pipe(
-      F protocol_factory, int pipe);
+      F&& protocol_factory, int pipe);
   /// Wraps the write end `pipe` in a write transport (flow control as the
   /// socket transports). Python: loop.connect_write_pipe()  Platforms: POSIX
   template <class F>
   [[nodiscard]] Coro<std::pair<std::shared_ptr<WriteTransport>, detail::protocol_ptr<F>>> connect_write_pipe(
-      F protocol_factory, int pipe);
+      F&& protocol_factory, int pipe);
   /// Runs program args[0] with `args`; the protocol (a SubprocessProtocol)
   /// gets the pipes' data. std::system_error naming the program if it
   /// cannot start; ValueError for empty args or bad stdio.
   /// Python: loop.subprocess_exec()
   template <class F>
   [[nodiscard]] Coro<std::pair<std::shared_ptr<SubprocessTransport>, detail::protocol_ptr<F>>> subprocess_exec(
-      F protocol_factory, std::vector<std::string> args, SubprocessOptions options = {});
+      F&& protocol_factory, std::vector<std::string> args, SubprocessOptions options = {});
   /// Runs `cmd` with /bin/sh -c. Python: loop.subprocess_shell()
   template <class F>
   [[nodiscard]] Coro<std::pair<std::shared_ptr<SubprocessTransport>, detail::protocol_ptr<F>>> subprocess_shell(
-      F protocol_factory, std::string cmd, SubprocessOptions options = {});
+      F&& protocol_factory, std::string cmd, SubprocessOptions options = {});
   /// The erased forms (library use).
   [[nodiscard]] Coro<std::pair<std::shared_ptr<ReadTransport>, std::shared_ptr<BaseProtocol>>>
   connect_read_pipe_erased(std::function<std::shared_ptr<BaseProtocol>()> protocol_factory, int pipe);
@@ -762,10 +777,93 @@ class EventLoop : public std::enable_shared_from_this<EventLoop> {
   /// Python: loop.create_datagram_endpoint()
   template <class F>
   [[nodiscard]] Coro<std::pair<std::shared_ptr<DatagramTransport>, detail::protocol_ptr<F>>> create_datagram_endpoint(
-      F protocol_factory, DatagramEndpointOptions options = {});
+      F&& protocol_factory, DatagramEndpointOptions options = {});
   /// create_datagram_endpoint() with the protocol type erased (library use).
   [[nodiscard]] Coro<std::pair<std::shared_ptr<DatagramTransport>, std::shared_ptr<DatagramProtocol>>>
   create_datagram_endpoint_erased(DatagramProtocolFactory protocol_factory, DatagramEndpointOptions options);
+
+#if ASYNCIO_GCC12_COROUTINE_BUGS
+  // g++ < 13: a factory lambda with non-trivial captures, written inside
+  // the co_await expression, is destroyed twice (checked: a use after free
+  // of a captured shared_ptr in create_server() and create_connection()).
+  // These overloads catch that temporary and warn (detail/gcc12.hpp); each
+  // passes the factory on as a named value.
+  template <class F>
+    requires detail::gcc12_unsafe_temporary<F>
+  [[deprecated(ASYNCIO_GCC12_TEMPORARY_WARNING)]] [[nodiscard]] Coro<std::shared_ptr<Server>> create_server(
+      F&& protocol_factory, std::optional<std::string> host, std::optional<int> port, ServerOptions options = {}) {
+    return create_server(ProtocolFactory(protocol_factory), std::move(host), port, std::move(options));
+  }
+  template <class F>
+    requires detail::gcc12_unsafe_temporary<F>
+  [[deprecated(ASYNCIO_GCC12_TEMPORARY_WARNING)]] [[nodiscard]] Coro<std::shared_ptr<Server>> create_server(
+      F&& protocol_factory, std::vector<std::string> hosts, std::optional<int> port, ServerOptions options = {}) {
+    return create_server(ProtocolFactory(protocol_factory), std::move(hosts), port, std::move(options));
+  }
+  template <class F>
+    requires detail::gcc12_unsafe_temporary<F>
+  [[deprecated(ASYNCIO_GCC12_TEMPORARY_WARNING)]] [[nodiscard]] Coro<std::shared_ptr<Server>> create_unix_server(
+      F&& protocol_factory, std::optional<std::string> path, UnixServerOptions options = {}) {
+    return create_unix_server(ProtocolFactory(protocol_factory), std::move(path), std::move(options));
+  }
+  template <class F>
+    requires detail::gcc12_unsafe_temporary<F>
+  [[deprecated(ASYNCIO_GCC12_TEMPORARY_WARNING)]] [[nodiscard]] Coro<
+      std::pair<std::shared_ptr<Transport>, detail::protocol_ptr<F>>>
+  create_connection(F&& protocol_factory, std::optional<std::string> host, std::optional<int> port,
+                    ConnectionOptions options = {}) {
+    return create_connection(protocol_factory, std::move(host), port, std::move(options));
+  }
+  template <class F>
+    requires detail::gcc12_unsafe_temporary<F>
+  [[deprecated(ASYNCIO_GCC12_TEMPORARY_WARNING)]] [[nodiscard]] Coro<
+      std::pair<std::shared_ptr<Transport>, detail::protocol_ptr<F>>>
+  create_unix_connection(F&& protocol_factory, std::optional<std::string> path, UnixConnectionOptions options = {}) {
+    return create_unix_connection(protocol_factory, std::move(path), std::move(options));
+  }
+  template <class F>
+    requires detail::gcc12_unsafe_temporary<F>
+  [[deprecated(ASYNCIO_GCC12_TEMPORARY_WARNING)]] [[nodiscard]] Coro<
+      std::pair<std::shared_ptr<Transport>, detail::protocol_ptr<F>>>
+  connect_accepted_socket(F&& protocol_factory, int sock, AcceptedSocketOptions options = {}) {
+    return connect_accepted_socket(protocol_factory, sock, std::move(options));
+  }
+  template <class F>
+    requires detail::gcc12_unsafe_temporary<F>
+  [[deprecated(ASYNCIO_GCC12_TEMPORARY_WARNING)]] [[nodiscard]] Coro<
+      std::pair<std::shared_ptr<ReadTransport>, detail::protocol_ptr<F>>>
+  connect_read_pipe(F&& protocol_factory, int pipe) {
+    return connect_read_pipe(protocol_factory, pipe);
+  }
+  template <class F>
+    requires detail::gcc12_unsafe_temporary<F>
+  [[deprecated(ASYNCIO_GCC12_TEMPORARY_WARNING)]] [[nodiscard]] Coro<
+      std::pair<std::shared_ptr<WriteTransport>, detail::protocol_ptr<F>>>
+  connect_write_pipe(F&& protocol_factory, int pipe) {
+    return connect_write_pipe(protocol_factory, pipe);
+  }
+  template <class F>
+    requires detail::gcc12_unsafe_temporary<F>
+  [[deprecated(ASYNCIO_GCC12_TEMPORARY_WARNING)]] [[nodiscard]] Coro<
+      std::pair<std::shared_ptr<SubprocessTransport>, detail::protocol_ptr<F>>>
+  subprocess_exec(F&& protocol_factory, std::vector<std::string> args, SubprocessOptions options = {}) {
+    return subprocess_exec(protocol_factory, std::move(args), std::move(options));
+  }
+  template <class F>
+    requires detail::gcc12_unsafe_temporary<F>
+  [[deprecated(ASYNCIO_GCC12_TEMPORARY_WARNING)]] [[nodiscard]] Coro<
+      std::pair<std::shared_ptr<SubprocessTransport>, detail::protocol_ptr<F>>>
+  subprocess_shell(F&& protocol_factory, std::string cmd, SubprocessOptions options = {}) {
+    return subprocess_shell(protocol_factory, std::move(cmd), std::move(options));
+  }
+  template <class F>
+    requires detail::gcc12_unsafe_temporary<F>
+  [[deprecated(ASYNCIO_GCC12_TEMPORARY_WARNING)]] [[nodiscard]] Coro<
+      std::pair<std::shared_ptr<DatagramTransport>, detail::protocol_ptr<F>>>
+  create_datagram_endpoint(F&& protocol_factory, DatagramEndpointOptions options = {}) {
+    return create_datagram_endpoint(protocol_factory, std::move(options));
+  }
+#endif
 
   /// Library use: watch `fd` with callback handle `handle` (read or write);
   /// returns the handle. Checks as add_reader() does.
@@ -828,8 +926,19 @@ class EventLoop : public std::enable_shared_from_this<EventLoop> {
   /// The default executor, if one was created or set (threads.hpp).
   Executor* default_executor() const noexcept { return default_executor_.get(); }
   detail::TaskBase* current_task() const noexcept { return current_task_; }
-  void enter_task(detail::TaskBase* task);
-  void leave_task(detail::TaskBase* task);
+  // Inline: they run twice per task step; the checks' errors are cold.
+  void enter_task(detail::TaskBase* task) {
+    if (current_task_ != nullptr) [[unlikely]]
+      throw_enter_task(task);
+    current_task_ = task;
+  }
+  void leave_task(detail::TaskBase* task) {
+    if (current_task_ != task) [[unlikely]]
+      throw_leave_task(task);
+    current_task_ = nullptr;
+  }
+  [[noreturn]] void throw_enter_task(detail::TaskBase* task) const;
+  [[noreturn]] void throw_leave_task(detail::TaskBase* task) const;
   detail::TaskBase* swap_current_task(detail::TaskBase* task) noexcept {
     detail::TaskBase* prev = current_task_;
     current_task_ = task;
@@ -855,6 +964,9 @@ class EventLoop : public std::enable_shared_from_this<EventLoop> {
   }
   /// RuntimeError unless the loop can start running in this thread.
   void check_runnable() const;
+  /// Both create_task()s: `options` null means the defaults.
+  template <class T>
+  Task<T> create_task_with(Coro<T>&& coro, const TaskOptions* options, detail::SourceLocation where);
   [[noreturn]] static void throw_closed();
   /// The context a callback scheduled with `options` runs in: a reference
   /// for the handle (null: an empty context).
@@ -886,7 +998,10 @@ class EventLoop : public std::enable_shared_from_this<EventLoop> {
   void install_signal_handler(int sig, Handle handle);
   void run_forever_setup();
   void run_forever_cleanup() noexcept;
-  void purge_cancelled_timers();
+  void purge_cancelled_timers() {
+    if (!timers_.empty()) purge_cancelled_timers_slow();  // per iteration: no call while no timer exists
+  }
+  void purge_cancelled_timers_slow();
   void run_ready(std::size_t ntodo);
   void run_ready_debug(std::size_t ntodo);
   void run_until_complete_base(detail::FutureBase& future, bool own_task);

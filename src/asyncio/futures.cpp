@@ -224,8 +224,10 @@ std::string FutureBase::created_at_repr() const {
 
 std::string source_traceback_repr(const detail::SourceLocation& where) {
   // Python: the 'source_traceback' entry default_exception_handler logs.
-  return std::string("Object created at (most recent call last):\n  File \"") + where.file_name() + "\", line " +
-         std::to_string(where.line_number()) + ", in " + where.function_name();
+  std::string out = std::string("Object created at (most recent call last):\n  File \"") + where.file_name() +
+                    "\", line " + std::to_string(where.line_number()) + ", in ";
+  out.append(where.function_name());
+  return out;
 }
 
 }  // namespace asyncio::detail

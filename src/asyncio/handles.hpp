@@ -58,7 +58,8 @@ class HandleNode : public Runnable, public Pooled {
   HandleNode(const HandleNode&) = delete;
   HandleNode& operator=(const HandleNode&) = delete;
   virtual ~HandleNode() {
-    if (context_) context_->release();
+    if (context_ != nullptr) [[unlikely]]
+      release_context(context_);
   }
 
   // Invariant: only threadsafe nodes are shared between threads, so only

@@ -87,7 +87,7 @@ json loop_json(EventLoop& loop) {
     detail::FutureBase* base = t.state_ptr();
     json task = {{"id", id_of(base)}, {"name", t.get_name()}, {"state", t.done() ? "done" : "pending"}};
     if (const detail::SourceLocation* where = base->created_at())
-      task["created_at"] = std::string(where->file) + ":" + std::to_string(where->line);
+      task["created_at"] = std::string(where->file_name()) + ":" + std::to_string(where->line_number());
     else
       task["created_at"] = nullptr;
     std::optional<FutureCallGraph> g = capture_call_graph(AnyFuture(t));

@@ -1,6 +1,8 @@
 #include "asyncio/runners.hpp"
 
 #include <csignal>
+#include <cstdio>
+#include <cstdlib>
 
 #include "asyncio/detail/loop_registry.hpp"
 #include "asyncio/detail/os.hpp"
@@ -40,6 +42,16 @@ void cancel_all_tasks(EventLoop& loop) {
 }
 
 }  // namespace
+
+void detail::exit_platform_unavailable() {
+  const std::string_view reason = platform::unavailable_reason;
+  // fwrite, not "%.*s": where a loop can run the reason is empty (a null
+  // data()), which g++'s -Wformat-overflow rejects in a printf argument.
+  if (!reason.empty()) std::fwrite(reason.data(), 1, reason.size(), stderr);
+  std::fputc('\n', stderr);
+  std::fflush(stderr);
+  std::exit(platform::exit_status_unavailable);
+}
 
 Runner::~Runner() {
   try {

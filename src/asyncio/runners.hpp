@@ -12,9 +12,16 @@
 #include "asyncio/coroutines.hpp"
 #include "asyncio/events.hpp"
 #include "asyncio/futures.hpp"
+#include "asyncio/platform.hpp"
 #include "asyncio/tasks.hpp"
 
 namespace asyncio {
+
+namespace detail {
+/// Prints platform::unavailable_reason on stderr and exits with
+/// platform::exit_status_unavailable (the WASI stub's answer to run()).
+[[noreturn]] void exit_platform_unavailable();
+}  // namespace detail
 
 /// Options of run() and Runner. Python: the keyword arguments of asyncio.run().
 struct RunOptions {
@@ -131,6 +138,9 @@ class Runner {
 /// Python: asyncio.run()
 template <class T>
 T run(Coro<T> main, RunOptions options = {}) {
+  // Where no loop can run (the WASI stub), say so and exit before any loop
+  // code: a program that only calls run() then links none of it.
+  if constexpr (!platform::available) detail::exit_platform_unavailable();
   if (_get_running_loop() != nullptr) {
     throw RuntimeError("asyncio.run() cannot be called from a running event loop");
   }

@@ -82,10 +82,18 @@ class TaskGroup {
   /// entered, is finished, or is shutting down after a failure (the
   /// coroutine is then discarded unrun). Python: TaskGroup.create_task()
   template <class T>
-  Task<T> create_task(Coro<T> coro, TaskOptions options = {},
+  Task<T> create_task(Coro<T> coro, TaskOptions options,
                       detail::SourceLocation where = detail::SourceLocation::current()) {
     check_can_create(coro);
-    Task<T> task = loop_->create_task(std::move(coro), std::move(options), where);
+    Task<T> task = loop_->create_task(std::move(coro), options, where);
+    adopt(static_cast<detail::TaskBase*>(task.state_ptr()));
+    return task;
+  }
+  /// create_task() with default options.
+  template <class T>
+  Task<T> create_task(Coro<T> coro, detail::SourceLocation where = detail::SourceLocation::current()) {
+    check_can_create(coro);
+    Task<T> task = loop_->create_task(std::move(coro), where);
     adopt(static_cast<detail::TaskBase*>(task.state_ptr()));
     return task;
   }

@@ -29,7 +29,8 @@ TaskBase::TaskBase(EventLoop* loop, stdcoro::coroutine_handle<> root) noexcept
 
 TaskBase::~TaskBase() {
   drop_root();
-  if (context_) context_->release();
+  if (context_ != nullptr) [[unlikely]]
+    release_context(context_);
 }
 
 TaskBase* TaskBase::from_wait_node(DoneCallback* node) noexcept {
@@ -194,8 +195,7 @@ void TaskBase::run_coroutine() {
 
 void TaskBase::finish() {
   // Python: Task.__step_run_and_handle_result, the coroutine-finished branches.
-  std::exception_ptr exc = std::move(root_promise().exception_);
-  root_promise().exception_ = nullptr;
+  std::exception_ptr exc = std::exchange(root_promise().exception_, nullptr);  // one virtual call
   bool interrupt = false;
   if (exc) {
     try {
@@ -293,6 +293,19 @@ void start_task(EventLoop& loop, TaskBase* task, const TaskOptions& options) {
     task->start_eagerly();
   else
     task->schedule_first_step();
+}
+
+void start_task(EventLoop& loop, TaskBase* task) {
+  // start_task(loop, task, TaskOptions{}) without building the options.
+  task->assign_default_name();
+  task->set_context(copy_current_context());
+  detail::internals(loop).register_task(task);
+  task->schedule_first_step();
+}
+
+const TaskOptions& default_task_options() noexcept {
+  static const TaskOptions defaults{};
+  return defaults;
 }
 
 void check_task_coroutine(bool empty, bool started, const char* name) {

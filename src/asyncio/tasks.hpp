@@ -72,6 +72,11 @@ class TaskState final : public TaskBase {
 
 // Applies the options and schedules (or eagerly starts) a new task.
 void start_task(EventLoop& loop, TaskBase* task, const TaskOptions& options);
+/// start_task() with default options: the default name, a copy of the
+/// current context, the first step scheduled.
+void start_task(EventLoop& loop, TaskBase* task);
+/// TaskOptions{}, for a task factory called without options.
+const TaskOptions& default_task_options() noexcept;
 // Checks a coroutine can become a task; TypeError/RuntimeError otherwise.
 void check_task_coroutine(bool empty, bool started, const char* name);
 
@@ -187,9 +192,14 @@ AnyTask make_task(EventLoop& loop, AnyCoro coro, const TaskOptions& options);
 /// Wraps `coro` in a task on the running loop. RuntimeError if no loop is
 /// running. Python: asyncio.create_task()
 template <class T>
-Task<T> create_task(Coro<T> coro, TaskOptions options = {},
+Task<T> create_task(Coro<T> coro, TaskOptions options,
                     detail::SourceLocation where = detail::SourceLocation::current()) {
-  return get_running_loop().create_task(std::move(coro), std::move(options), where);
+  return get_running_loop().create_task(std::move(coro), options, where);
+}
+/// create_task() with default options.
+template <class T>
+Task<T> create_task(Coro<T> coro, detail::SourceLocation where = detail::SourceLocation::current()) {
+  return get_running_loop().create_task(std::move(coro), where);
 }
 
 /// The task running on the running loop, if any. RuntimeError if no loop is
@@ -328,12 +338,22 @@ detail::SleepAwaiter<T> sleep(std::chrono::duration<Rep, Period> delay, T result
 
 template <class T>
 Task<T> EventLoop::create_task(Coro<T> coro, const TaskOptions& options, detail::SourceLocation where) {
+  return create_task_with(std::move(coro), &options, where);
+}
+
+template <class T>
+Task<T> EventLoop::create_task(Coro<T> coro, detail::SourceLocation where) {
+  return create_task_with(std::move(coro), nullptr, where);
+}
+
+template <class T>
+Task<T> EventLoop::create_task_with(Coro<T>&& coro, const TaskOptions* options, detail::SourceLocation where) {
   if (is_closed()) throw_closed();
-  if (debug_) check_thread();
+  if (debug_) [[unlikely]] check_thread();
   detail::check_task_coroutine(!coro, coro && coro.handle().promise().started(), coro.name());
-  if (task_factory_) {
+  if (task_factory_) [[unlikely]] {
     void* address = coro.handle().address();
-    AnyTask task = task_factory_(*this, AnyCoro(std::move(coro)), options);
+    AnyTask task = task_factory_(*this, AnyCoro(std::move(coro)), options ? *options : detail::default_task_options());
     detail::check_factory_result(task.state_ptr(), address);
     if (debug_) task.state_ptr()->set_created_at(where);
     return Task<T>(task.state_ptr(), true);
@@ -341,8 +361,11 @@ Task<T> EventLoop::create_task(Coro<T> coro, const TaskOptions& options, detail:
   auto* state = new detail::TaskState<T>(this, coro.release());
   Task<T> task(state, false);
   // Recorded before the first (maybe eager) step, as Python's Task.__init__.
-  if (debug_) state->set_created_at(where);
-  detail::start_task(*this, state, options);
+  if (debug_) [[unlikely]] state->set_created_at(where);
+  if (options)
+    detail::start_task(*this, state, *options);
+  else
+    detail::start_task(*this, state);
   return task;
 }
 

@@ -479,6 +479,14 @@ Coro<void> EventLoop::shutdown_default_executor(std::optional<double> timeout) {
   executor_shutdown_called_ = true;
   if (!default_executor_) co_return;
   std::shared_ptr<Executor> executor = default_executor_;
+  if constexpr (!platform::has_threads) {
+    // No worker to wait for. Said at compile time so that the optimizer drops
+    // the rest (a helper thread, timeout(), float formatting), which
+    // asyncio::run() would otherwise link into every WebAssembly program.
+    (void)timeout;
+    executor->shutdown(/*wait=*/true);
+    co_return;
+  }
   ConcurrentFuture<void> joined;
   HelperThread helper;
   // Python: _do_shutdown, in a thread: joining the workers blocks.

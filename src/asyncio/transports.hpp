@@ -237,80 +237,80 @@ void check_factory_of() {
 
 template <class F>
 Coro<std::pair<std::shared_ptr<ReadTransport>, detail::protocol_ptr<F>>> EventLoop::connect_read_pipe(
-    F protocol_factory, int pipe) {
+    F&& protocol_factory, int pipe) {
   detail::check_factory_of<F, Protocol>();
   check_subprocesses("connect_read_pipe");
   return detail::typed_pair<detail::protocol_ptr<F>>(
-      connect_read_pipe_erased(ProtocolFactory(std::move(protocol_factory)), pipe));
+      connect_read_pipe_erased(ProtocolFactory(std::forward<F>(protocol_factory)), pipe));
 }
 
 template <class F>
 Coro<std::pair<std::shared_ptr<WriteTransport>, detail::protocol_ptr<F>>> EventLoop::connect_write_pipe(
-    F protocol_factory, int pipe) {
+    F&& protocol_factory, int pipe) {
   detail::check_factory_of<F, BaseProtocol>();
   check_subprocesses("connect_write_pipe");
   return detail::typed_pair<detail::protocol_ptr<F>>(
-      connect_write_pipe_erased(ProtocolFactory(std::move(protocol_factory)), pipe));
+      connect_write_pipe_erased(ProtocolFactory(std::forward<F>(protocol_factory)), pipe));
 }
 
 template <class F>
 Coro<std::pair<std::shared_ptr<SubprocessTransport>, detail::protocol_ptr<F>>> EventLoop::subprocess_exec(
-    F protocol_factory, std::vector<std::string> args, SubprocessOptions options) {
+    F&& protocol_factory, std::vector<std::string> args, SubprocessOptions options) {
   detail::check_factory_of<F, SubprocessProtocol>();
   check_subprocesses("subprocess_exec");
-  return detail::typed_pair<detail::protocol_ptr<F>>(
-      subprocess_exec_erased(ProtocolFactory(std::move(protocol_factory)), std::move(args), std::move(options), false));
+  return detail::typed_pair<detail::protocol_ptr<F>>(subprocess_exec_erased(
+      ProtocolFactory(std::forward<F>(protocol_factory)), std::move(args), std::move(options), false));
 }
 
 template <class F>
 Coro<std::pair<std::shared_ptr<SubprocessTransport>, detail::protocol_ptr<F>>> EventLoop::subprocess_shell(
-    F protocol_factory, std::string cmd, SubprocessOptions options) {
+    F&& protocol_factory, std::string cmd, SubprocessOptions options) {
   detail::check_factory_of<F, SubprocessProtocol>();
   check_subprocesses("subprocess_shell");
   std::vector<std::string> args;
   args.push_back(std::move(cmd));
-  return detail::typed_pair<detail::protocol_ptr<F>>(
-      subprocess_exec_erased(ProtocolFactory(std::move(protocol_factory)), std::move(args), std::move(options), true));
+  return detail::typed_pair<detail::protocol_ptr<F>>(subprocess_exec_erased(
+      ProtocolFactory(std::forward<F>(protocol_factory)), std::move(args), std::move(options), true));
 }
 
 // ---- EventLoop's typed connection methods (declared in events.hpp) ----
 
 template <class F>
 Coro<std::pair<std::shared_ptr<Transport>, detail::protocol_ptr<F>>> EventLoop::create_connection(
-    F protocol_factory, std::optional<std::string> host, std::optional<int> port, ConnectionOptions options) {
+    F&& protocol_factory, std::optional<std::string> host, std::optional<int> port, ConnectionOptions options) {
   detail::check_protocol_factory<F>();
   check_network("create_connection");
   return detail::typed_connection<detail::protocol_ptr<F>>(create_connection_erased(
-      ProtocolFactory(std::move(protocol_factory)), std::move(host), port, std::move(options)));
+      ProtocolFactory(std::forward<F>(protocol_factory)), std::move(host), port, std::move(options)));
 }
 
 template <class F>
 Coro<std::pair<std::shared_ptr<Transport>, detail::protocol_ptr<F>>> EventLoop::create_unix_connection(
-    F protocol_factory, std::optional<std::string> path, UnixConnectionOptions options) {
+    F&& protocol_factory, std::optional<std::string> path, UnixConnectionOptions options) {
   detail::check_protocol_factory<F>();
   check_network("create_unix_connection");
-  return detail::typed_connection<detail::protocol_ptr<F>>(
-      create_unix_connection_erased(ProtocolFactory(std::move(protocol_factory)), std::move(path), std::move(options)));
+  return detail::typed_connection<detail::protocol_ptr<F>>(create_unix_connection_erased(
+      ProtocolFactory(std::forward<F>(protocol_factory)), std::move(path), std::move(options)));
 }
 
 template <class F>
 Coro<std::pair<std::shared_ptr<Transport>, detail::protocol_ptr<F>>> EventLoop::connect_accepted_socket(
-    F protocol_factory, int sock, AcceptedSocketOptions options) {
+    F&& protocol_factory, int sock, AcceptedSocketOptions options) {
   detail::check_protocol_factory<F>();
   check_network("connect_accepted_socket");
   return detail::typed_connection<detail::protocol_ptr<F>>(
-      connect_accepted_socket_erased(ProtocolFactory(std::move(protocol_factory)), sock, std::move(options)));
+      connect_accepted_socket_erased(ProtocolFactory(std::forward<F>(protocol_factory)), sock, std::move(options)));
 }
 
 template <class F>
 Coro<std::pair<std::shared_ptr<DatagramTransport>, detail::protocol_ptr<F>>> EventLoop::create_datagram_endpoint(
-    F protocol_factory, DatagramEndpointOptions options) {
+    F&& protocol_factory, DatagramEndpointOptions options) {
   using Ptr = detail::protocol_ptr<F>;
   static_assert(std::is_base_of_v<DatagramProtocol, typename Ptr::element_type>,
                 "a datagram protocol factory makes a DatagramProtocol");
   check_network("create_datagram_endpoint");
   return detail::typed_datagram_endpoint<Ptr>(
-      create_datagram_endpoint_erased(DatagramProtocolFactory(std::move(protocol_factory)), std::move(options)));
+      create_datagram_endpoint_erased(DatagramProtocolFactory(std::forward<F>(protocol_factory)), std::move(options)));
 }
 
 }  // namespace asyncio

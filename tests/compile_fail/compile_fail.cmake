@@ -23,3 +23,18 @@ asyncio_compile_fail("a Coro awaited by another library's coroutine is a compile
   coro_awaited_by_foreign_coroutine.cpp "can only be awaited inside an asyncio::Coro")
 asyncio_compile_fail("sleep() awaited by another library's coroutine is a compile-time error"
   sleep_awaited_by_foreign_coroutine.cpp "can only be awaited inside an asyncio::Coro")
+
+# The g++ 12 steering overloads of the event loop's factory-taking methods
+# (detail/gcc12.hpp): each unsafe call in the file warns on g++ < 13 (11 of
+# them), none elsewhere, and the safe forms never.
+set(_gcc12_expect 0)
+if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND CMAKE_CXX_COMPILER_VERSION VERSION_LESS 13)
+  set(_gcc12_expect 11)
+endif()
+string(REPLACE ";" "|" _cf_flags "${_cf_defs};-I${PROJECT_SOURCE_DIR}/src")
+add_test(NAME "compile_fail: g++ 12 warns at each factory lambda temporary passed to a loop method (${_gcc12_expect} warnings)"
+  COMMAND ${CMAKE_COMMAND} -DCOMPILER=${CMAKE_CXX_COMPILER} "-DFLAGS=${_cf_flags}"
+          -DSOURCE=${_cf_dir}/gcc12_factory_temporaries.cpp -DEXPECT=${_gcc12_expect}
+          "-DPATTERN=is deprecated: g\\+\\+ < 13 destroys a lambda" -P ${_cf_dir}/count_warnings.cmake)
+set_tests_properties("compile_fail: g++ 12 warns at each factory lambda temporary passed to a loop method (${_gcc12_expect} warnings)"
+  PROPERTIES LABELS compile_fail TIMEOUT 120)

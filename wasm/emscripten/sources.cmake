@@ -3,6 +3,9 @@
 # choice of stepping the loop from JS timers over Asyncify).
 set(ASYNCIO_PLATFORM_NAME wasm32-emscripten)
 # No pthreads build: one thread, no signals, no sockets or processes.
+# (Sockets under Node.js, issue 18 part 4: an earlier experiment,
+# node_net.cpp and asyncio_node_net.js, is in commit 9763aad; it predates the
+# current Backend network interface and is not in this tree.)
 set(ASYNCIO_PLATFORM_HAS_THREADS 0)
 set(ASYNCIO_PLATFORM_HAS_SIGNALS 0)
 set(ASYNCIO_PLATFORM_HAS_NETWORK 0)
@@ -11,15 +14,38 @@ set(ASYNCIO_PLATFORM_HAS_SUBPROCESSES 0)
 include(GNUInstallDirs)
 set(ASYNCIO_BACKEND_SOURCES ${CMAKE_CURRENT_LIST_DIR}/emscripten_backend.cpp)
 
-# Exceptions are off by default in Emscripten; the library (and so every
-# program using it) needs them. Emscripten 3.1.6's libc++ only has
-# <experimental/coroutine>, which clang 14 warns is going away.
-set(ASYNCIO_BACKEND_COMPILE_OPTIONS -fexceptions -Wno-deprecated-experimental-coroutine)
+# How C++ exceptions are compiled. "wasm": WebAssembly's own exception
+# handling (-fwasm-exceptions; Node.js >= 17, Chrome >= 95, Firefox >= 100,
+# Safari >= 15.2): a call that may throw is an ordinary call. "js":
+# Emscripten's JavaScript emulation (-fexceptions), for older engines: every
+# such call goes out to JavaScript through an invoke_* wrapper, which made
+# the loop 10-30x slower than natively (bench/README.md). The library and
+# every program linked with it must use the same mode: the options below
+# are PUBLIC.
+set(ASYNCIO_EMSCRIPTEN_EXCEPTIONS js CACHE STRING "C++ exceptions on wasm32-emscripten: wasm or js")
+set_property(CACHE ASYNCIO_EMSCRIPTEN_EXCEPTIONS PROPERTY STRINGS wasm js)
+if(ASYNCIO_EMSCRIPTEN_EXCEPTIONS STREQUAL "wasm")
+  set(_asyncio_eh -fwasm-exceptions)
+elseif(ASYNCIO_EMSCRIPTEN_EXCEPTIONS STREQUAL "js")
+  set(_asyncio_eh -fexceptions)
+else()
+  message(FATAL_ERROR "ASYNCIO_EMSCRIPTEN_EXCEPTIONS must be wasm or js, not '${ASYNCIO_EMSCRIPTEN_EXCEPTIONS}'")
+endif()
+
+# Emscripten 3.1.6's libc++ only has <experimental/coroutine>, which clang 14
+# warns is going away.
+set(ASYNCIO_BACKEND_COMPILE_OPTIONS ${_asyncio_eh} -Wno-deprecated-experimental-coroutine)
 set(ASYNCIO_BACKEND_LINK_OPTIONS
-  -fexceptions
+  ${_asyncio_eh}
   "SHELL:--js-library $<BUILD_INTERFACE:${CMAKE_CURRENT_LIST_DIR}>$<INSTALL_INTERFACE:$<INSTALL_PREFIX>/${CMAKE_INSTALL_LIBDIR}/asyncio>/asyncio_webloop.js"
   # This tree's own programs (tests, examples, the browser demo): one .js
   # file each (Node 20 cannot fetch a separate .wasm from disk), an exit
   # status for ctest, and a heap that may grow.
   "$<BUILD_INTERFACE:-sSINGLE_FILE=1;-sEXIT_RUNTIME=1;-sALLOW_MEMORY_GROWTH=1>")
 install(FILES ${CMAKE_CURRENT_LIST_DIR}/asyncio_webloop.js DESTINATION ${CMAKE_INSTALL_LIBDIR}/asyncio)
+
+# Linking at -O2 and above runs Emscripten's JavaScript optimizer, which
+# needs the npm module `acorn`: emsdk ships it, Debian's emscripten package
+# does not. tools/setup installs it with npm into wasm/emscripten/node_modules;
+# this tree's links then find it through NODE_PATH.
+include(${CMAKE_CURRENT_LIST_DIR}/acorn.cmake)

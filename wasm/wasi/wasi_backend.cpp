@@ -9,20 +9,14 @@
 // So the library builds, portable programs can test
 // asyncio::platform::available at compile time, and a program that starts a
 // loop anyway gets one clear line on stderr and exit status 69.
-#include <cstdio>
-#include <cstdlib>
 #include <memory>
 
 #include "asyncio/backend.hpp"
 #include "asyncio/platform.hpp"
+#include "asyncio/runners.hpp"
 
 namespace asyncio {
 
-std::unique_ptr<Backend> make_default_backend() {
-  const std::string_view reason = platform::unavailable_reason;
-  std::fprintf(stderr, "%.*s\n", static_cast<int>(reason.size()), reason.data());
-  std::fflush(stderr);
-  std::exit(platform::exit_status_unavailable);
-}
+std::unique_ptr<Backend> make_default_backend() { detail::exit_platform_unavailable(); }
 
 }  // namespace asyncio

@@ -104,6 +104,10 @@ struct ContextTls {
 };
 inline thread_local ContextTls tls_context{};
 
+/// context->release() out of line: the destructors of tasks and handles
+/// call it only when a context exists, and keep their fast path short.
+[[gnu::noinline]] void release_context(ContextState* context) noexcept;
+
 /// The current context, made (empty) if it does not exist yet, so that a
 /// variable can be set in it.
 ContextState* current_context_for_write();
@@ -136,32 +140,48 @@ void leave_lazily_entered(ContextState** slot) noexcept;
 /// object exists in the process, it does nothing (see the top of the file).
 class ContextSwitch {
  public:
+  // The fast path (no context object in the process yet) is one load and a
+  // branch here and in the destructor: it runs per task step and per
+  // callback. The thread's state is read and saved only when switching.
   explicit ContextSwitch(ContextState*& slot) noexcept : slot_(&slot) {
-    if (!contexts_exist()) return;  // then the slot is null too
-    switched_ = true;
-    saved_ = tls_context;
-    ContextState* c = slot;
-    if (c != nullptr && !c->try_enter()) borrowed_ = c;
-    tls_context.current = c;
-    tls_context.owner = &slot;
+    if (!contexts_exist()) [[likely]]  // then the slot is null too
+      return;
+    enter();
   }
   ContextSwitch(const ContextSwitch&) = delete;
   ContextSwitch& operator=(const ContextSwitch&) = delete;
   ~ContextSwitch() {
+    // Not switched in, but a variable set during the step made the first
+    // context: leave it (leave_lazily_entered() checks the owner).
+    if (contexts_exist()) [[unlikely]]
+      leave();
+  }
+
+ private:
+  void enter() noexcept {
+    switched_ = true;
+    saved_current_ = tls_context.current;
+    saved_owner_ = tls_context.owner;
+    ContextState* c = *slot_;
+    borrowed_ = (c != nullptr && !c->try_enter()) ? c : nullptr;
+    tls_context.current = c;
+    tls_context.owner = slot_;
+  }
+  void leave() noexcept {
     if (!switched_) {
-      // A variable set during the step made the first context: leave it.
-      if (contexts_exist()) leave_lazily_entered(slot_);
+      leave_lazily_entered(slot_);
       return;
     }
     ContextState* c = tls_context.current;
     if (c != nullptr && c != borrowed_) c->leave();
-    tls_context = saved_;
+    tls_context.current = saved_current_;
+    tls_context.owner = saved_owner_;
   }
 
- private:
   ContextState** slot_;
   bool switched_ = false;
-  ContextTls saved_;
+  ContextState* saved_current_ = nullptr;
+  ContextState** saved_owner_ = nullptr;
   ContextState* borrowed_ = nullptr;
 };
 

@@ -200,7 +200,9 @@ class FutureBase : public Cancellable, public Pooled {
 
   /// Where the future or task was created (recorded in debug mode), or null.
   const detail::SourceLocation* created_at() const noexcept {
-    return extras_ && extras_->created_at ? &*extras_->created_at : nullptr;
+    if (!extras_) return nullptr;
+    const std::optional<detail::SourceLocation>& at = extras_->created_at;
+    return at.has_value() ? &*at : nullptr;
   }
   void set_created_at(const detail::SourceLocation& where) { extras().created_at = where; }
   /// " created at file:line" (debug mode), else empty: the end of a repr.

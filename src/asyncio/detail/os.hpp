@@ -3,6 +3,8 @@
 // cmake/AsyncioPlatform.cmake: the core itself includes no OS header.
 #pragma once
 
+#include <cstddef>
+
 namespace asyncio::detail {
 
 /// The platform's AF_INET, AF_INET6 and AF_UNSPEC (sockets.hpp declares
@@ -20,5 +22,13 @@ bool sigint_is_default() noexcept;
 /// POSIX (SO_REUSEADDR), false on Windows, where it would let another
 /// program take the port. Python: os.name == "posix" in create_server.
 bool reuse_address_by_default() noexcept;
+
+/// `size` bytes of zeroed memory straight from the OS (mmap, VirtualAlloc;
+/// the heap where there is no such call), so that free_pages() gives the
+/// pages back at once: the read-chunk pool's storage (chunk_pool.cpp).
+/// Null if memory is exhausted.
+void* alloc_pages(std::size_t size) noexcept;
+/// Returns memory from alloc_pages(`size`).
+void free_pages(void* p, std::size_t size) noexcept;
 
 }  // namespace asyncio::detail

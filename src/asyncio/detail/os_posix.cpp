@@ -4,7 +4,10 @@
 #include <signal.h>
 #include <sys/socket.h>
 
+#include <new>
+
 #include "asyncio/detail/os.hpp"
+#include "asyncio/detail/pool.hpp"  // ASYNCIO_POOL_ASAN
 #include "asyncio/platform.hpp"
 #include "asyncio/sockets.hpp"
 
@@ -12,6 +15,7 @@
 // would otherwise pick up the build machine's /usr/include/netdb.h.
 #if ASYNCIO_PLATFORM_HAS_NETWORK
 #include <netdb.h>
+#include <sys/mman.h>
 #endif
 
 namespace asyncio::detail {
@@ -49,6 +53,34 @@ bool sigint_is_default() noexcept {
   return current.sa_handler == SIG_DFL;
 #else
   return false;  // no signals (WebAssembly): nothing to handle
+#endif
+}
+
+// Under AddressSanitizer (ASYNCIO_POOL_ASAN, a property of the built
+// library) chunks come from the heap, whose redzones catch an access past a
+// chunk's end that mapped pages would let through.
+#if ASYNCIO_PLATFORM_HAS_NETWORK && !ASYNCIO_POOL_ASAN
+#define ASYNCIO_CHUNKS_ARE_PAGES 1
+#else
+#define ASYNCIO_CHUNKS_ARE_PAGES 0
+#endif
+
+void* alloc_pages(std::size_t size) noexcept {
+#if ASYNCIO_CHUNKS_ARE_PAGES
+  void* p = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  return p == MAP_FAILED ? nullptr : p;
+#else
+  // WebAssembly and bare metal (no sockets read into chunks), and ASan.
+  return ::operator new(size, std::nothrow);
+#endif
+}
+
+void free_pages(void* p, std::size_t size) noexcept {
+#if ASYNCIO_CHUNKS_ARE_PAGES
+  ::munmap(p, size);
+#else
+  (void)size;
+  ::operator delete(p);
 #endif
 }
 

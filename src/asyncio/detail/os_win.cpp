@@ -10,6 +10,7 @@
 //   signal() is the only disposition to respect.
 #include <winsock2.h>
 #include <ws2tcpip.h>
+#include <windows.h>
 
 #include <csignal>
 
@@ -35,5 +36,11 @@ bool sigint_is_default() noexcept {
   if (previous != SIG_DFL) std::signal(SIGINT, previous);
   return previous == SIG_DFL;
 }
+
+void* alloc_pages(std::size_t size) noexcept {
+  return ::VirtualAlloc(nullptr, size, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE);
+}
+
+void free_pages(void* p, std::size_t) noexcept { ::VirtualFree(p, 0, MEM_RELEASE); }
 
 }  // namespace asyncio::detail
