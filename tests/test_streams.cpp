@@ -4,6 +4,7 @@
 #include <numeric>
 #include <random>
 
+#include "asyncio/detail/chunk_pool.hpp"
 #include "net_support.hpp"
 
 using asyncio::Coro;
@@ -958,4 +959,93 @@ TEST_CASE("A StreamReaderProtocol subclass overriding data_received sees every b
   CHECK(seen == kTotal);
   CHECK(read_total == kTotal);
   CHECK(f.errors.empty());
+}
+
+TEST_CASE("A reader that takes a read chunk gives it back to the pool once its bytes are read", "[streams]") {
+  // The transport's pooled chunk becomes the reader's buffer when at least
+  // half a chunk arrives at an empty reader; it goes back to the pool when
+  // read empty, when later bytes do not fit after it, when what is left is
+  // small (4 KiB or less), or with the reader.
+  namespace d = asyncio::detail;
+  LoopFixture f;
+  test::run_net(f, []() -> Coro<> {
+    const std::size_t half = d::kChunkSize / 2;
+    auto fill = [](char* c, std::size_t from, std::size_t n) {
+      const std::string p = pattern(from, n);
+      std::copy(p.begin(), p.end(), c);
+    };
+    {
+      // Read empty: the chunk is back.
+      StreamReader r;
+      char* c = d::take_chunk();
+      const std::size_t idle = d::idle_chunks();
+      fill(c, 0, half);
+      d::stream_reader_feed_chunk(r, c, half);
+      CHECK(c == nullptr);
+      CHECK(r.buffered() == half);
+      CHECK(d::idle_chunks() == idle);
+      std::string got = co_await r.read(1000);
+      CHECK(got == pattern(0, 1000));
+      CHECK(d::idle_chunks() == idle);  // bytes left: still the buffer
+      std::string rest = co_await r.read(static_cast<std::int64_t>(d::kChunkSize));
+      CHECK(rest == pattern(1000, half - 1000));
+      CHECK(r.buffered() == 0);
+      CHECK(d::idle_chunks() == idle + 1);
+    }
+    {
+      // Later bytes go after the chunk's while they fit, then everything
+      // moves to a string and the chunk goes back.
+      StreamReader r;
+      char* c = d::take_chunk();
+      const std::size_t idle = d::idle_chunks();
+      fill(c, 0, half);
+      d::stream_reader_feed_chunk(r, c, half);
+      const std::string more = pattern(half, half - 10);
+      r.feed_data(more);
+      CHECK(d::idle_chunks() == idle);
+      const std::string last = pattern(2 * half - 10, 100);
+      r.feed_data(last);
+      CHECK(d::idle_chunks() == idle + 1);
+      CHECK(r.buffered() == 2 * half + 90);
+      std::string got = co_await r.readexactly(static_cast<std::int64_t>(2 * half + 90));
+      CHECK(got == pattern(0, 2 * half + 90));
+    }
+    {
+      // A small rest moves out of the chunk: a waiting reader holds no
+      // 64 KiB chunk for a few unread bytes.
+      StreamReader r;
+      char* c = d::take_chunk();
+      const std::size_t idle = d::idle_chunks();
+      fill(c, 0, d::kChunkSize);
+      d::stream_reader_feed_chunk(r, c, d::kChunkSize);
+      std::string head = co_await r.readexactly(static_cast<std::int64_t>(d::kChunkSize - 100));
+      CHECK(head == pattern(0, d::kChunkSize - 100));
+      CHECK(d::idle_chunks() == idle + 1);
+      CHECK(r.buffered() == 100);
+      r.feed_data("\n");
+      std::string line = co_await r.readline();
+      CHECK(line == pattern(d::kChunkSize - 100, 100) + "\n");
+    }
+    {
+      // Fewer than half a chunk's bytes are copied; the chunk stays the
+      // caller's. A reader dropped while holding a chunk gives it back.
+      char* c = d::take_chunk();
+      fill(c, 0, half - 1);
+      {
+        StreamReader r;
+        d::stream_reader_feed_chunk(r, c, half - 1);
+        CHECK(c != nullptr);
+        CHECK(r.buffered() == half - 1);
+        char* c2 = d::take_chunk();
+        const std::size_t idle = d::idle_chunks();
+        StreamReader r2;
+        fill(c2, 0, d::kChunkSize);
+        d::stream_reader_feed_chunk(r2, c2, d::kChunkSize);
+        CHECK(c2 == nullptr);
+        r2 = StreamReader();
+        CHECK(d::idle_chunks() == idle + 1);
+      }
+      d::give_chunk(c);
+    }
+  }());
 }

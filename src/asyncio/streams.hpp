@@ -57,10 +57,10 @@ class StreamReaderProtocol;
 class StreamReader;
 
 namespace detail {
-/// reader.feed_data(std::string_view(chunk.data(), n)), keeping `chunk`'s
-/// storage (moved out, `chunk` left empty) where that saves a copy
-/// (library use: transports' read chunks, ChunkAdoptingProtocol).
-void stream_reader_feed_chunk(const StreamReader& reader, std::string& chunk, std::size_t n);
+/// reader.feed_data(std::string_view(chunk, n)), keeping the pooled read
+/// chunk as the reader's buffer (then `chunk` is set to nullptr) where that
+/// saves a copy (library use: transports' read chunks, ChunkAdoptingProtocol).
+void stream_reader_feed_chunk(const StreamReader& reader, char*& chunk, std::size_t n);
 }  // namespace detail
 
 /// The reading end of a stream. Python: asyncio.StreamReader
@@ -134,7 +134,7 @@ class StreamReader {
  private:
   friend class StreamReaderProtocol;
   friend class StreamWriter;
-  friend void detail::stream_reader_feed_chunk(const StreamReader& reader, std::string& chunk, std::size_t n);
+  friend void detail::stream_reader_feed_chunk(const StreamReader& reader, char*& chunk, std::size_t n);
   std::shared_ptr<detail::StreamReaderState> s_;
 };
 
@@ -240,7 +240,7 @@ class StreamReaderProtocol : public Protocol,
   // ---- Library internals (Python: FlowControlMixin, _get_close_waiter) ----
   /// data_received() for the socket transport: a large chunk arriving at
   /// an empty reader becomes its buffer instead of being copied.
-  void data_received_chunk(std::string& chunk, std::size_t n) override;
+  void data_received_chunk(char*& chunk, std::size_t n) override;
   /// True unless this is a subclass (which may override data_received()).
   bool adopts_chunks() const noexcept override;
   /// Waits while writing is paused. Python: FlowControlMixin._drain_helper

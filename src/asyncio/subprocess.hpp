@@ -128,7 +128,7 @@ class SubprocessStreamProtocol final : public SubprocessProtocol,
 
   void connection_made(std::shared_ptr<SubprocessTransport> transport) override;
   void pipe_data_received(int fd, std::string_view data) override;
-  void pipe_data_received_chunk(int fd, std::string& chunk, std::size_t n) override;
+  void pipe_data_received_chunk(int fd, char*& chunk, std::size_t n) override;
   void pipe_connection_lost(int fd, std::exception_ptr exc) override;
   void process_exited() override;
   void pause_writing() override;

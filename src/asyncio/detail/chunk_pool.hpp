@@ -1,10 +1,10 @@
 // Read buffers of kChunkSize bytes, kept per thread for reuse: a transport
 // takes one when bytes arrive and gives it back once they are handled, so a
 // busy loop reuses a few warm chunks and an idle connection holds none.
-// Raw chunks serve the TLS layer (ciphertext in, plaintext out); string
-// chunks serve SocketTransport's plain reads, because a protocol may keep
-// one instead of copying from it (a StreamReader makes it its buffer and
-// read() hands it to the caller as the std::string it returns).
+// Used by SocketTransport and ReadPipeTransport (plain reads) and the TLS
+// layer (ciphertext in, plaintext out). A StreamReader may keep the chunk
+// a read filled as its buffer (ChunkAdoptingProtocol) instead of copying
+// it, and gives it back here once its bytes are read (OwnedChunk).
 //
 // Bounded: a burst of reads (one poll reporting many readable connections)
 // takes one chunk each, and the pool keeps them for the next burst, but
@@ -16,7 +16,7 @@
 #pragma once
 
 #include <cstddef>
-#include <string>
+#include <memory>
 
 namespace asyncio::detail {
 
@@ -33,21 +33,6 @@ char* take_chunk();
 /// Gives a chunk from take_chunk() back (freed if the pool is full).
 void give_chunk(char* chunk) noexcept;
 
-/// A std::string of size kChunkSize from this thread's pool (or new).
-/// std::bad_alloc if memory is exhausted.
-std::string take_string_chunk();
-/// Gives a string chunk back (freed if the pool is full, or if it is not
-/// kChunkSize bytes long any more); `chunk` is left empty, holding no memory.
-void give_string_chunk(std::string& chunk) noexcept;
-
-/// Puts `n` new string chunks into this thread's pool (fewer if it is full
-/// or memory is short): the replacements for chunks a protocol kept. A
-/// StreamReader asks for them when its task next waits for data, after the
-/// task has dropped the string it read, so that the allocator hands back
-/// that memory instead of growing the heap (see bench/README.md, "Streams
-/// at parity").
-void refill_string_chunks(std::size_t n) noexcept;
-
 /// True if this thread's pool holds more than kChunkReserve idle chunks.
 bool chunk_pool_has_excess() noexcept;
 /// Frees the idle chunks beyond the reserve that went unused for a trim
@@ -56,6 +41,13 @@ bool chunk_pool_has_excess() noexcept;
 double trim_chunk_pool(double timeout) noexcept;
 /// Idle chunks in this thread's pool (tests).
 std::size_t idle_chunks() noexcept;
+
+/// Gives a chunk back to the pool of the thread that drops it.
+struct ChunkReturner {
+  void operator()(char* chunk) const noexcept { give_chunk(chunk); }
+};
+/// A chunk from take_chunk() owned beyond one read (a StreamReader's buffer).
+using OwnedChunk = std::unique_ptr<char, ChunkReturner>;
 
 /// Borrows a chunk for a scope.
 class ScopedChunk {

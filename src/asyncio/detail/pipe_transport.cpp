@@ -203,7 +203,7 @@ std::shared_ptr<ReadPipeTransport> ReadPipeTransport::create(EventLoop& loop, St
 static_assert(ReadPipeTransport::kMaxSize == kChunkSize, "reads use pooled chunks");
 
 ReadPipeTransport::~ReadPipeTransport() {
-  if (!chunk_.empty()) give_string_chunk(chunk_);
+  if (chunk_ != nullptr) give_chunk(chunk_);
 }
 
 void ReadPipeTransport::set_protocol(std::shared_ptr<BaseProtocol> protocol) {
@@ -215,14 +215,14 @@ void ReadPipeTransport::set_protocol(std::shared_ptr<BaseProtocol> protocol) {
 std::span<char> ReadPipeTransport::read_buffer(std::size_t) noexcept {
   // A pooled chunk, as the socket transport's: a StreamReader at the end of
   // the chain (a Process's stdout) may keep it instead of copying it.
-  if (chunk_.empty()) {
+  if (chunk_ == nullptr) {
     try {
-      chunk_ = take_string_chunk();
+      chunk_ = take_chunk();
     } catch (...) {
       return {};
     }
   }
-  return {chunk_.data() + rlen_, kMaxSize - rlen_};
+  return {chunk_ + rlen_, kMaxSize - rlen_};
 }
 
 void ReadPipeTransport::on_read(std::size_t n) noexcept {
@@ -255,9 +255,9 @@ void ReadPipeTransport::handle_events() {
     const std::size_t n = std::exchange(rlen_, 0);
     try {
       if (adopter_)
-        adopter_->data_received_chunk(chunk_, n);  // may keep the chunk (then chunk_ is empty)
+        adopter_->data_received_chunk(chunk_, n);  // may keep the chunk (then chunk_ is null)
       else
-        static_cast<Protocol*>(protocol_.get())->data_received(std::string_view(chunk_.data(), n));
+        static_cast<Protocol*>(protocol_.get())->data_received(std::string_view(chunk_, n));
     } catch (...) {
       if (is_interrupt(std::current_exception())) throw;
       fatal_error(std::current_exception(), "Fatal error: protocol.data_received() call failed.");

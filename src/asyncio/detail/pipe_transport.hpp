@@ -128,7 +128,7 @@ class ReadPipeTransport final : public PipeTransportBase {
   std::string describe() const override { return "Handle " + repr() + "._read_ready()"; }
   void fatal_error(std::exception_ptr exc, const char* message);
 
-  std::string chunk_;  // the read chunk (from the pool), or empty
+  char* chunk_ = nullptr;  // the read chunk (from the pool)
   ChunkAdoptingProtocol* adopter_ = nullptr;  // the protocol, if it can keep read chunks
   std::size_t rlen_ = 0;
   std::error_code read_error_{};

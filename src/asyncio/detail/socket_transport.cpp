@@ -81,7 +81,7 @@ void SocketTransport::set_protocol(std::shared_ptr<BaseProtocol> protocol) {
     // Bytes were read for the old protocol and not delivered yet (reading
     // was paused, as start_tls() does before swapping protocols): they go
     // to the new one. The old protocol's buffer may not outlive it: copy.
-    carry_.append(bproto_ ? lent_.data() : chunk_.data(), rlen_);
+    carry_.append(bproto_ ? lent_.data() : chunk_, rlen_);
     rlen_ = 0;
     release_chunk();
   }
@@ -171,14 +171,14 @@ std::span<char> SocketTransport::read_buffer(std::size_t) noexcept {
       return {};
     }
   }
-  if (chunk_.empty()) {
+  if (chunk_ == nullptr) {
     try {
-      chunk_ = take_string_chunk();
+      chunk_ = take_chunk();
     } catch (...) {
       return {};  // out of memory: leave the bytes in the kernel for now
     }
   }
-  return {chunk_.data() + rlen_, kReadChunkSize - rlen_};
+  return {chunk_ + rlen_, kReadChunkSize - rlen_};
 }
 
 void SocketTransport::on_read(std::size_t n) noexcept {
@@ -296,7 +296,10 @@ void SocketTransport::drop_read_state() noexcept {
 }
 
 void SocketTransport::release_chunk() noexcept {
-  if (!chunk_.empty()) give_string_chunk(chunk_);
+  if (chunk_ != nullptr) {
+    give_chunk(chunk_);
+    chunk_ = nullptr;
+  }
 }
 
 void SocketTransport::handle_read_events() {
@@ -340,9 +343,9 @@ void SocketTransport::handle_read_events() {
       if (bproto_) {
         bproto_->buffer_updated(n);
       } else if (adopter_) {
-        adopter_->data_received_chunk(chunk_, n);  // may keep the chunk (then chunk_ is empty)
+        adopter_->data_received_chunk(chunk_, n);  // may keep the chunk (then chunk_ is null)
       } else if (proto_) {
-        proto_->data_received(std::string_view(chunk_.data(), n));
+        proto_->data_received(std::string_view(chunk_, n));
       }
     } catch (...) {
       if (is_interrupt(std::current_exception())) throw;

@@ -8,12 +8,12 @@
 // handle them in the loop's callback phase, where CPython's reader and
 // writer callbacks run.
 //
-// Reading: bytes are read into a 64 KiB chunk (a std::string) taken from a
-// per-thread pool when the socket is readable and given back once
-// data_received() returns, so idle connections hold no read buffer. A
-// StreamReaderProtocol may keep the chunk instead (ChunkAdoptingProtocol:
-// it becomes the reader's buffer, so a large read is copied once, by the
-// kernel); the next read takes a new one. A BufferedProtocol's own buffer
+// Reading: bytes are read into a 64 KiB chunk taken from a per-thread pool
+// when the socket is readable and given back once data_received() returns,
+// so idle connections hold no read buffer. A StreamReaderProtocol may keep
+// the chunk instead (ChunkAdoptingProtocol: it becomes the reader's buffer
+// until the bytes are read, so they are not copied into a second buffer
+// first); the next read takes another. A BufferedProtocol's own buffer
 // is read into instead (get_buffer() is called when the backend reads).
 //
 // Writing: write() calls the socket's try_write() when nothing is queued;
@@ -168,7 +168,7 @@ class SocketTransport final : public Transport,
   std::shared_ptr<SocketTransport> self_;
 
   // Reading.
-  std::string chunk_;      // Protocol: the read chunk (from the pool), or empty
+  char* chunk_ = nullptr;  // Protocol: the read chunk (from the pool)
   std::size_t rlen_ = 0;   // bytes read and not yet delivered
   std::span<char> lent_{};  // BufferedProtocol: the buffer get_buffer() gave
   std::string carry_;      // bytes read for a protocol replaced before they were delivered

@@ -46,7 +46,7 @@ class PipeProto final : public Protocol, public ChunkAdoptingProtocol {
   void pause_writing() override;
   void resume_writing() override;
   void data_received(std::string_view data) override;
-  void data_received_chunk(std::string& chunk, std::size_t n) override;
+  void data_received_chunk(char*& chunk, std::size_t n) override;
   bool adopts_chunks() const noexcept override { return true; }
 
   std::shared_ptr<Transport> pipe;
@@ -92,7 +92,7 @@ class SubprocessTransportImpl final : public SubprocessTransport, private Backen
   // From the pipes' protocols.
   void pipe_data_received(int fd, std::string_view data);
   /// The same for a read chunk, which a Process's StreamReader may keep.
-  void pipe_data_received_chunk(int fd, std::string& chunk, std::size_t n);
+  void pipe_data_received_chunk(int fd, char*& chunk, std::size_t n);
   void pipe_connection_lost(int fd, std::exception_ptr exc);
   SubprocessProtocol* protocol() const noexcept { return protocol_.get(); }
 

@@ -10,7 +10,6 @@
 
 #include <cstddef>
 #include <exception>
-#include <string>
 
 namespace asyncio::detail {
 
@@ -51,16 +50,17 @@ class DetachableProtocol {
   ~DetachableProtocol() = default;
 };
 
-/// A Protocol that can take the socket transport's read buffer instead of
-/// copying from it (StreamReaderProtocol: the chunk becomes the reader's
-/// buffer, and read() hands it to the caller). The transport calls
+/// A Protocol that can take the transport's read chunk (detail/chunk_pool.hpp)
+/// instead of copying from it (StreamReaderProtocol: the chunk becomes the
+/// reader's buffer until its bytes are read). The transport calls
 /// data_received_chunk() exactly where it would call data_received().
 class ChunkAdoptingProtocol {
  public:
-  /// The same as data_received(std::string_view(chunk.data(), n)), except
-  /// that the protocol may keep `chunk`'s storage: it then moves `chunk`
-  /// out and leaves it empty. Otherwise `chunk` is left as it was.
-  virtual void data_received_chunk(std::string& chunk, std::size_t n) = 0;
+  /// The same as data_received(std::string_view(chunk, n)), except that
+  /// the protocol may keep `chunk` (a pooled chunk from take_chunk()): it
+  /// then sets `chunk` to nullptr and gives the chunk back to the pool
+  /// itself. Otherwise `chunk` is left as it was.
+  virtual void data_received_chunk(char*& chunk, std::size_t n) = 0;
   /// Whether data_received_chunk() may stand for data_received(): false
   /// for a subclass that may override data_received().
   virtual bool adopts_chunks() const noexcept = 0;
@@ -73,9 +73,9 @@ class ChunkAdoptingProtocol {
 /// becomes the buffer of the Process's stdout or stderr reader).
 class ChunkAdoptingSubprocessProtocol {
  public:
-  /// The same as pipe_data_received(fd, std::string_view(chunk.data(), n)),
-  /// except that the protocol may move `chunk` out (leaving it empty).
-  virtual void pipe_data_received_chunk(int fd, std::string& chunk, std::size_t n) = 0;
+  /// The same as pipe_data_received(fd, std::string_view(chunk, n)), except
+  /// that the protocol may keep `chunk` as data_received_chunk() does.
+  virtual void pipe_data_received_chunk(int fd, char*& chunk, std::size_t n) = 0;
 
  protected:
   ~ChunkAdoptingSubprocessProtocol() = default;
