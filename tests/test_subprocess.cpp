@@ -118,6 +118,37 @@ TEST_CASE("stdin and stdout pipes carry data through cat (test_stdin_stdout)", "
   asyncio::set_event_loop(nullptr);
 }
 
+TEST_CASE("stdout read in pieces around the 64 KiB read chunk keeps every byte in order", "[subprocess][spawn]") {
+  // A chunk read from the child's stdout may become the StreamReader's
+  // buffer and be handed out by read(): check bytes, order and sizes.
+  LoopFixture f;
+  asyncio::set_event_loop(f.loop);
+  constexpr std::size_t kBytes = 3 * 1024 * 1024 + 17;
+  auto body = []() -> Coro<std::string> {
+    auto c = asyncio::create_subprocess_exec(
+        "sh", {"-c", "yes abcdefghijklmnopqrstuvwxyz | head -c " + std::to_string(kBytes)}, {.std_out = PIPE});
+    Process proc = co_await std::move(c);
+    std::string all;
+    for (int round = 0;; ++round) {
+      const std::int64_t want = round % 3 == 0 ? 65536 : round % 3 == 1 ? 1000 : 200000;
+      std::string piece = co_await proc.std_out->read(want);
+      if (piece.empty()) break;
+      CHECK(piece.size() <= static_cast<std::size_t>(want));
+      all += piece;
+    }
+    int rc = co_await proc.wait();
+    CHECK(rc == 0);
+    co_return all;
+  };
+  const std::string out = run_in(f, body());
+  std::string expected;
+  while (expected.size() < kBytes) expected += "abcdefghijklmnopqrstuvwxyz\n";
+  expected.resize(kBytes);
+  CHECK(out.size() == kBytes);
+  CHECK(out == expected);
+  asyncio::set_event_loop(nullptr);
+}
+
 TEST_CASE("communicate sends input and returns (stdout, nullopt) (test_communicate)", "[subprocess][spawn]") {
   LoopFixture f;
   auto body = []() -> Coro<void> {

@@ -12,6 +12,18 @@
 //             --server build/release/examples/echo_server \
 //             [--sizes 1024,65536] [--conns 10,100] [--depth 1]
 //             [--duration 1] [--warmup 0.3] [--repeat 1]
+//             [--pin 0,1 | --pin none] [--servers protocol,streams]
+//             [--baseline PATH]
+//
+// --pin S,C (default 0,1 on a machine with two or more CPUs): each server
+// runs on CPU S and this load generator on CPU C, so that the server's CPU
+// time per message is not inflated by migrations between the two. With
+// --servers only the bare server and the named ones run. --baseline PATH
+// adds a second build of echo_server (e.g. main's) as "protocol@base" and
+// "streams@base", run in the same repetitions, for before/after pairs.
+// After the medians, paired ratios: each server against the bare server of
+// the same repetition, and streams against protocol of the same
+// repetition (the figure issue 17 targets).
 //
 // TLS (--tls-cert CERT --tls-key KEY): the clients speak TLS (OpenSSL
 // memory BIOs, verifying nothing) and the servers compared are the bare
@@ -23,6 +35,7 @@
 // threaded. Linux (reads /proc).
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -258,11 +271,23 @@ struct Server {
   int port = 0;
 };
 
+int g_server_cpu = -1;  // --pin: the servers' CPU (-1: not pinned)
+
+// Pins the calling process (pid 0) or `pid` to `cpu`; false if it cannot.
+bool pin_to(pid_t pid, int cpu) {
+  if (cpu < 0) return true;
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  return ::sched_setaffinity(pid, sizeof set, &set) == 0;
+}
+
 Server start_server(const std::vector<std::string>& argv) {
   int out[2];
   if (::pipe(out) != 0) return {};
   const pid_t pid = ::fork();
   if (pid == 0) {
+    if (!pin_to(0, g_server_cpu)) std::perror("sched_setaffinity (server)");
     ::dup2(out[1], 1);
     ::close(out[0]);
     ::close(out[1]);
@@ -434,6 +459,8 @@ int main(int argc, char** argv) {
   std::vector<long> sizes{1024, 65536}, conns{10, 100};
   int depth = 1, repeat = 1;
   double duration = 1.0, warmup = 0.3;
+  std::string pin = ::sysconf(_SC_NPROCESSORS_ONLN) >= 2 ? "0,1" : "none";
+  std::string only, baseline;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i];
     const std::string v = argv[i + 1];
@@ -450,6 +477,9 @@ int main(int argc, char** argv) {
     else if (a == "--bare-tls") bare_tls = v;
     else if (a == "--python") python = v;
     else if (a == "--py-server") py_server = v;
+    else if (a == "--pin") pin = v;
+    else if (a == "--servers") only = v;
+    else if (a == "--baseline") baseline = v;
     else {
       std::fprintf(stderr, "unknown option %s\n", a.c_str());
       return 2;
@@ -458,7 +488,8 @@ int main(int argc, char** argv) {
   const bool tls = !tls_cert.empty();
   if (server.empty() || (!tls && bare.empty()) || (tls && (tls_key.empty() || bare_tls.empty()))) {
     std::fprintf(stderr, "usage: echo_load --bare PATH --server PATH [--sizes 1024,65536] [--conns 10,100] "
-                         "[--depth 1] [--duration 1] [--warmup 0.3] [--repeat 1]\n"
+                         "[--depth 1] [--duration 1] [--warmup 0.3] [--repeat 1] [--pin S,C|none] "
+                         "[--servers protocol,streams] [--baseline PATH]\n"
                          "       echo_load --tls-cert CERT --tls-key KEY --bare-tls PATH --server PATH "
                          "[--python PYTHON --py-server tls_echo_server.py] [...]\n");
     return 2;
@@ -468,6 +499,13 @@ int main(int argc, char** argv) {
     SSL_CTX_set_verify(g_tls, SSL_VERIFY_NONE, nullptr);
   }
   ::signal(SIGPIPE, SIG_IGN);
+  if (pin != "none") {
+    const std::size_t comma = pin.find(',');
+    g_server_cpu = std::atoi(pin.c_str());
+    const int client_cpu = comma == std::string::npos ? -1 : std::atoi(pin.c_str() + comma + 1);
+    if (!pin_to(0, client_cpu)) std::perror("sched_setaffinity (client)");
+    std::printf("pinned: servers on CPU %d, load generator on CPU %d\n", g_server_cpu, client_cpu);
+  }
   make_pattern(static_cast<std::size_t>(*std::max_element(sizes.begin(), sizes.end())) + kReadBuf);
   struct Variant {
     std::string name;
@@ -480,6 +518,10 @@ int main(int argc, char** argv) {
         {"protocol", {server, "--api", "protocol", "--host", "127.0.0.1", "--port", "0"}},
         {"streams", {server, "--api", "streams", "--host", "127.0.0.1", "--port", "0"}},
     };
+    if (!baseline.empty()) {
+      variants.push_back({"protocol@base", {baseline, "--api", "protocol", "--host", "127.0.0.1", "--port", "0"}});
+      variants.push_back({"streams@base", {baseline, "--api", "streams", "--host", "127.0.0.1", "--port", "0"}});
+    }
   } else {
     variants = {
         {"bare-tls", {bare_tls, "--cert", tls_cert, "--key", tls_key, "--host", "127.0.0.1", "--port", "0"}},
@@ -498,6 +540,15 @@ int main(int argc, char** argv) {
     }
   }
   const std::string bare_name = tls ? "bare-tls" : "bare-libuv";
+  if (!only.empty()) {
+    // --servers: the bare server and the named ones (a name matches its
+    // @base twin too).
+    const std::string list = "," + only + ",";
+    std::erase_if(variants, [&](const Variant& v) {
+      const std::string plain = v.name.substr(0, v.name.find('@'));
+      return v.name != bare_name && list.find("," + plain + ",") == std::string::npos;
+    });
+  }
   std::printf("%-7s %-6s %-11s %10s %9s %9s %12s %7s %11s\n", "size", "conns", "server", "msgs/s", "p50 us",
               "p99 us", "cpu us/msg", "vs bare", "faults/msg");
   int failures = 0;
@@ -530,7 +581,7 @@ int main(int argc, char** argv) {
       }
       double bare_cpu = 0;
       for (const Variant& v : variants) {
-        auto& rs = results[v.name];
+        auto rs = results[v.name];  // a copy: the pairs above index the repetitions
         std::sort(rs.begin(), rs.end(), [](const Result& a, const Result& b) { return a.cpu_us_per_msg < b.cpu_us_per_msg; });
         const Result& r = rs[rs.size() / 2];
         if (!r.ok) {
@@ -545,13 +596,26 @@ int main(int argc, char** argv) {
                     r.msgs_per_s, r.p50_us, r.p99_us, r.cpu_us_per_msg, ratio, r.faults_per_msg);
         std::fflush(stdout);
       }
+      // Streams against protocol of the same repetition (issue 17's target:
+      // <= 1.10x), for this build and the baseline's.
+      for (const char* suffix : {"", "@base"}) {
+        const std::string sname = std::string("streams") + suffix, pname = std::string("protocol") + suffix;
+        if (!results.count(sname) || !results.count(pname)) continue;
+        std::vector<double>& out = pair_ratios[sname + " vs " + pname];
+        for (int rep = 0; rep < repeat; ++rep) {
+          const Result& a = results[sname][static_cast<std::size_t>(rep)];
+          const Result& b = results[pname][static_cast<std::size_t>(rep)];
+          if (a.ok && b.ok && b.cpu_us_per_msg > 0) out.push_back(a.cpu_us_per_msg / b.cpu_us_per_msg);
+        }
+      }
       for (auto& [name, rs] : pair_ratios) {
         if (rs.empty()) continue;
         std::string all;
         for (double x : rs) all += " " + std::to_string(x).substr(0, 4);
         std::sort(rs.begin(), rs.end());
-        std::printf("%-7ld %-6ld %-11s paired vs bare: median %.2fx, min %.2fx, max %.2fx (%zu pairs:%s)\n", size, n,
-                    name.c_str(), rs[rs.size() / 2], rs.front(), rs.back(), rs.size(), all.c_str());
+        const bool vs_other = name.find(" vs ") != std::string::npos;
+        std::printf("%-7ld %-6ld %s%s: median %.2fx, min %.2fx, max %.2fx (%zu pairs:%s)\n", size, n, name.c_str(),
+                    vs_other ? "" : " vs bare", rs[rs.size() / 2], rs.front(), rs.back(), rs.size(), all.c_str());
       }
       std::fflush(stdout);
     }

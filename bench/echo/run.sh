@@ -4,6 +4,11 @@
 # to echo_load, e.g.:
 #   bench/echo/run.sh --duration 5 --repeat 3
 #   bench/echo/run.sh --sizes 1024 --conns 10 --depth 4
+#   bench/echo/run.sh --sizes 64,1024,65536,1048576 --conns 1,10,100 --repeat 3
+# Servers run on CPU 0 and the load generator on CPU 1 (--pin none: not
+# pinned). After the medians, paired lines per configuration: protocol vs
+# bare, streams vs bare, and streams vs protocol (issue 17's ratio).
+# --baseline PATH adds another echo_server build (e.g. main's) beside.
 # With --tls first: the TLS echo benchmark, against the bare libuv + OpenSSL
 # server, CPython's asyncio and uvloop (Debian: python3-uvloop) with ssl=,
 # with a throw-away certificate:

@@ -6,7 +6,7 @@
 // them go idle again and reads the memory once more.
 //
 //   idle_conns --port P --pid PID [--name NAME] [--conns 10000]
-//              [--busy 1000] [--busy-seconds 3] [--settle 2]
+//              [--busy 1000] [--busy-seconds 3] [--settle 2] [--line-bytes 1024]
 //
 // Prints one row (see bench/memory/run.sh): the server's resident set
 // before connecting, with N idle connections, its peak (VmHWM) over that,
@@ -63,7 +63,7 @@ void recv_line(int fd, const std::string& expect) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  int port = 0, pid = 0, conns = 10000, busy = 1000;
+  int port = 0, pid = 0, conns = 10000, busy = 1000, line_bytes = 1024;
   double busy_seconds = 3, settle = 2;
   std::string name = "server";
   for (int i = 1; i + 1 < argc; i += 2) {
@@ -75,6 +75,7 @@ int main(int argc, char** argv) {
     else if (a == "--busy") busy = std::atoi(v);
     else if (a == "--busy-seconds") busy_seconds = std::atof(v);
     else if (a == "--settle") settle = std::atof(v);
+    else if (a == "--line-bytes") line_bytes = std::atoi(v);
     else if (a == "--name") name = v;
     else {
       std::fprintf(stderr, "unknown option %s\n", a.c_str());
@@ -82,9 +83,10 @@ int main(int argc, char** argv) {
     }
   }
   if (port <= 0 || pid <= 0) {
-    std::fprintf(stderr, "usage: idle_conns --port P --pid PID [--conns N] [--busy B] [--busy-seconds S]\n");
+    std::fprintf(stderr, "usage: idle_conns --port P --pid PID [--conns N] [--busy B] [--busy-seconds S] [--line-bytes N]\n");
     return 2;
   }
+  if (line_bytes < 1) line_bytes = 1;
   busy = std::min(busy, conns);
   rlimit rl{};
   getrlimit(RLIMIT_NOFILE, &rl);
@@ -126,8 +128,9 @@ int main(int argc, char** argv) {
   const long idle = status_kb(pid, "VmRSS");
   const long peak = status_kb(pid, "VmHWM");
 
-  // Busy: B connections, 1 KiB lines, all in flight at once, round after round.
-  std::string line(1023, 'x');
+  // Busy: B connections, 1 KiB lines (--line-bytes), all in flight at
+  // once, round after round.
+  std::string line(static_cast<std::size_t>(line_bytes) - 1, 'x');
   line += '\n';
   long busy_max = 0;
   long rounds = 0;

@@ -9,7 +9,9 @@
 #   bench/memory/run.sh                       # 10,000 connections, 1,000 busy
 #   bench/memory/run.sh --conns 2000 --busy 500 --repeat 3
 # Extra arguments go to idle_conns (--conns, --busy, --busy-seconds,
-# --settle); --repeat N runs the set N times; --only NAME runs one server
+# --settle, --line-bytes: the busy phase's line size, 1024 by default;
+# 49152 makes the reads large enough for readers to take read chunks);
+# --repeat N runs the set N times; --only NAME runs one server
 # (asyncio, uvloop, go, cpython).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"

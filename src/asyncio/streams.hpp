@@ -34,6 +34,7 @@
 
 #include "asyncio/coroutines.hpp"
 #include "asyncio/detail/gcc12.hpp"
+#include "asyncio/detail/transport_caps.hpp"
 #include "asyncio/events.hpp"
 #include "asyncio/futures.hpp"
 #include "asyncio/protocols.hpp"
@@ -53,6 +54,14 @@ class StreamWriterState;
 }  // namespace detail
 
 class StreamReaderProtocol;
+class StreamReader;
+
+namespace detail {
+/// reader.feed_data(std::string_view(chunk, n)), keeping the pooled read
+/// chunk as the reader's buffer (then `chunk` is set to nullptr) where that
+/// saves a copy (library use: transports' read chunks, ChunkAdoptingProtocol).
+void stream_reader_feed_chunk(const StreamReader& reader, char*& chunk, std::size_t n);
+}  // namespace detail
 
 /// The reading end of a stream. Python: asyncio.StreamReader
 class StreamReader {
@@ -125,6 +134,7 @@ class StreamReader {
  private:
   friend class StreamReaderProtocol;
   friend class StreamWriter;
+  friend void detail::stream_reader_feed_chunk(const StreamReader& reader, char*& chunk, std::size_t n);
   std::shared_ptr<detail::StreamReaderState> s_;
 };
 
@@ -211,7 +221,9 @@ struct ClientConnectedCallback {
 
 /// The protocol between a transport and a StreamReader/StreamWriter pair.
 /// Python: asyncio.StreamReaderProtocol (with FlowControlMixin)
-class StreamReaderProtocol : public Protocol, public std::enable_shared_from_this<StreamReaderProtocol> {
+class StreamReaderProtocol : public Protocol,
+                             public detail::ChunkAdoptingProtocol,
+                             public std::enable_shared_from_this<StreamReaderProtocol> {
  public:
   /// Feeds `reader`; with `client_connected_cb` (a server's connection),
   /// calls it with the reader and a new writer once connected.
@@ -231,6 +243,11 @@ class StreamReaderProtocol : public Protocol, public std::enable_shared_from_thi
   void resume_writing() override;
 
   // ---- Library internals (Python: FlowControlMixin, _get_close_waiter) ----
+  /// data_received() for the socket transport: a large chunk arriving at
+  /// an empty reader becomes its buffer instead of being copied.
+  void data_received_chunk(char*& chunk, std::size_t n) override;
+  /// True unless this is a subclass (which may override data_received()).
+  bool adopts_chunks() const noexcept override;
   /// Waits while writing is paused. Python: FlowControlMixin._drain_helper
   [[nodiscard]] Coro<> drain_helper();
   /// True if drain_helper() would return at once.

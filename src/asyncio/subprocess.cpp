@@ -40,6 +40,11 @@ void SubprocessStreamProtocol::pipe_data_received(int fd, std::string_view data)
   if (fd == 2 && std_err) std_err->feed_data(data);
 }
 
+void SubprocessStreamProtocol::pipe_data_received_chunk(int fd, char*& chunk, std::size_t n) {
+  if (fd == 1 && std_out) stream_reader_feed_chunk(*std_out, chunk, n);
+  if (fd == 2 && std_err) stream_reader_feed_chunk(*std_err, chunk, n);
+}
+
 void SubprocessStreamProtocol::pipe_connection_lost(int fd, std::exception_ptr exc) {
   // Python: SubprocessStreamProtocol.pipe_connection_lost
   if (fd == 0) {

@@ -121,12 +121,14 @@ namespace detail {
 /// The protocol between a subprocess transport and a Process's streams.
 /// Python: asyncio.subprocess.SubprocessStreamProtocol
 class SubprocessStreamProtocol final : public SubprocessProtocol,
+                                       public ChunkAdoptingSubprocessProtocol,
                                        public std::enable_shared_from_this<SubprocessStreamProtocol> {
  public:
   SubprocessStreamProtocol(std::int64_t limit, EventLoop& loop);
 
   void connection_made(std::shared_ptr<SubprocessTransport> transport) override;
   void pipe_data_received(int fd, std::string_view data) override;
+  void pipe_data_received_chunk(int fd, char*& chunk, std::size_t n) override;
   void pipe_connection_lost(int fd, std::exception_ptr exc) override;
   void process_exited() override;
   void pause_writing() override;

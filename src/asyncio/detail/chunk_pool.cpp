@@ -15,6 +15,11 @@ double monotonic_seconds() noexcept {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
+// Set once this thread's pool is destroyed (thread exit): a chunk given
+// back later (a StreamReader holding one, destroyed by a thread_local or
+// static destructor that runs after the pool's) is freed directly.
+thread_local bool tls_chunks_gone = false;
+
 // Chunks of idle connections go back here, up to kKeep of them per thread.
 // Trimming: `low_` is the fewest idle chunks the pool held since the
 // current period began; that many were not needed during the whole period,
@@ -23,6 +28,7 @@ class ChunkPool {
  public:
   ~ChunkPool() {
     for (char* c : free_) free_pages(c, kChunkSize);
+    tls_chunks_gone = true;
   }
   char* get() {
     if (free_.empty()) {
@@ -93,6 +99,10 @@ char* take_chunk() {
 }
 
 void give_chunk(char* chunk) noexcept {
+  if (tls_chunks_gone) {
+    free_pages(chunk, kChunkSize);
+    return;
+  }
   tls_chunks_used = true;
   tls_chunks.put(chunk);
 }

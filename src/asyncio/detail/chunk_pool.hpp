@@ -1,8 +1,10 @@
 // Read buffers of kChunkSize bytes, kept per thread for reuse: a transport
 // takes one when bytes arrive and gives it back once they are handled, so a
 // busy loop reuses a few warm chunks and an idle connection holds none.
-// Used by SocketTransport (plain reads) and the TLS layer (ciphertext in,
-// plaintext out).
+// Used by SocketTransport and ReadPipeTransport (plain reads) and the TLS
+// layer (ciphertext in, plaintext out). A StreamReader may keep the chunk
+// a read filled as its buffer (ChunkAdoptingProtocol) instead of copying
+// it, and gives it back here once its bytes are read (OwnedChunk).
 //
 // Bounded: a burst of reads (one poll reporting many readable connections)
 // takes one chunk each, and the pool keeps them for the next burst, but
@@ -14,6 +16,7 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 
 namespace asyncio::detail {
 
@@ -38,6 +41,13 @@ bool chunk_pool_has_excess() noexcept;
 double trim_chunk_pool(double timeout) noexcept;
 /// Idle chunks in this thread's pool (tests).
 std::size_t idle_chunks() noexcept;
+
+/// Gives a chunk back to the pool of the thread that drops it.
+struct ChunkReturner {
+  void operator()(char* chunk) const noexcept { give_chunk(chunk); }
+};
+/// A chunk from take_chunk() owned beyond one read (a StreamReader's buffer).
+using OwnedChunk = std::unique_ptr<char, ChunkReturner>;
 
 /// Borrows a chunk for a scope.
 class ScopedChunk {

@@ -2,6 +2,7 @@
 
 #include <typeinfo>
 
+#include "asyncio/detail/chunk_pool.hpp"
 #include "asyncio/detail/demangle.hpp"
 #include "asyncio/exception_context.hpp"
 #include "asyncio/log.hpp"
@@ -199,15 +200,29 @@ std::shared_ptr<ReadPipeTransport> ReadPipeTransport::create(EventLoop& loop, St
   return t;
 }
 
+static_assert(ReadPipeTransport::kMaxSize == kChunkSize, "reads use pooled chunks");
+
+ReadPipeTransport::~ReadPipeTransport() {
+  if (chunk_ != nullptr) give_chunk(chunk_);
+}
+
+void ReadPipeTransport::set_protocol(std::shared_ptr<BaseProtocol> protocol) {
+  auto* adopter = dynamic_cast<ChunkAdoptingProtocol*>(protocol.get());
+  PipeTransportBase::set_protocol(std::move(protocol));
+  adopter_ = adopter && adopter->adopts_chunks() ? adopter : nullptr;
+}
+
 std::span<char> ReadPipeTransport::read_buffer(std::size_t) noexcept {
-  if (!buffer_) {
+  // A pooled chunk, as the socket transport's: a StreamReader at the end of
+  // the chain (a Process's stdout) may keep it instead of copying it.
+  if (chunk_ == nullptr) {
     try {
-      buffer_.reset(new char[kMaxSize]);
+      chunk_ = take_chunk();
     } catch (...) {
       return {};
     }
   }
-  return {buffer_.get() + rlen_, kMaxSize - rlen_};
+  return {chunk_ + rlen_, kMaxSize - rlen_};
 }
 
 void ReadPipeTransport::on_read(std::size_t n) noexcept {
@@ -239,7 +254,10 @@ void ReadPipeTransport::handle_events() {
     events_ &= ~kRead;
     const std::size_t n = std::exchange(rlen_, 0);
     try {
-      static_cast<Protocol*>(protocol_.get())->data_received(std::string_view(buffer_.get(), n));
+      if (adopter_)
+        adopter_->data_received_chunk(chunk_, n);  // may keep the chunk (then chunk_ is null)
+      else
+        static_cast<Protocol*>(protocol_.get())->data_received(std::string_view(chunk_, n));
     } catch (...) {
       if (is_interrupt(std::current_exception())) throw;
       fatal_error(std::current_exception(), "Fatal error: protocol.data_received() call failed.");

@@ -30,6 +30,7 @@
 #include <system_error>
 
 #include "asyncio/backend.hpp"
+#include "asyncio/detail/transport_caps.hpp"
 #include "asyncio/futures.hpp"
 #include "asyncio/handles.hpp"
 #include "asyncio/protocols.hpp"
@@ -113,6 +114,8 @@ class ReadPipeTransport final : public PipeTransportBase {
   std::size_t get_write_buffer_size() const override { return 0; }
   std::pair<std::size_t, std::size_t> get_write_buffer_limits() const override { return {0, 0}; }
   void set_write_buffer_limits(std::optional<std::int64_t> high, std::optional<std::int64_t> low) override;
+  void set_protocol(std::shared_ptr<BaseProtocol> protocol) override;
+  ~ReadPipeTransport() override;
 
  private:
   enum : std::uint8_t { kRead = 1, kEof = 2, kReadError = 4 };
@@ -125,7 +128,8 @@ class ReadPipeTransport final : public PipeTransportBase {
   std::string describe() const override { return "Handle " + repr() + "._read_ready()"; }
   void fatal_error(std::exception_ptr exc, const char* message);
 
-  std::unique_ptr<char[]> buffer_;
+  char* chunk_ = nullptr;  // the read chunk (from the pool)
+  ChunkAdoptingProtocol* adopter_ = nullptr;  // the protocol, if it can keep read chunks
   std::size_t rlen_ = 0;
   std::error_code read_error_{};
   bool paused_ = false;

@@ -88,6 +88,8 @@ void SocketTransport::set_protocol(std::shared_ptr<BaseProtocol> protocol) {
   protocol_ = std::move(protocol);
   proto_ = p;
   bproto_ = bp;
+  auto* adopter = p ? dynamic_cast<ChunkAdoptingProtocol*>(p) : nullptr;
+  adopter_ = adopter && adopter->adopts_chunks() ? adopter : nullptr;
   protocol_connected_ = true;
 }
 
@@ -222,6 +224,7 @@ void SocketTransport::on_detached() noexcept {
   if (auto* layered = dynamic_cast<DetachableProtocol*>(protocol_.get())) layered->transport_detached();
   std::shared_ptr<BaseProtocol> protocol = std::move(protocol_);
   proto_ = nullptr;
+  adopter_ = nullptr;
   bproto_ = nullptr;
   if (server_) {
     server_->detach(this);
@@ -339,6 +342,8 @@ void SocketTransport::handle_read_events() {
     try {
       if (bproto_) {
         bproto_->buffer_updated(n);
+      } else if (adopter_) {
+        adopter_->data_received_chunk(chunk_, n);  // may keep the chunk (then chunk_ is null)
       } else if (proto_) {
         proto_->data_received(std::string_view(chunk_, n));
       }
@@ -599,6 +604,7 @@ void SocketTransport::call_connection_lost(std::exception_ptr exc) {
       t->sock_.reset();
       std::shared_ptr<BaseProtocol> protocol = std::move(t->protocol_);
       t->proto_ = nullptr;
+      t->adopter_ = nullptr;
       t->bproto_ = nullptr;
       if (t->server_) {
         t->server_->detach(t);

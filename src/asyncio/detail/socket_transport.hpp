@@ -10,7 +10,10 @@
 //
 // Reading: bytes are read into a 64 KiB chunk taken from a per-thread pool
 // when the socket is readable and given back once data_received() returns,
-// so idle connections hold no read buffer. A BufferedProtocol's own buffer
+// so idle connections hold no read buffer. A StreamReaderProtocol may keep
+// the chunk instead (ChunkAdoptingProtocol: it becomes the reader's buffer
+// until the bytes are read, so they are not copied into a second buffer
+// first); the next read takes another. A BufferedProtocol's own buffer
 // is read into instead (get_buffer() is called when the backend reads).
 //
 // Writing: write() calls the socket's try_write() when nothing is queued;
@@ -159,6 +162,7 @@ class SocketTransport final : public Transport,
   StreamSocketPtr sock_;
   std::shared_ptr<BaseProtocol> protocol_;
   Protocol* proto_ = nullptr;           // protocol_ as a Protocol, or
+  ChunkAdoptingProtocol* adopter_ = nullptr;  // proto_ if it can keep read chunks
   BufferedProtocol* bproto_ = nullptr;  // protocol_ as a BufferedProtocol
   std::shared_ptr<Server> server_;
   std::shared_ptr<SocketTransport> self_;

@@ -40,6 +40,10 @@ void PipeProto::data_received(std::string_view data) {
   if (auto p = proc_.lock()) p->pipe_data_received(fd_, data);
 }
 
+void PipeProto::data_received_chunk(char*& chunk, std::size_t n) {
+  if (auto p = proc_.lock()) p->pipe_data_received_chunk(fd_, chunk, n);
+}
+
 // ---- SubprocessTransportImpl ----
 
 SubprocessTransportImpl::SubprocessTransportImpl(Private, EventLoop& loop, std::shared_ptr<SubprocessProtocol> protocol)
@@ -237,6 +241,29 @@ void SubprocessTransportImpl::pipe_data_received(int fd, std::string_view data) 
   call([self = self_, fd, bytes = std::string(data)] {
     if (self->protocol_) self->protocol_->pipe_data_received(fd, bytes);
   });
+}
+
+void SubprocessTransportImpl::pipe_data_received_chunk(int fd, char*& chunk, std::size_t n) {
+  // pipe_data_received(), but the protocol (a Process's streams) may keep
+  // the chunk as its reader's buffer. A call that has to wait behind queued
+  // ones copies the bytes (pipe_data_received()): a queued chunk would be
+  // one more buffer held outside the pool's count.
+  auto* adopter = dynamic_cast<ChunkAdoptingSubprocessProtocol*>(protocol_.get());
+  if (!adopter || pending_calls_ || posted_ != 0) {
+    pipe_data_received(fd, std::string_view(chunk, n));
+    return;
+  }
+  std::shared_ptr<SubprocessProtocol> protocol = protocol_;
+  try {
+    adopter->pipe_data_received_chunk(fd, chunk, n);
+  } catch (...) {
+    if (is_interrupt(std::current_exception())) throw;
+    ExceptionContext context;
+    context.message = "Exception in callback SubprocessProtocol.pipe_data_received()";
+    context.exception = std::current_exception();
+    context.extra.emplace_back("transport", repr());
+    loop_->call_exception_handler(context);
+  }
 }
 
 void SubprocessTransportImpl::pipe_connection_lost(int fd, std::exception_ptr exc) {

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "asyncio/backend.hpp"
+#include "asyncio/detail/transport_caps.hpp"
 #include "asyncio/coroutines.hpp"
 #include "asyncio/futures.hpp"
 #include "asyncio/protocols.hpp"
@@ -37,7 +38,7 @@ class SubprocessTransportImpl;
 
 /// The protocol of one of a child's pipes. Python: WriteSubprocessPipeProto
 /// and ReadSubprocessPipeProto.
-class PipeProto final : public Protocol {
+class PipeProto final : public Protocol, public ChunkAdoptingProtocol {
  public:
   PipeProto(std::weak_ptr<SubprocessTransportImpl> proc, int fd) : proc_(std::move(proc)), fd_(fd) {}
   void connection_made(std::shared_ptr<Transport> transport) override { pipe = std::move(transport); }
@@ -45,6 +46,8 @@ class PipeProto final : public Protocol {
   void pause_writing() override;
   void resume_writing() override;
   void data_received(std::string_view data) override;
+  void data_received_chunk(char*& chunk, std::size_t n) override;
+  bool adopts_chunks() const noexcept override { return true; }
 
   std::shared_ptr<Transport> pipe;
   bool disconnected = false;
@@ -88,6 +91,8 @@ class SubprocessTransportImpl final : public SubprocessTransport, private Backen
 
   // From the pipes' protocols.
   void pipe_data_received(int fd, std::string_view data);
+  /// The same for a read chunk, which a Process's StreamReader may keep.
+  void pipe_data_received_chunk(int fd, char*& chunk, std::size_t n);
   void pipe_connection_lost(int fd, std::exception_ptr exc);
   SubprocessProtocol* protocol() const noexcept { return protocol_.get(); }
 
