@@ -26,10 +26,11 @@ constexpr std::size_t kMinScheduledTimerHandles = 100;
 constexpr double kMaximumSelectTimeout = 24 * 3600;
 // Python: time.get_clock_info('monotonic').resolution on Linux.
 constexpr double kClockResolution = 1e-9;
-// How far ahead run_ready() prefetches: a burst of 100,000 due timers runs
-// handles scattered over megabytes, each a cache miss (bench/README.md,
-// "Timers"); a few entries ahead hides most of it.
+// How far ahead run_ready() prefetches, and from what batch size: a burst
+// of 100,000 due timers runs handles scattered over megabytes, each a cache
+// miss (bench/README.md, "Timers"); a few entries ahead hides most of it.
 constexpr std::size_t kReadyPrefetch = 4;
+constexpr std::size_t kReadyPrefetchBurst = 4096;
 // Python: signal.NSIG
 #if defined(NSIG)
 constexpr int kMaxSignal = NSIG;
@@ -411,8 +412,12 @@ struct ClearRunningEntry {
 
 void EventLoop::run_ready(std::size_t ntodo) {
   ClearRunningEntry clear{running_entry_};
+  // A burst too large for the cache (many due timers) runs objects
+  // scattered over megabytes: load each a few entries ahead. A smaller
+  // batch is in cache already, and the extra load would only cost.
+  const bool burst = ntodo > kReadyPrefetchBurst;
   for (; ntodo > 0; --ntodo) {
-    ready_.prefetch(kReadyPrefetch);
+    if (burst) ready_.prefetch(kReadyPrefetch);
     detail::ReadyQueue::Entry e = ready_.pop();
     running_entry_ = e;  // for a context variable's first set() (contextvars.cpp)
     if (detail::ReadyQueue::is_task(e))
