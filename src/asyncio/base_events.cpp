@@ -28,8 +28,8 @@ constexpr double kMaximumSelectTimeout = 24 * 3600;
 constexpr double kClockResolution = 1e-9;
 // How far ahead run_ready() prefetches, and from what batch size: a burst
 // of 100,000 due timers runs handles scattered over megabytes, each a cache
-// miss (bench/README.md, "Timers"); a few entries ahead hides most of it.
-constexpr std::size_t kReadyPrefetch = 4;
+// miss (bench/README.md, "Timers"); a dozen entries ahead hides much of it.
+constexpr std::size_t kReadyPrefetch = 12;
 constexpr std::size_t kReadyPrefetchBurst = 4096;
 // Python: signal.NSIG
 #if defined(NSIG)
