@@ -77,7 +77,7 @@ class TimerQueue {
         levels_ = std::make_unique<Levels>();
       const unsigned level = level_of(key);
       const unsigned digit = digit_of(key, level);
-      levels_->bucket[level][digit].push_back({key, node});
+      levels_->at(level)[digit].push_back({key, node});
       levels_->mark(level, digit);
       // A key below the cached minimum of the buckets is their new minimum
       // (an equal key is scheduled later: not the first to fire).
@@ -197,7 +197,16 @@ class TimerQueue {
   };
 
   struct Levels {
-    std::vector<Entry> bucket[kLevels][kDigits];
+    // A level's 256 buckets are allocated when a timer first enters it
+    // (6 KiB on 64-bit targets, 3 KiB on 32-bit): deadlines a few seconds
+    // apart use about five levels, and a small target's RAM counts.
+    std::unique_ptr<std::vector<Entry>[]> bucket[kLevels];
+
+    std::vector<Entry>* at(unsigned l) {
+      if (!bucket[l]) [[unlikely]]
+        bucket[l] = std::make_unique<std::vector<Entry>[]>(kDigits);
+      return bucket[l].get();
+    }
     std::uint64_t bits[kLevels][kDigits / 64] = {};
     unsigned level_mask = 0;  // bit l: level l has a non-empty bucket
 
@@ -288,7 +297,7 @@ class TimerQueue {
       } else {
         const unsigned level = level_of(e.key);  // below l: e shares byte l with last_
         const unsigned digit = digit_of(e.key, level);
-        levels_->bucket[level][digit].push_back(e);
+        levels_->at(level)[digit].push_back(e);
         levels_->mark(level, digit);
       }
     }
