@@ -4,7 +4,11 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
+#include <functional>
+#include <random>
 #include <thread>
+#include <tuple>
 #include <utility>
 
 #include "support.hpp"
@@ -92,6 +96,111 @@ TEST_CASE("many timers on a few deadlines fire by deadline, then in scheduling o
   f.loop->call_at(base + 0.05, [&] { f.loop->stop(); });
   f.loop->run_forever();
   CHECK(fired == expected);
+}
+
+TEST_CASE("a timer due before the last fired one fires first, equal deadlines in scheduling order", "[events]") {
+  // The timer queue keeps deadlines at or after the last fired one in radix
+  // buckets and earlier ones in a heap (detail/timer_queue.hpp): both
+  // structures, and deadlines equal to the last fired one, in one batch.
+  LoopFixture f(asyncio::testing::new_virtual_time_loop({.autojump = false, .start = 100.0}));
+  asyncio::testing::VirtualClock& clock = *asyncio::testing::virtual_clock(*f.loop);
+  f.loop->call_at(110.0, f.record("a@110"));
+  f.loop->call_at(120.0, f.record("b@120"));
+  clock.advance(10.0);
+  f.run_briefly();
+  REQUIRE(f.events == std::vector<std::string>{"a@110"});
+  f.loop->call_at(110.0, f.record("c@110"));  // equal to the last fired
+  f.loop->call_at(105.0, f.record("d@105"));  // before it
+  f.loop->call_at(120.0, f.record("e@120"));  // equal to a pending one
+  f.loop->call_at(105.0, f.record("f@105"));
+  f.loop->call_later(0.0, f.record("g@110"));
+  f.loop->call_at(107.0, f.record("h@107"));
+  f.loop->call_at(110.0, f.record("i@110"));
+  clock.advance(10.0);
+  f.run_briefly();
+  CHECK(f.events == std::vector<std::string>{"a@110", "d@105", "f@105", "h@107", "c@110", "g@110", "i@110", "b@120",
+                                             "e@120"});
+  CHECK(asyncio::detail::internals(*f.loop).scheduled_timer_count() == 0);
+}
+
+TEST_CASE("timers fire by (deadline, scheduling order) under any mix of scheduling and cancelling", "[events]") {
+  // A model check of the timer queue: rounds of timers scheduled in order,
+  // out of order, on a shared grid of deadlines (equal deadlines across
+  // rounds, some already past), from callbacks (at their own deadline, and
+  // before it), with a third or two thirds cancelled (the latter makes the
+  // loop compact); the clock moves by steps, one iteration per step. Each
+  // iteration must fire exactly the due, uncancelled timers, sorted by
+  // (deadline, scheduling order). Clock origins far apart change which
+  // bits of the deadlines differ.
+  const double start = GENERATE(0.0, 1000.0, 123456.789);
+  LoopFixture f(asyncio::testing::new_virtual_time_loop({.autojump = false, .start = start}));
+  asyncio::testing::VirtualClock& clock = *asyncio::testing::virtual_clock(*f.loop);
+  std::mt19937 rng(static_cast<unsigned>(start) + 7);
+  struct Timer {
+    double when;
+    bool cancelled = false;
+    int fired = 0;
+  };
+  std::vector<Timer> model;
+  std::vector<asyncio::TimerHandle> handles;
+  std::vector<int> fired_now;
+  std::function<void(double)> schedule = [&](double when) {
+    const int id = static_cast<int>(model.size());
+    model.push_back({when});
+    auto fire = [&, id] {
+      fired_now.push_back(id);
+      ++model[static_cast<std::size_t>(id)].fired;
+      const double own = model[static_cast<std::size_t>(id)].when;
+      if (id % 5 == 0) schedule(own);  // equal to the deadline just fired
+      if (id % 7 == 0) schedule(own - 0.002);  // before it (already past)
+      if (id % 11 == 0) f.loop->call_later(0.0, [&fired_now] { fired_now.push_back(-1); });
+    };
+    handles.push_back(f.loop->call_at(when, fire));
+  };
+  auto pick = [&rng](int n) { return static_cast<int>(rng() % static_cast<unsigned>(n)); };
+  for (int round = 0; round < 60; ++round) {
+    const double now = clock.time();
+    switch (round % 4) {
+      case 0:  // in order, some delays repeated
+        for (int k = 0, d = 0; k < 40; ++k, d += pick(2)) schedule(now + d * 0.0005);
+        break;
+      case 1:  // out of order on ten deadlines
+        for (int k = 0; k < 40; ++k) schedule(now + pick(10) * 0.001);
+        break;
+      case 2: {  // on a grid shared by all rounds, a few slots already past
+        const double slot = std::floor((now - start) / 0.001);
+        for (int k = 0; k < 40; ++k) schedule(start + (slot - 3 + pick(24)) * 0.001);
+        break;
+      }
+      default:  // anywhere in the next 50 ms
+        for (int k = 0; k < 40; ++k) schedule(now + std::uniform_real_distribution<double>(0.0, 0.05)(rng));
+    }
+    const int cancel_per_6 = round % 8 == 7 ? 4 : 2;
+    for (std::size_t i = 0; i < model.size(); ++i) {
+      if (model[i].fired != 0 || model[i].cancelled || pick(6) >= cancel_per_6) continue;
+      model[i].cancelled = true;
+      handles[i].cancel();
+    }
+    const double steps[] = {0.0, 0.0005, 0.001, 0.003};
+    clock.advance(steps[pick(4)]);
+    std::vector<std::tuple<double, int>> due;
+    for (std::size_t i = 0; i < model.size(); ++i) {
+      const Timer& t = model[i];
+      if (t.fired == 0 && !t.cancelled && t.when < clock.time() + 1e-9) due.emplace_back(t.when, static_cast<int>(i));
+    }
+    std::sort(due.begin(), due.end());
+    std::vector<int> expected;
+    for (const auto& d : due) expected.push_back(std::get<1>(d));
+    fired_now.clear();
+    f.run_briefly();
+    std::erase(fired_now, -1);  // the call_later(0)s
+    INFO("round " << round);
+    REQUIRE(fired_now == expected);
+  }
+  clock.advance(1.0);
+  for (int i = 0; i < 100 && asyncio::detail::internals(*f.loop).scheduled_timer_count() > 0; ++i) f.run_briefly();
+  for (const Timer& t : model) CHECK(t.fired == (t.cancelled ? 0 : 1));
+  CHECK(asyncio::detail::internals(*f.loop).scheduled_timer_count() == 0);
 }
 
 TEST_CASE("timers fire in deadline order", "[events]") {

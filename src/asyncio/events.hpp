@@ -1,13 +1,13 @@
 // The event loop and the functions that find it. Python: asyncio.events and
 // asyncio.base_events (BaseEventLoop), loop.* methods.
 //
-// The loop is portable: it owns the ready queue, the timer heap and the run
+// The loop is portable: it owns the ready queue, the timer queue and the run
 // iteration (BaseEventLoop._run_once), and delegates only waiting for I/O to
 // its Backend. Ordering is therefore identical on every platform:
 //   1. purge cancelled timers (lazily, as CPython does);
 //   2. poll the backend: timeout 0 if anything is ready, else until the
 //      earliest timer (at most 24 h), else until woken;
-//   3. move due timers, in heap order, to the end of the ready queue;
+//   3. move due timers, in deadline order, to the end of the ready queue;
 //   4. run exactly the entries that were ready at that moment, FIFO.
 // Divergence: when callbacks are ready, the non-blocking I/O check of step 2
 // runs every kPollInterval iterations instead of every iteration; a
@@ -35,7 +35,7 @@
 #include "asyncio/detail/gcc12.hpp"
 #include "asyncio/detail/ready_queue.hpp"
 #include "asyncio/detail/source_location.hpp"
-#include "asyncio/detail/timer_heap.hpp"
+#include "asyncio/detail/timer_queue.hpp"
 #include "asyncio/exceptions.hpp"
 #include "asyncio/handles.hpp"
 
@@ -908,7 +908,7 @@ class EventLoop : public std::enable_shared_from_this<EventLoop> {
         detail::make_handle<detail::HandleNode::Kind::timer>(this, std::forward<F>(f), std::forward<Args>(args)...);
     node->set_when(when);
     node->add_ref();
-    schedule_timer(node);  // the heap keeps the first reference
+    schedule_timer(node);  // the timer queue keeps the first reference
     return node;
   }
   /// Queues a task's next step. RuntimeError if the loop is closed.
@@ -1009,7 +1009,7 @@ class EventLoop : public std::enable_shared_from_this<EventLoop> {
   void shutdown_default_executor_nowait() noexcept;  // threads.cpp
 
   detail::ReadyQueue ready_;
-  detail::TimerHeap timers_;
+  detail::TimerQueue timers_;
   std::size_t timer_cancelled_count_ = 0;
   detail::TaskBase* current_task_ = nullptr;
   detail::ReadyQueue::Entry running_entry_ = 0;  // what run_ready() runs now, 0 between entries

@@ -1,4 +1,5 @@
-// The loop's timer heap: a 4-ary min-heap keyed on (deadline, sequence).
+// A 4-ary min-heap of timers keyed on (deadline, sequence): TimerQueue's
+// heap for deadlines below the last one fired (detail/timer_queue.hpp).
 //
 // Order: earliest deadline first; timers with equal deadlines fire in the
 // order they were scheduled (FIFO). CPython keeps TimerHandles in a heapq
@@ -47,10 +48,9 @@ class TimerHeap {
   HandleNode* top_node() const noexcept { return h()[0].node; }
   TimerEntry at(std::size_t i) const noexcept { return h()[i]; }
 
-  /// Adds a timer, after every pending timer with the same deadline.
+  /// Adds a timer whose sequence number the caller set (set_timer_seq).
   void push(TimerEntry e) {
     if (size_ == capacity_) grow();
-    set_timer_seq(e.node, next_seq_++);
     sift_up(size_++, e);
   }
 
@@ -152,7 +152,6 @@ class TimerHeap {
   TimerEntry* buf_ = nullptr;
   std::size_t size_ = 0;
   std::size_t capacity_ = 0;
-  std::uint32_t next_seq_ = 0;  // wraps; ties compare modulo 2^32
 };
 
 }  // namespace asyncio::detail
