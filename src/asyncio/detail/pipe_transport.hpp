@@ -55,7 +55,7 @@ class PipeTransportBase : public Transport, protected StreamSocketEvents, protec
   void start(std::shared_ptr<PipeTransportBase> self, std::optional<Future<void>> waiter);
   void schedule() noexcept;
   /// Python: _close(exc): closing, and connection_lost(exc) soon.
-  void close_with(std::exception_ptr exc);
+  void close_with(const std::exception_ptr& exc);
   void call_connection_lost(std::exception_ptr exc);
   void release_self() noexcept;
   void report(const char* message, std::exception_ptr exc) const;
@@ -123,7 +123,7 @@ class ReadPipeTransport final : public PipeTransportBase {
   void on_write_done(std::error_code) noexcept override {}
   void handle_events() override;
   std::string describe() const override { return "Handle " + repr() + "._read_ready()"; }
-  void fatal_error(std::exception_ptr exc, const char* message);
+  void fatal_error(const std::exception_ptr& exc, const char* message);
 
   std::unique_ptr<char[]> buffer_;
   std::size_t rlen_ = 0;
@@ -172,7 +172,7 @@ class WritePipeTransport final : public PipeTransportBase {
   std::string describe() const override { return "Handle " + repr() + "._write_ready()"; }
   void send(std::span<const std::string_view> buffers, std::size_t total);
   void start_write();
-  void fatal_error(std::exception_ptr exc, const char* message);
+  void fatal_error(const std::exception_ptr& exc, const char* message);
   void maybe_pause_protocol();
   void maybe_resume_protocol();
   void drop_buffer() noexcept;

@@ -88,7 +88,7 @@ class SubprocessTransportImpl final : public SubprocessTransport, private Backen
 
   // From the pipes' protocols.
   void pipe_data_received(int fd, std::string_view data);
-  void pipe_connection_lost(int fd, std::exception_ptr exc);
+  void pipe_connection_lost(int fd, const std::exception_ptr& exc);
   SubprocessProtocol* protocol() const noexcept { return protocol_.get(); }
 
  private:
