@@ -101,13 +101,12 @@ EventLoop::~EventLoop() {
   if (!is_closed() && debug_) {
     // Python: BaseEventLoop.__del__ warns (ResourceWarning, shown in
     // development mode) and closes the loop.
-    try {
+    detail::log_noexcept(LogLevel::warning, [&] {
       std::string msg = "ResourceWarning: unclosed event loop <EventLoop running=" +
                         std::string(running_ ? "True" : "False") + " closed=False debug=True>";
       if (created_at) msg += "\n" + detail::source_traceback_repr(*created_at);
-      logger().warning(msg);
-    } catch (...) {
-    }
+      return msg;
+    });
   }
   if (!is_closed() && !running_) {
     try {

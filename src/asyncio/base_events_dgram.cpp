@@ -21,8 +21,8 @@ namespace {
 
 using DatagramPair = std::pair<std::shared_ptr<DatagramTransport>, std::shared_ptr<DatagramProtocol>>;
 
-std::string pair_repr(const std::optional<std::pair<std::string, int>>& a) {
-  return "(" + detail::str_repr(a->first) + ", " + std::to_string(a->second) + ")";
+std::string pair_repr(const std::pair<std::string, int>& a) {
+  return "(" + detail::str_repr(a.first) + ", " + std::to_string(a.second) + ")";
 }
 
 // Python: the (family, proto) -> [local, remote] grouping of
@@ -47,8 +47,8 @@ Coro<DatagramPair> create_datagram_endpoint_impl(EventLoop* loop, DatagramProtoc
     }
     std::string problems;
     auto note = [&problems](const std::string& item) { problems += (problems.empty() ? "" : ", ") + item; };
-    if (o.local_addr) note("local_addr=" + pair_repr(o.local_addr));
-    if (o.remote_addr) note("remote_addr=" + pair_repr(o.remote_addr));
+    if (o.local_addr) note("local_addr=" + pair_repr(*o.local_addr));
+    if (o.remote_addr) note("remote_addr=" + pair_repr(*o.remote_addr));
     if (o.local_path) note("local_addr=" + detail::str_repr(*o.local_path));
     if (o.remote_path) note("remote_addr=" + detail::str_repr(*o.remote_path));
     if (o.family) note("family=" + std::to_string(o.family));
@@ -82,9 +82,10 @@ Coro<DatagramPair> create_datagram_endpoint_impl(EventLoop* loop, DatagramProtoc
       if (o.local_path || o.remote_path) throw TypeError("2-tuple is expected");
       const std::optional<std::pair<std::string, int>>* addrs[2] = {&o.local_addr, &o.remote_addr};
       for (int idx = 0; idx < 2; ++idx) {
-        if (!*addrs[idx]) continue;
+        const std::optional<std::pair<std::string, int>>& addr = *addrs[idx];
+        if (!addr) continue;
         AddrInfoOptions hints{o.family, sock_dgram, o.proto, o.flags};
-        auto resolving = loop->getaddrinfo((*addrs[idx])->first, (*addrs[idx])->second, hints);
+        auto resolving = loop->getaddrinfo(addr->first, addr->second, hints);
         std::vector<AddrInfo> infos = co_await std::move(resolving);
         if (infos.empty()) throw OSError("getaddrinfo() returned empty list");
         for (const AddrInfo& ai : infos) {

@@ -91,7 +91,7 @@ bool FdTable::remove(int fd, bool read) {
   } else {
     try {
       e.watch->update(static_cast<bool>(e.reader), static_cast<bool>(e.writer));
-    } catch (...) {
+    } catch (...) {  // NOLINT(bugprone-empty-catch): see the comment
       // The descriptor went away (closed behind our back): the selector
       // ignores that on unregister too.
     }

@@ -32,10 +32,9 @@ void inspect_from_environment() noexcept {
   if (v == nullptr || *v == '\0' || std::strcmp(v, "0") == 0) return;
   static std::once_flag once;
   std::call_once(once, [] {
-    try {
-      logger().warning(std::string("ASYNCIO_INSPECT: asyncio::inspect is not available on ") + ASYNCIO_PLATFORM_NAME);
-    } catch (...) {
-    }
+    log_noexcept(LogLevel::warning, [] {
+      return std::string("ASYNCIO_INSPECT: asyncio::inspect is not available on ") + ASYNCIO_PLATFORM_NAME;
+    });
   });
 }
 

@@ -249,10 +249,7 @@ void inspect_from_environment() noexcept {
   try {
     inspect::enable();
   } catch (const std::exception& e) {
-    try {
-      logger().warning(std::string("ASYNCIO_INSPECT: ") + e.what());
-    } catch (...) {
-    }
+    log_noexcept(LogLevel::warning, [&] { return std::string("ASYNCIO_INSPECT: ") + e.what(); });
   }
 }
 

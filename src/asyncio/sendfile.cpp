@@ -48,8 +48,8 @@ namespace {
 
 /// Python: SENDFILE_FALLBACK_READBUFFER_SIZE (sock_sendfile) and the 16 KiB
 /// blocks of _sendfile_fallback (transports).
-constexpr std::size_t kSockFallbackBlock = 256 * 1024;
-constexpr std::size_t kTransportFallbackBlock = 16 * 1024;
+constexpr std::size_t kSockFallbackBlock = std::size_t{256} * 1024;
+constexpr std::size_t kTransportFallbackBlock = std::size_t{16} * 1024;
 
 void check_sendfile_params(const Socket* sock, std::int64_t offset, std::optional<std::size_t> count) {
   // Python: _check_sendfile_params

@@ -157,10 +157,7 @@ void Server::listener_detached(std::size_t index) noexcept {
   if (first_detach && !closed_ && loop_->get_debug()) {
     // Python: the listening sockets' ResourceWarning ("unclosed <socket
     // ...>"), shown in development mode; here the server is named.
-    try {
-      logger().warning("ResourceWarning: unclosed " + repr());
-    } catch (...) {
-    }
+    detail::log_noexcept(LogLevel::warning, [&] { return "ResourceWarning: unclosed " + repr(); });
   }
   [[maybe_unused]] ListeningSocket* taken_back = l.socket.release();
   l.retry = TimerHandle();

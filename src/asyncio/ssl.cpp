@@ -55,7 +55,7 @@ const std::error_category& ssl_category() noexcept {
 
 // ---- Contexts ----
 
-std::shared_ptr<SSLContext> create_default_context(Purpose purpose, DefaultContextOptions options) {
+std::shared_ptr<SSLContext> create_default_context(Purpose purpose, const DefaultContextOptions& options) {
   // Python: ssl.create_default_context (3.13+: strict and partial-chain
   // verification flags).
   std::shared_ptr<SSLContext> context;

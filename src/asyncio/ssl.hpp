@@ -246,6 +246,6 @@ struct DefaultContextOptions {
 /// Divergence: Python's `ssl=True` (a default client context) is written
 /// `.ssl = asyncio::create_default_context()`.
 std::shared_ptr<SSLContext> create_default_context(Purpose purpose = Purpose::SERVER_AUTH,
-                                                   DefaultContextOptions options = {});
+                                                   const DefaultContextOptions& options = {});
 
 }  // namespace asyncio

@@ -142,7 +142,7 @@ void SSLProtocol::set_app_protocol(std::shared_ptr<BaseProtocol> protocol) {
 
 void SSLProtocol::set_protocol(std::shared_ptr<BaseProtocol> protocol) { set_app_protocol(std::move(protocol)); }
 
-void SSLProtocol::wakeup_waiter(std::exception_ptr exc) {
+void SSLProtocol::wakeup_waiter(const std::exception_ptr& exc) {
   // Python: SSLProtocol._wakeup_waiter
   if (!waiter_) return;
   Future<void> waiter = std::move(*waiter_);
@@ -390,7 +390,7 @@ void SSLProtocol::do_handshake() {
   }
 }
 
-void SSLProtocol::on_handshake_complete(std::exception_ptr handshake_exc) {
+void SSLProtocol::on_handshake_complete(const std::exception_ptr& handshake_exc) {
   // Python: SSLProtocol._on_handshake_complete
   handshake_timeout_handle_.cancel();
   try {
@@ -481,7 +481,7 @@ void SSLProtocol::do_shutdown() {
   }
 }
 
-void SSLProtocol::on_shutdown_complete(std::exception_ptr shutdown_exc) {
+void SSLProtocol::on_shutdown_complete(const std::exception_ptr& shutdown_exc) {
   // Python: SSLProtocol._on_shutdown_complete
   shutdown_timeout_handle_.cancel();
   if (shutdown_exc) {
@@ -495,7 +495,7 @@ void SSLProtocol::abort_with(std::exception_ptr exc) {
   // Python: SSLProtocol._abort
   set_state(State::UNWRAPPED);
   if (transport_tls_)
-    transport_tls_->force_close(exc);
+    transport_tls_->force_close(std::move(exc));
   else if (transport_)
     transport_->abort();
 }
@@ -821,7 +821,7 @@ void SSLProtocol::control_ssl_reading() {
 
 // ---- Errors ----
 
-void SSLProtocol::fatal_error(std::exception_ptr exc, const char* message) {
+void SSLProtocol::fatal_error(const std::exception_ptr& exc, const char* message) {
   // Python: SSLProtocol._fatal_error
   std::shared_ptr<Transport> transport = transport_;
   if (transport_tls_)

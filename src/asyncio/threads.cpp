@@ -21,12 +21,11 @@ namespace detail {
 
 void SlowJobTimer::report(double seconds) const noexcept {
   if (seconds < threshold_) return;
-  try {
+  log_noexcept(LogLevel::warning, [&] {
     char buf[64];
     std::snprintf(buf, sizeof buf, " took %.3f seconds", seconds);
-    logger().warning("Executing " + type_name(job_) + "() in an executor" + buf);
-  } catch (...) {
-  }
+    return "Executing " + type_name(job_) + "() in an executor" + buf;
+  });
 }
 
 bool ConcurrentCore::cancel() {

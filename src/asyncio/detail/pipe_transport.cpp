@@ -85,7 +85,7 @@ void PipeTransportBase::start(std::shared_ptr<PipeTransportBase> self, std::opti
 void PipeTransportBase::report(const char* message, std::exception_ptr exc) const {
   ExceptionContext context;
   context.message = message;
-  context.exception = exc;
+  context.exception = std::move(exc);
   context.extra.emplace_back("transport", repr());
   if (protocol_) {
     const BaseProtocol& protocol = *protocol_;
@@ -109,7 +109,8 @@ void PipeTransportBase::schedule() noexcept {
   try {
     detail::internals(*loop_).push_runnable(this);
     queued_ = true;
-  } catch (...) {
+  } catch (...) {  // NOLINT(bugprone-empty-catch): see the comment
+    // The loop is closed: nothing will run any more.
   }
 }
 
@@ -141,12 +142,9 @@ void PipeTransportBase::discard() noexcept {
 void PipeTransportBase::on_detached() noexcept {
   // The loop is closing with the pipe open: Python's garbage collector
   // would warn "unclosed transport" (ResourceWarning); the logger does here.
-  (void)sock_.release();  // the backend frees it
+  [[maybe_unused]] StreamSocket* freed_by_backend = sock_.release();  // the backend frees it
   if (!closing_) {
-    try {
-      logger().warning("unclosed transport " + repr());
-    } catch (...) {
-    }
+    log_noexcept(LogLevel::warning, [&] { return "unclosed transport " + repr(); });
   }
   closing_ = true;
   lost_scheduled_ = true;
@@ -155,7 +153,7 @@ void PipeTransportBase::on_detached() noexcept {
   release_self();
 }
 
-void PipeTransportBase::close_with(std::exception_ptr exc) {
+void PipeTransportBase::close_with(const std::exception_ptr& exc) {
   // Python: _close(exc)
   closing_ = true;
   if (sock_) sock_->stop_reading();
@@ -177,7 +175,7 @@ void PipeTransportBase::call_connection_lost(std::exception_ptr exc) {
       t->release_self();
     }
   } finally{this};
-  if (protocol_) protocol_->connection_lost(exc);
+  if (protocol_) protocol_->connection_lost(std::move(exc));
 }
 
 void PipeTransportBase::release_self() noexcept {
@@ -283,7 +281,7 @@ void ReadPipeTransport::handle_events() {
   }
 }
 
-void ReadPipeTransport::fatal_error(std::exception_ptr exc, const char* message) {
+void ReadPipeTransport::fatal_error(const std::exception_ptr& exc, const char* message) {
   // Python: _UnixReadPipeTransport._fatal_error: EIO (a pty's other side
   // closed) is expected; anything else goes to the exception handler.
   if (is_eio(exc)) {
@@ -571,7 +569,7 @@ void WritePipeTransport::close() {
   if (sock_ && !closing_) write_eof();
 }
 
-void WritePipeTransport::fatal_error(std::exception_ptr exc, const char* message) {
+void WritePipeTransport::fatal_error(const std::exception_ptr& exc, const char* message) {
   // Python: _UnixWritePipeTransport._fatal_error: OS errors (EPIPE) are
   // expected, logged in debug mode only.
   if (is_os_error(exc)) {

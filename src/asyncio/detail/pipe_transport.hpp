@@ -56,7 +56,7 @@ class PipeTransportBase : public Transport, protected StreamSocketEvents, protec
   void start(std::shared_ptr<PipeTransportBase> self, std::optional<Future<void>> waiter);
   void schedule() noexcept;
   /// Python: _close(exc): closing, and connection_lost(exc) soon.
-  void close_with(std::exception_ptr exc);
+  void close_with(const std::exception_ptr& exc);
   void call_connection_lost(std::exception_ptr exc);
   void release_self() noexcept;
   void report(const char* message, std::exception_ptr exc) const;
@@ -126,7 +126,7 @@ class ReadPipeTransport final : public PipeTransportBase {
   void on_write_done(std::error_code) noexcept override {}
   void handle_events() override;
   std::string describe() const override { return "Handle " + repr() + "._read_ready()"; }
-  void fatal_error(std::exception_ptr exc, const char* message);
+  void fatal_error(const std::exception_ptr& exc, const char* message);
 
   char* chunk_ = nullptr;  // the read chunk (from the pool)
   ChunkAdoptingProtocol* adopter_ = nullptr;  // the protocol, if it can keep read chunks
@@ -181,7 +181,7 @@ class WritePipeTransport final : public PipeTransportBase {
   void send(std::span<const std::string_view> buffers, std::size_t total);
   void start_write(std::string_view unsent);
   void release_inflight() noexcept;
-  void fatal_error(std::exception_ptr exc, const char* message);
+  void fatal_error(const std::exception_ptr& exc, const char* message);
   void maybe_pause_protocol();
   void maybe_resume_protocol();
   void drop_buffer() noexcept;

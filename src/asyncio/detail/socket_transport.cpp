@@ -209,10 +209,7 @@ void SocketTransport::on_detached() noexcept {
   // transport to the garbage collector (which warns "unclosed transport");
   // here it lets go of everything, calling no protocol callback.
   if (loop_->get_debug() && !closing_) {
-    try {
-      logger().warning("ResourceWarning: unclosed transport " + repr());
-    } catch (...) {
-    }
+    log_noexcept(LogLevel::warning, [&] { return "ResourceWarning: unclosed transport " + repr(); });
   }
   if (sock_) loop_->unregister_transport_fd(sock_->info().fileno(), this);
   [[maybe_unused]] StreamSocket* freed_by_backend = sock_.release();  // the backend frees it

@@ -151,27 +151,27 @@ class SSLProtocol final : public BufferedProtocol,
   const char* state_name() const noexcept;
   /// Closes the raw transport with `exc` and reports it (OS errors only in
   /// debug mode). Python: SSLProtocol._fatal_error
-  void fatal_error(std::exception_ptr exc, const char* message = "Fatal error on transport");
+  void fatal_error(const std::exception_ptr& exc, const char* message = "Fatal error on transport");
 
  private:
   enum class State : std::uint8_t { UNWRAPPED, DO_HANDSHAKE, WRAPPED, FLUSHING, SHUTDOWN };
   enum class AppState : std::uint8_t { INIT, CON_MADE, EOF_RECEIVED, CON_LOST };
 
   void set_app_protocol(std::shared_ptr<BaseProtocol> protocol);
-  void wakeup_waiter(std::exception_ptr exc);
+  void wakeup_waiter(const std::exception_ptr& exc);
   void set_state(State s);
 
   // Handshake.
   void start_handshake();
   void check_handshake_timeout();
   void do_handshake();
-  void on_handshake_complete(std::exception_ptr handshake_exc);
+  void on_handshake_complete(const std::exception_ptr& handshake_exc);
   // Shutdown.
   void start_shutdown();
   void check_shutdown_timeout();
   void do_flush();
   void do_shutdown();
-  void on_shutdown_complete(std::exception_ptr shutdown_exc);
+  void on_shutdown_complete(const std::exception_ptr& shutdown_exc);
   void abort_with(std::exception_ptr exc);
   // Outgoing.
   void write_appdata(std::span<const std::string_view> list_of_data);

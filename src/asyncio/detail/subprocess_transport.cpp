@@ -56,10 +56,7 @@ SubprocessTransportImpl::~SubprocessTransportImpl() {
   // then closes it: a child still running is killed (proc_'s closer kills
   // and reaps it).
   if (!closed_) {
-    try {
-      logger().warning("unclosed transport " + repr());
-    } catch (...) {
-    }
+    log_noexcept(LogLevel::warning, [&] { return "unclosed transport " + repr(); });
   }
   if (proc_) proc_->set_events(nullptr);
 }
@@ -98,7 +95,8 @@ Coro<std::shared_ptr<SubprocessTransportImpl>> SubprocessTransportImpl::start(
     auto w = t->wait();
     try {
       (void)co_await std::move(w);
-    } catch (...) {
+    } catch (...) {  // NOLINT(bugprone-empty-catch): see the comment
+      // Python: the spawn's own error is raised below, not the wait's.
     }
     std::rethrow_exception(error);
   }
@@ -126,8 +124,10 @@ Coro<void> SubprocessTransportImpl::connect_pipes(std::shared_ptr<SubprocessTran
     self->post([self] {
       if (self->protocol_) self->protocol_->connection_made(self);
     });
-    for (auto& callback : *self->pending_calls_) self->post(std::move(callback));
-    self->pending_calls_.reset();
+    auto& pending = self->pending_calls_;
+    if (pending)
+      for (auto& callback : *pending) self->post(std::move(callback));
+    pending.reset();
     // A pipe may have closed, and the child exited, while connecting.
     if (self->returncode_ && !self->finished_) self->try_finish();
   } catch (...) {
@@ -185,7 +185,8 @@ void SubprocessTransportImpl::close() {
     if (proto && proto->pipe) proto->pipe->close();
   if (proc_ && !returncode_) {
     if (loop_->get_debug()) logger().warning("Close running child process: kill " + repr());
-    (void)proc_->send_signal(kSigKill);  // the exit is still reported
+    // Already gone (ESRCH) or not, the exit is still reported.
+    [[maybe_unused]] const std::error_code ignored = proc_->send_signal(kSigKill);
   }
 }
 
@@ -266,7 +267,7 @@ void SubprocessTransportImpl::pipe_data_received_chunk(int fd, char*& chunk, std
   }
 }
 
-void SubprocessTransportImpl::pipe_connection_lost(int fd, std::exception_ptr exc) {
+void SubprocessTransportImpl::pipe_connection_lost(int fd, const std::exception_ptr& exc) {
   call([self = self_, fd, exc] {
     if (self->protocol_) self->protocol_->pipe_connection_lost(fd, exc);
   });
@@ -277,18 +278,16 @@ void SubprocessTransportImpl::on_exit(int returncode) noexcept {
   // Python's child watcher: call_soon_threadsafe(callback, pid, returncode).
   try {
     post([self = self_, returncode] { self->process_exited(returncode); });
-  } catch (...) {
+  } catch (...) {  // NOLINT(bugprone-empty-catch): see the comment
+    // The loop is closed (or out of memory): nothing will run any more.
   }
 }
 
 void SubprocessTransportImpl::on_detached() noexcept {
   // The loop is closing: the backend killed and reaped a running child.
-  (void)proc_.release();
+  [[maybe_unused]] auto* reaped_by_backend = proc_.release();
   if (!closed_) {
-    try {
-      logger().warning("unclosed transport " + repr());
-    } catch (...) {
-    }
+    log_noexcept(LogLevel::warning, [&] { return "unclosed transport " + repr(); });
     closed_ = true;
   }
   pending_calls_.reset();
@@ -324,6 +323,7 @@ void SubprocessTransportImpl::try_finish() {
 }
 
 void SubprocessTransportImpl::wake_exit_waiters() {
+  if (!returncode_) return;  // only called once the child exited
   for (Future<int>& w : exit_waiters_)
     if (!w.done()) w.set_result(*returncode_);
 }
@@ -341,7 +341,7 @@ void SubprocessTransportImpl::call_connection_lost(std::exception_ptr exc) {
       std::shared_ptr<SubprocessTransportImpl> self = std::move(t->self_);  // may free the transport
     }
   } finally{this};
-  if (protocol_) protocol_->connection_lost(exc);
+  if (protocol_) protocol_->connection_lost(std::move(exc));
 }
 
 }  // namespace asyncio::detail

@@ -93,7 +93,7 @@ class SubprocessTransportImpl final : public SubprocessTransport, private Backen
   void pipe_data_received(int fd, std::string_view data);
   /// The same for a read chunk, which a Process's StreamReader may keep.
   void pipe_data_received_chunk(int fd, char*& chunk, std::size_t n);
-  void pipe_connection_lost(int fd, std::exception_ptr exc);
+  void pipe_connection_lost(int fd, const std::exception_ptr& exc);
   SubprocessProtocol* protocol() const noexcept { return protocol_.get(); }
 
  private:
