@@ -62,6 +62,7 @@ class ReadyQueue {
   /// Unconditional because g++ 12 drops a prefetch under an `if` whose
   /// address needs a load.
   void prefetch(std::size_t ahead) const noexcept {
+    // NOLINTNEXTLINE(performance-no-int-to-ptr): entries are pointers stored as integers with a tag bit
     __builtin_prefetch(reinterpret_cast<const void*>(buf_[(head_ + ahead) & mask_] & ~Entry{1}));
   }
 
