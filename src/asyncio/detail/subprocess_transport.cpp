@@ -229,13 +229,7 @@ void SubprocessTransportImpl::pipe_data_received(int fd, std::string_view data) 
     try {
       protocol->pipe_data_received(fd, data);
     } catch (...) {
-      if (is_interrupt(std::current_exception())) throw;
-      // As a failing callback is reported by the loop.
-      ExceptionContext context;
-      context.message = "Exception in callback SubprocessProtocol.pipe_data_received()";
-      context.exception = std::current_exception();
-      context.extra.emplace_back("transport", repr());
-      loop_->call_exception_handler(context);
+      report_pipe_data_failure();
     }
     return;
   }
@@ -258,13 +252,19 @@ void SubprocessTransportImpl::pipe_data_received_chunk(int fd, char*& chunk, std
   try {
     adopter->pipe_data_received_chunk(fd, chunk, n);
   } catch (...) {
-    if (is_interrupt(std::current_exception())) throw;
-    ExceptionContext context;
-    context.message = "Exception in callback SubprocessProtocol.pipe_data_received()";
-    context.exception = std::current_exception();
-    context.extra.emplace_back("transport", repr());
-    loop_->call_exception_handler(context);
+    report_pipe_data_failure();
   }
+}
+
+void SubprocessTransportImpl::report_pipe_data_failure() {
+  // Called inside a catch block. As a failing callback is reported by the
+  // loop; an interrupt (KeyboardInterrupt, SystemExit) propagates instead.
+  if (is_interrupt(std::current_exception())) throw;
+  ExceptionContext context;
+  context.message = "Exception in callback SubprocessProtocol.pipe_data_received()";
+  context.exception = std::current_exception();
+  context.extra.emplace_back("transport", repr());
+  loop_->call_exception_handler(context);
 }
 
 void SubprocessTransportImpl::pipe_connection_lost(int fd, const std::exception_ptr& exc) {

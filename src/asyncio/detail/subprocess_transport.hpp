@@ -100,6 +100,8 @@ class SubprocessTransportImpl final : public SubprocessTransport, private Backen
   static Coro<void> connect_pipes(std::shared_ptr<SubprocessTransportImpl> self, std::array<StreamSocketPtr, 3> pipes,
                                   Future<void> waiter);
   void call(std::function<void()> callback);
+  // Reports the protocol's pipe_data_received() failure being handled.
+  void report_pipe_data_failure();
   // call_soon(callback), counted in posted_ until it runs.
   void post(std::function<void()> callback);
   void process_exited(int returncode);
