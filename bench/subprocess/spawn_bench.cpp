@@ -6,6 +6,12 @@
 //                            std_out is read to its end (communicate()'s pumping)
 //   spawn_bench catown BYTES the same, each chunk a new std::string handed over
 //                            with write(std::string&&) instead of a view of one buffer
+//   spawn_bench catflush BYTES
+//                            as cat, with the write buffer's high-water mark at 0
+//                            (set_write_buffer_limits(0)): drain() waits until the
+//                            pipe took everything, as the bare program waits for
+//                            each write's callback, so only the tail of a partial
+//                            write is copied
 //   spawn_bench communicate BYTES
 //                            Process::communicate() with BYTES of input through
 //                            cat (the input string is handed over, the output
@@ -53,7 +59,8 @@ asyncio::Coro<void> spawn(long n, long parallel) {
   co_await std::move(g);
 }
 
-asyncio::Coro<void> feed(asyncio::StreamWriter w, long long bytes) {
+asyncio::Coro<void> feed(asyncio::StreamWriter w, long long bytes, bool flush) {
+  if (flush) w.transport()->set_write_buffer_limits(0);
   const std::string chunk(65536, 'x');
   while (bytes > 0) {
     const auto n = static_cast<std::size_t>(std::min<long long>(bytes, 65536));
@@ -86,11 +93,11 @@ asyncio::Coro<long long> drain_all(asyncio::StreamReader r) {
   co_return got;
 }
 
-asyncio::Coro<long long> cat(long long bytes, bool owned) {
+asyncio::Coro<long long> cat(long long bytes, bool owned, bool flush) {
   using asyncio::subprocess::PIPE;
   auto c = asyncio::create_subprocess_exec("cat", {}, {.std_in = PIPE, .std_out = PIPE, .limit = 1 << 20});
   asyncio::Process p = co_await std::move(c);
-  auto in = owned ? feed_owned(*p.std_in, bytes) : feed(*p.std_in, bytes);
+  auto in = owned ? feed_owned(*p.std_in, bytes) : feed(*p.std_in, bytes, flush);
   auto g = asyncio::gather(std::move(in), drain_all(*p.std_out));
   auto results = co_await std::move(g);
   (void)co_await p.wait();
@@ -117,9 +124,10 @@ int main(int argc, char** argv) {
     const long n = std::atol(argv[2]), p = std::atol(argv[3]);
     asyncio::run(spawn(n, p));
     std::printf("spawn %ld x%ld %.3f %.3f\n", n, p, wall(), cpu_seconds() - cpu0);
-  } else if (argc == 3 && (std::strcmp(argv[1], "cat") == 0 || std::strcmp(argv[1], "catown") == 0)) {
+  } else if (argc == 3 && (std::strcmp(argv[1], "cat") == 0 || std::strcmp(argv[1], "catown") == 0 ||
+                            std::strcmp(argv[1], "catflush") == 0)) {
     const long long bytes = std::atoll(argv[2]);
-    const long long got = asyncio::run(cat(bytes, argv[1][3] == 'o'));
+    const long long got = asyncio::run(cat(bytes, argv[1][3] == 'o', argv[1][3] == 'f'));
     if (got != bytes) return 1;
     std::printf("%s %lld %.3f %.3f\n", argv[1], bytes, wall(), cpu_seconds() - cpu0);
   } else if (argc == 3 && std::strcmp(argv[1], "communicate") == 0) {
@@ -128,7 +136,7 @@ int main(int argc, char** argv) {
     if (got != bytes) return 1;
     std::printf("communicate %lld %.3f %.3f\n", bytes, wall(), cpu_seconds() - cpu0);
   } else {
-    std::fprintf(stderr, "usage: spawn_bench spawn N P | cat BYTES | catown BYTES | communicate BYTES\n");
+    std::fprintf(stderr, "usage: spawn_bench spawn N P | cat BYTES | catown BYTES | catflush BYTES | communicate BYTES\n");
     return 2;
   }
   return 0;
