@@ -12,6 +12,11 @@
 //                            pipe took everything, as the bare program waits for
 //                            each write's callback, so only the tail of a partial
 //                            write is copied
+//   spawn_bench catproto BYTES
+//                            as cat with the low-level API (loop.subprocess_exec and a
+//                            SubprocessProtocol): stdout is counted in pipe_data_received()
+//                            (no StreamReader, no read() copy), stdin written with
+//                            write(string_view) and paused by pause_writing()/resume_writing()
 //   spawn_bench communicate BYTES
 //                            Process::communicate() with BYTES of input through
 //                            cat (the input string is handed over, the output
@@ -26,6 +31,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -104,6 +110,50 @@ asyncio::Coro<long long> cat(long long bytes, bool owned, bool flush) {
   co_return std::get<1>(results);
 }
 
+// The low-level form of cat: counts stdout where it arrives, writes stdin
+// under the transport's flow control.
+struct CountingProtocol : asyncio::SubprocessProtocol {
+  long long got = 0;
+  bool paused = false;
+  std::optional<asyncio::Future<void>> resumed;
+  asyncio::Future<void> lost = asyncio::get_event_loop().create_future();
+  void pipe_data_received(int fd, std::string_view data) override {
+    if (fd == 1) got += static_cast<long long>(data.size());
+  }
+  void pause_writing() override { paused = true; }
+  void resume_writing() override {
+    paused = false;
+    if (resumed && !resumed->done()) resumed->set_result();
+  }
+  void connection_lost(std::exception_ptr) override {
+    if (!lost.done()) lost.set_result();
+  }
+};
+
+asyncio::Coro<long long> cat_proto(long long bytes) {
+  auto proto = std::make_shared<CountingProtocol>();
+  auto factory = [proto] { return proto; };
+  auto c = asyncio::get_running_loop().subprocess_exec(factory, {"cat"});
+  auto [transport, protocol] = co_await std::move(c);
+  std::shared_ptr<asyncio::Transport> in = transport->get_pipe_transport(0);
+  const std::string chunk(65536, 'x');
+  while (bytes > 0) {
+    const auto n = static_cast<std::size_t>(std::min<long long>(bytes, 65536));
+    in->write(std::string_view(chunk).substr(0, n));
+    bytes -= static_cast<long long>(n);
+    if (proto->paused) {
+      proto->resumed = asyncio::get_running_loop().create_future();
+      auto r = *proto->resumed;
+      co_await std::move(r);
+    }
+  }
+  in->close();
+  auto lost = proto->lost;
+  co_await std::move(lost);
+  transport->close();
+  co_return proto->got;
+}
+
 asyncio::Coro<long long> communicate(long long bytes) {
   using asyncio::subprocess::PIPE;
   auto c = asyncio::create_subprocess_exec("cat", {}, {.std_in = PIPE, .std_out = PIPE});
@@ -130,13 +180,18 @@ int main(int argc, char** argv) {
     const long long got = asyncio::run(cat(bytes, argv[1][3] == 'o', argv[1][3] == 'f'));
     if (got != bytes) return 1;
     std::printf("%s %lld %.3f %.3f\n", argv[1], bytes, wall(), cpu_seconds() - cpu0);
+  } else if (argc == 3 && std::strcmp(argv[1], "catproto") == 0) {
+    const long long bytes = std::atoll(argv[2]);
+    const long long got = asyncio::run(cat_proto(bytes));
+    if (got != bytes) return 1;
+    std::printf("catproto %lld %.3f %.3f\n", bytes, wall(), cpu_seconds() - cpu0);
   } else if (argc == 3 && std::strcmp(argv[1], "communicate") == 0) {
     const long long bytes = std::atoll(argv[2]);
     const long long got = asyncio::run(communicate(bytes));
     if (got != bytes) return 1;
     std::printf("communicate %lld %.3f %.3f\n", bytes, wall(), cpu_seconds() - cpu0);
   } else {
-    std::fprintf(stderr, "usage: spawn_bench spawn N P | cat BYTES | catown BYTES | catflush BYTES | communicate BYTES\n");
+    std::fprintf(stderr, "usage: spawn_bench spawn N P | cat BYTES | catown BYTES | catflush BYTES | catproto BYTES | communicate BYTES\n");
     return 2;
   }
   return 0;
