@@ -736,6 +736,42 @@ TEST_CASE("subprocess_exec reports every pipe and the exit before connection_los
   asyncio::set_event_loop(nullptr);
 }
 
+TEST_CASE("set_protocol on a subprocess transport: later output goes to the new protocol, whole",
+          "[subprocess][spawn]") {
+  // The transport looks up once, when the protocol is set, whether it may
+  // hand read chunks over (a Process's protocol may): a protocol set later
+  // that does not take chunks gets every byte through pipe_data_received().
+  LoopFixture f;
+  asyncio::set_event_loop(f.loop);
+  auto body = []() -> Coro<void> {
+    auto first = std::make_shared<asyncio::detail::SubprocessStreamProtocol>(std::int64_t{1} << 16,
+                                                                             asyncio::get_running_loop());
+    auto factory = [first] { return first; };
+    auto c = asyncio::get_running_loop().subprocess_exec(factory, {"cat"});
+    auto [transport, protocol] = co_await std::move(c);
+    CHECK(protocol == first);
+    auto second = std::make_shared<Recorder>();
+    transport->set_protocol(second);
+    CHECK(transport->get_protocol() == second);
+    const std::string data = pattern(std::size_t{1} << 20, 7);
+    std::shared_ptr<asyncio::Transport> in = transport->get_pipe_transport(0);
+    REQUIRE(in);
+    in->write(data);
+    in->close();
+    // Bounded: bytes that went to the first protocol would leave cat blocked.
+    auto lost = asyncio::wait_for(second->lost, 60);
+    co_await std::move(lost);
+    CHECK(second->out.size() == data.size());
+    CHECK(checksum(second->out) == checksum(data));
+    CHECK(second->events.back() == "connection_lost");
+    CHECK(transport->get_returncode() == std::optional<int>(0));
+    transport->close();
+  };
+  run_in(f, body());
+  CHECK(f.errors.empty());
+  asyncio::set_event_loop(nullptr);
+}
+
 namespace {
 // Records each callback with the bytes seen so far on stdout; the first
 // pipe_data_received raises.

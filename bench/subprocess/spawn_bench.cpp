@@ -6,6 +6,17 @@
 //                            std_out is read to its end (communicate()'s pumping)
 //   spawn_bench catown BYTES the same, each chunk a new std::string handed over
 //                            with write(std::string&&) instead of a view of one buffer
+//   spawn_bench catflush BYTES
+//                            as cat, with the write buffer's high-water mark at 0
+//                            (set_write_buffer_limits(0)): drain() waits until the
+//                            pipe took everything, as the bare program waits for
+//                            each write's callback, so only the tail of a partial
+//                            write is copied
+//   spawn_bench catproto BYTES
+//                            as cat with the low-level API (loop.subprocess_exec and a
+//                            SubprocessProtocol): stdout is counted in pipe_data_received()
+//                            (no StreamReader, no read() copy), stdin written with
+//                            write(string_view) and paused by pause_writing()/resume_writing()
 //   spawn_bench communicate BYTES
 //                            Process::communicate() with BYTES of input through
 //                            cat (the input string is handed over, the output
@@ -20,6 +31,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -53,7 +65,8 @@ asyncio::Coro<void> spawn(long n, long parallel) {
   co_await std::move(g);
 }
 
-asyncio::Coro<void> feed(asyncio::StreamWriter w, long long bytes) {
+asyncio::Coro<void> feed(asyncio::StreamWriter w, long long bytes, bool flush) {
+  if (flush) w.transport()->set_write_buffer_limits(0);
   const std::string chunk(65536, 'x');
   while (bytes > 0) {
     const auto n = static_cast<std::size_t>(std::min<long long>(bytes, 65536));
@@ -86,15 +99,59 @@ asyncio::Coro<long long> drain_all(asyncio::StreamReader r) {
   co_return got;
 }
 
-asyncio::Coro<long long> cat(long long bytes, bool owned) {
+asyncio::Coro<long long> cat(long long bytes, bool owned, bool flush) {
   using asyncio::subprocess::PIPE;
   auto c = asyncio::create_subprocess_exec("cat", {}, {.std_in = PIPE, .std_out = PIPE, .limit = 1 << 20});
   asyncio::Process p = co_await std::move(c);
-  auto in = owned ? feed_owned(*p.std_in, bytes) : feed(*p.std_in, bytes);
+  auto in = owned ? feed_owned(*p.std_in, bytes) : feed(*p.std_in, bytes, flush);
   auto g = asyncio::gather(std::move(in), drain_all(*p.std_out));
   auto results = co_await std::move(g);
   (void)co_await p.wait();
   co_return std::get<1>(results);
+}
+
+// The low-level form of cat: counts stdout where it arrives, writes stdin
+// under the transport's flow control.
+struct CountingProtocol : asyncio::SubprocessProtocol {
+  long long got = 0;
+  bool paused = false;
+  std::optional<asyncio::Future<void>> resumed;
+  asyncio::Future<void> lost = asyncio::get_event_loop().create_future();
+  void pipe_data_received(int fd, std::string_view data) override {
+    if (fd == 1) got += static_cast<long long>(data.size());
+  }
+  void pause_writing() override { paused = true; }
+  void resume_writing() override {
+    paused = false;
+    if (resumed && !resumed->done()) resumed->set_result();
+  }
+  void connection_lost(std::exception_ptr) override {
+    if (!lost.done()) lost.set_result();
+  }
+};
+
+asyncio::Coro<long long> cat_proto(long long bytes) {
+  auto proto = std::make_shared<CountingProtocol>();
+  auto factory = [proto] { return proto; };
+  auto c = asyncio::get_running_loop().subprocess_exec(factory, {"cat"});
+  auto [transport, protocol] = co_await std::move(c);
+  std::shared_ptr<asyncio::Transport> in = transport->get_pipe_transport(0);
+  const std::string chunk(65536, 'x');
+  while (bytes > 0) {
+    const auto n = static_cast<std::size_t>(std::min<long long>(bytes, 65536));
+    in->write(std::string_view(chunk).substr(0, n));
+    bytes -= static_cast<long long>(n);
+    if (proto->paused) {
+      proto->resumed = asyncio::get_running_loop().create_future();
+      auto r = *proto->resumed;
+      co_await std::move(r);
+    }
+  }
+  in->close();
+  auto lost = proto->lost;
+  co_await std::move(lost);
+  transport->close();
+  co_return proto->got;
 }
 
 asyncio::Coro<long long> communicate(long long bytes) {
@@ -117,18 +174,24 @@ int main(int argc, char** argv) {
     const long n = std::atol(argv[2]), p = std::atol(argv[3]);
     asyncio::run(spawn(n, p));
     std::printf("spawn %ld x%ld %.3f %.3f\n", n, p, wall(), cpu_seconds() - cpu0);
-  } else if (argc == 3 && (std::strcmp(argv[1], "cat") == 0 || std::strcmp(argv[1], "catown") == 0)) {
+  } else if (argc == 3 && (std::strcmp(argv[1], "cat") == 0 || std::strcmp(argv[1], "catown") == 0 ||
+                            std::strcmp(argv[1], "catflush") == 0)) {
     const long long bytes = std::atoll(argv[2]);
-    const long long got = asyncio::run(cat(bytes, argv[1][3] == 'o'));
+    const long long got = asyncio::run(cat(bytes, argv[1][3] == 'o', argv[1][3] == 'f'));
     if (got != bytes) return 1;
     std::printf("%s %lld %.3f %.3f\n", argv[1], bytes, wall(), cpu_seconds() - cpu0);
+  } else if (argc == 3 && std::strcmp(argv[1], "catproto") == 0) {
+    const long long bytes = std::atoll(argv[2]);
+    const long long got = asyncio::run(cat_proto(bytes));
+    if (got != bytes) return 1;
+    std::printf("catproto %lld %.3f %.3f\n", bytes, wall(), cpu_seconds() - cpu0);
   } else if (argc == 3 && std::strcmp(argv[1], "communicate") == 0) {
     const long long bytes = std::atoll(argv[2]);
     const long long got = asyncio::run(communicate(bytes));
     if (got != bytes) return 1;
     std::printf("communicate %lld %.3f %.3f\n", bytes, wall(), cpu_seconds() - cpu0);
   } else {
-    std::fprintf(stderr, "usage: spawn_bench spawn N P | cat BYTES | catown BYTES | communicate BYTES\n");
+    std::fprintf(stderr, "usage: spawn_bench spawn N P | cat BYTES | catown BYTES | catflush BYTES | catproto BYTES | communicate BYTES\n");
     return 2;
   }
   return 0;

@@ -47,7 +47,7 @@ void PipeProto::data_received_chunk(char*& chunk, std::size_t n) {
 // ---- SubprocessTransportImpl ----
 
 SubprocessTransportImpl::SubprocessTransportImpl(Private, EventLoop& loop, std::shared_ptr<SubprocessProtocol> protocol)
-    : loop_(&loop), protocol_(std::move(protocol)) {
+    : loop_(&loop), protocol_(std::move(protocol)), adopter_(dynamic_cast<ChunkAdoptingSubprocessProtocol*>(protocol_.get())) {
   extra_["subprocess"] = 0;  // set to the pid once spawned
 }
 
@@ -143,6 +143,7 @@ Coro<void> SubprocessTransportImpl::connect_pipes(std::shared_ptr<SubprocessTran
 void SubprocessTransportImpl::set_protocol(std::shared_ptr<BaseProtocol> protocol) {
   auto p = std::dynamic_pointer_cast<SubprocessProtocol>(protocol);
   if (!p) throw TypeError("a subprocess transport needs a SubprocessProtocol");
+  adopter_ = dynamic_cast<ChunkAdoptingSubprocessProtocol*>(p.get());
   protocol_ = std::move(p);
 }
 
@@ -243,7 +244,7 @@ void SubprocessTransportImpl::pipe_data_received_chunk(int fd, char*& chunk, std
   // the chunk as its reader's buffer. A call that has to wait behind queued
   // ones copies the bytes (pipe_data_received()): a queued chunk would be
   // one more buffer held outside the pool's count.
-  auto* adopter = dynamic_cast<ChunkAdoptingSubprocessProtocol*>(protocol_.get());
+  ChunkAdoptingSubprocessProtocol* adopter = protocol_ ? adopter_ : nullptr;
   if (!adopter || pending_calls_ || posted_ != 0) {
     pipe_data_received(fd, std::string_view(chunk, n));
     return;

@@ -114,6 +114,10 @@ class SubprocessTransportImpl final : public SubprocessTransport, private Backen
 
   EventLoop* loop_;
   std::shared_ptr<SubprocessProtocol> protocol_;
+  // protocol_ as a chunk adopter (or null), found when the protocol is set:
+  // a cross-cast per read chunk was 3 % of the parent's CPU through cat.
+  // Valid while protocol_ is not null.
+  ChunkAdoptingSubprocessProtocol* adopter_ = nullptr;
   std::shared_ptr<SubprocessTransportImpl> self_;
   Backend::ChildProcessPtr proc_;
   int pid_ = 0;
