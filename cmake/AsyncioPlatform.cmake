@@ -112,7 +112,7 @@ if(ASYNCIO_PLATFORM_HAS_NETWORK AND ASYNCIO_OS STREQUAL "win")
   # (the sock_* coroutines, UDP endpoints and sendfile's fallback with it);
   # the transports, servers and streams run on libuv's handles.
   list(APPEND ASYNCIO_OS_SOURCES ${PROJECT_SOURCE_DIR}/src/asyncio/detail/no_socket.cpp)
-elseif(ASYNCIO_PLATFORM_HAS_NETWORK)
+elseif(ASYNCIO_PLATFORM_HAS_NETWORK AND NOT ASYNCIO_PLATFORM_HAS_OS_SOCKETS STREQUAL "0")
   list(APPEND ASYNCIO_OS_SOURCES ${PROJECT_SOURCE_DIR}/src/asyncio/detail/socket_${ASYNCIO_OS}.cpp)
   if(CMAKE_SYSTEM_NAME MATCHES "^(Linux|Android)$")
     list(APPEND ASYNCIO_OS_SOURCES ${PROJECT_SOURCE_DIR}/src/asyncio/detail/socket_linux.cpp)
@@ -156,4 +156,9 @@ set(ASYNCIO_BACKEND_DEFINITIONS
   ASYNCIO_PLATFORM_HAS_SIGNALS=${ASYNCIO_PLATFORM_HAS_SIGNALS}
   ASYNCIO_PLATFORM_HAS_NETWORK=${ASYNCIO_PLATFORM_HAS_NETWORK}
   ASYNCIO_PLATFORM_HAS_SUBPROCESSES=${ASYNCIO_PLATFORM_HAS_SUBPROCESSES})
+# A platform whose sockets depend on where the program runs (Emscripten:
+# Node.js has them, a browser not) answers platform::network_available().
+if(ASYNCIO_PLATFORM_NETWORK_AT_RUN_TIME)
+  list(APPEND ASYNCIO_BACKEND_DEFINITIONS ASYNCIO_PLATFORM_NETWORK_AT_RUN_TIME=1)
+endif()
 message(STATUS "asyncio: backend ${ASYNCIO_BACKEND} (${ASYNCIO_PLATFORM_NAME})")

@@ -14,7 +14,7 @@ namespace {
 struct QuietProtocol : asyncio::Protocol {};
 }  // namespace
 
-TEST_CASE("debug mode: a transport left open when its loop closes is reported", "[dev][net]") {
+TEST_CASE("debug mode: a transport left open when its loop closes is reported", "[dev][net][os-sockets]") {
   test::LogCapture log;
   {
     LoopFixture f;

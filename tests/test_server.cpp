@@ -108,7 +108,7 @@ TEST_CASE("An address in use raises an OSError naming the address", "[server][ne
   }(*f.loop, counter));
 }
 
-TEST_CASE("reuse_port lets two servers share a port", "[server][net]") {
+TEST_CASE("reuse_port lets two servers share a port", "[server][net][reuse-port]") {
   LoopFixture f;
   Counter counter;
   test::run_net(f, [](asyncio::EventLoop& loop, Counter& c) -> Coro<> {
@@ -246,7 +246,7 @@ TEST_CASE("close_clients and abort_clients close every client transport", "[serv
   }(*f.loop, counter));
 }
 
-TEST_CASE("The server keeps accepting after a client resets its connection", "[server][net]") {
+TEST_CASE("The server keeps accepting after a client resets its connection", "[server][net][os-sockets]") {
   LoopFixture f;
   Counter counter;
   test::run_net(f, [](asyncio::EventLoop& loop, Counter& c) -> Coro<> {
@@ -302,7 +302,7 @@ TEST_CASE("A failing protocol factory drops the connection and the server goes o
   CHECK(test::message_of(f.errors[0].exception) == "factory failed");
 }
 
-TEST_CASE("create_server can serve an existing socket", "[server][net]") {
+TEST_CASE("create_server can serve an existing socket", "[server][net][os-sockets]") {
   LoopFixture f;
   Counter counter;
   int port = 0;

@@ -78,7 +78,7 @@ TEST_CASE("Unix server errors name the path", "[server][net]") {
   }(*f.loop, counter));
 }
 
-TEST_CASE("The backend names what a test left open when the loop closed", "[server][net]") {
+TEST_CASE("The backend names what a test left open when the loop closed", "[server][net][libuv]") {
   // What the strict fixture (support.hpp) checks at the end of every test:
   // here a server and a connection, both left open on purpose.
   LoopFixture f;

@@ -260,7 +260,7 @@ TEST_CASE("create_connection moves on to the next address after a failure", "[so
   }(*f.backend, *f.loop));
 }
 
-TEST_CASE("Happy Eyeballs starts the next attempt after the delay and the first success wins", "[sock][net]") {
+TEST_CASE("Happy Eyeballs starts the next attempt after the delay and the first success wins", "[sock][net][os-sockets]") {
   // Virtual time: the first attempt hangs (its SYN is dropped) and the clock
   // jumps to the delay, so the figures below are exact on any machine.
   FakeDnsFixture f(/*virtual_time=*/true);

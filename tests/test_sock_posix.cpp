@@ -37,7 +37,7 @@ TEST_CASE("A unix connection to a missing path raises ENOENT naming it", "[sock]
   }(*f.loop, dir.file("missing.sock")));
 }
 
-TEST_CASE("A connection that times out fails with ETIMEDOUT", "[sock][net]") {
+TEST_CASE("A connection that times out fails with ETIMEDOUT", "[sock][net][os-sockets]") {
 #if !defined(TCP_SYNCNT)
   // TCP_SYNCNT is Linux's: elsewhere the test would wait minutes.
   WARN("skipped: no TCP_SYNCNT to shorten the connect time-out");

@@ -588,7 +588,7 @@ struct LineLog {
 // sets SO_LINGER {1, 0} and closes. readline() returns b"hello\n", then
 // raises ConnectionResetError; "partial" is never returned as a last line.
 // With no data, the first readline() raises. 20 runs of each.
-TEST_CASE("readline raises ConnectionResetError when the peer resets after data", "[streams][net][reset-after-data]") {
+TEST_CASE("readline raises ConnectionResetError when the peer resets after data", "[streams][net][reset-after-data][os-sockets]") {
   LoopFixture f;
   LineLog log;
   test::run_net(f, [](LineLog& out) -> Coro<> {

@@ -281,7 +281,7 @@ TEST_CASE("pause_reading holds data back until resume_reading", "[transports][ne
   }(*f.loop));
 }
 
-TEST_CASE("close flushes buffered data before connection_lost and abort drops it", "[transports][net]") {
+TEST_CASE("close flushes buffered data before connection_lost and abort drops it", "[transports][net][kernel-send-buffer]") {
   LoopFixture f;
   test::run_net(f, [](asyncio::EventLoop& loop) -> Coro<> {
     auto rs = co_await recording_server(loop);
@@ -347,7 +347,7 @@ TEST_CASE("connection_lost is called exactly once however the transport is close
   }(*f.loop));
 }
 
-TEST_CASE("get_extra_info reports peername sockname and socket", "[transports][net]") {
+TEST_CASE("get_extra_info reports peername sockname and socket", "[transports][net][os-sockets]") {
   LoopFixture f;
   test::run_net(f, [](asyncio::EventLoop& loop) -> Coro<> {
     auto rs = co_await recording_server(loop);
@@ -511,7 +511,7 @@ TEST_CASE("An exception in data_received is reported and closes the connection",
   CHECK(f.errors[0].get("transport") != nullptr);
 }
 
-TEST_CASE("A reset connection reports ECONNRESET to connection_lost", "[transports][net]") {
+TEST_CASE("A reset connection reports ECONNRESET to connection_lost", "[transports][net][os-sockets]") {
   LoopFixture f;
   test::run_net(f, [](asyncio::EventLoop& loop) -> Coro<> {
     auto rs = co_await recording_server(loop);
@@ -543,7 +543,7 @@ TEST_CASE("A reset connection reports ECONNRESET to connection_lost", "[transpor
 // libuv 1.44 reports such a reset as a clean end of stream (UV_EOF after a
 // short read and a hang-up): the backend asks the socket once more.
 TEST_CASE("Data then a reset is data_received then connection_lost(ECONNRESET), never eof_received",
-          "[transports][net][reset-after-data]") {
+          "[transports][net][reset-after-data][os-sockets]") {
   LoopFixture f;
   int resets = 0;
   test::run_net(f, [](asyncio::EventLoop& loop, int& count) -> Coro<> {
@@ -575,7 +575,7 @@ TEST_CASE("Data then a reset is data_received then connection_lost(ECONNRESET), 
 // CPython 3.11, the same client but shutdown(SHUT_WR) before the reset,
 // both arriving while the server's reading is paused: the FIN counts first,
 // so data_received, eof_received, connection_lost(None).
-TEST_CASE("A FIN before the reset is a clean end of stream, as CPython reads it", "[transports][net]") {
+TEST_CASE("A FIN before the reset is a clean end of stream, as CPython reads it", "[transports][net][os-sockets]") {
   LoopFixture f;
   test::run_net(f, [](asyncio::EventLoop& loop) -> Coro<> {
     auto rs = co_await recording_server(loop);
@@ -623,7 +623,7 @@ TEST_CASE("create_connection returns the transport and the protocol the factory 
   }(*f.loop));
 }
 
-TEST_CASE("connect_accepted_socket wraps a connected descriptor", "[transports][net]") {
+TEST_CASE("connect_accepted_socket wraps a connected descriptor", "[transports][net][os-sockets]") {
   LoopFixture f;
   // Both ends of a loopback TCP connection the program made.
   int port = 0;
@@ -657,7 +657,7 @@ TEST_CASE("connect_accepted_socket wraps a connected descriptor", "[transports][
   }(*f.loop, fds[0], fds[1]));
 }
 
-TEST_CASE("create_connection adopts a connected TCP socket as CPython's socket(fileno=) sees it", "[transports][net]") {
+TEST_CASE("create_connection adopts a connected TCP socket as CPython's socket(fileno=) sees it", "[transports][net][os-sockets]") {
   LoopFixture f;
   test::run_net(f, [](asyncio::EventLoop& loop) -> Coro<> {
     auto rs = co_await recording_server(loop);
@@ -699,7 +699,7 @@ TEST_CASE("create_connection adopts a connected TCP socket as CPython's socket(f
   CHECK(f.errors.empty());
 }
 
-TEST_CASE("connect_accepted_socket refuses a socket that is not a stream", "[transports][net]") {
+TEST_CASE("connect_accepted_socket refuses a socket that is not a stream", "[transports][net][os-sockets]") {
   LoopFixture f;
   const int udp = test::raw_udp();
   REQUIRE(udp >= 0);

@@ -12,7 +12,7 @@ using asyncio::Coro;
 using test::LoopFixture;
 using test::RecordingProtocol;
 
-TEST_CASE("A unix server and connection adopt bound and connected AF_UNIX sockets", "[transports][net]") {
+TEST_CASE("A unix server and connection adopt bound and connected AF_UNIX sockets", "[transports][net][os-sockets]") {
   LoopFixture f;
   test::TempDir dir;
   const std::string path = dir.file("adopted.sock");

@@ -95,7 +95,7 @@ TEST_CASE("cancelling the client during a backoff is not retried", "[retry]") {
   CHECK(never.attempted_at == std::vector<double>{0, 1, 3});
 }
 
-TEST_CASE("a real server on loopback that drops the first two connections", "[retry][net]") {
+TEST_CASE("a real server on loopback that drops the first two connections", "[retry][net][virtual-time-io]") {
   VirtualTimeLoop vt;
   int connections = 0;
   auto handler = [&connections](asyncio::StreamReader reader, asyncio::StreamWriter writer) -> asyncio::Coro<> {

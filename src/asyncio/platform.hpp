@@ -36,6 +36,9 @@
 #ifndef ASYNCIO_PLATFORM_HAS_TLS
 #define ASYNCIO_PLATFORM_HAS_TLS 0
 #endif
+#ifndef ASYNCIO_PLATFORM_NETWORK_AT_RUN_TIME
+#define ASYNCIO_PLATFORM_NETWORK_AT_RUN_TIME 0
+#endif
 
 namespace asyncio::platform {
 
@@ -69,12 +72,31 @@ inline constexpr bool has_threads = ASYNCIO_PLATFORM_HAS_THREADS != 0;
 /// console's SIGINT (Ctrl-C) and SIGBREAK: add_signal_handler() takes those
 /// two there, and run() handles Ctrl-C.
 inline constexpr bool has_signals = ASYNCIO_PLATFORM_HAS_SIGNALS != 0;
-/// Sockets exist: streams, transports, DNS.
+/// This build has sockets: streams, transports, DNS. On wasm32-emscripten
+/// they are Node.js's, so a program in a browser has none: ask
+/// network_available() there.
 inline constexpr bool has_network = ASYNCIO_PLATFORM_HAS_NETWORK != 0;
 /// Child processes exist: create_subprocess_exec() and friends.
 inline constexpr bool has_subprocesses = ASYNCIO_PLATFORM_HAS_SUBPROCESSES != 0;
 /// asyncio was built with a TLS library (OpenSSL): the ssl= arguments and
 /// start_tls() work (given sockets). See docs/ssl.md.
 inline constexpr bool has_tls = ASYNCIO_PLATFORM_HAS_TLS != 0;
+
+namespace detail {
+/// Defined by a backend whose sockets depend on where the program runs.
+bool network_available_at_run_time() noexcept;
+}  // namespace detail
+
+/// Sockets exist where the program runs now: has_network, and on
+/// wasm32-emscripten only under Node.js (a browser has no sockets: the
+/// network methods raise NotImplementedError naming "wasm32-emscripten
+/// (browser)").
+inline bool network_available() noexcept {
+  if constexpr (ASYNCIO_PLATFORM_NETWORK_AT_RUN_TIME != 0) {
+    return detail::network_available_at_run_time();
+  } else {
+    return has_network;
+  }
+}
 
 }  // namespace asyncio::platform

@@ -27,6 +27,19 @@ asyncio::Coro<> forever() {
 asyncio::Coro<int> demo() {
   asyncio::EventLoop& loop = asyncio::get_running_loop();
   std::cout << "demo: running on " << asyncio::platform::name << '\n';
+  // Sockets: Node.js's under Node.js; a browser has none, and the network
+  // methods say so.
+  if (asyncio::platform::network_available()) {
+    std::cout << "demo: sockets: Node.js's net module" << '\n';
+  } else {
+    auto factory = [] { return std::make_shared<asyncio::Protocol>(); };
+    try {
+      auto connecting = loop.create_connection(factory, "127.0.0.1", 80);
+      std::cout << "demo: sockets: create_connection did not raise" << '\n';
+    } catch (const asyncio::NotImplementedError& e) {
+      std::cout << "demo: sockets: " << e.what() << '\n';
+    }
+  }
 
   // Three tasks at once: they finish in the order of their sleeps.
   auto a = asyncio::create_task(worker("task A", 0.15, 1));

@@ -71,6 +71,11 @@ mergeInto(LibraryManager.library, {
     delete AsyncioWebloop.drivers[driver];
   },
 
+  // 1 under Node.js, 0 in a browser.
+  asyncio_is_node: function() {
+    return ENVIRONMENT_IS_NODE ? 1 : 0;
+  },
+
   // Blocks the calling thread for `ms` milliseconds: Atomics.wait where the
   // thread may block (Node.js), else a busy wait (a browser's main thread
   // may not block; CPython's time.sleep() spins there too).

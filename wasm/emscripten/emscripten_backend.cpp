@@ -1,6 +1,7 @@
 #include "emscripten_backend.hpp"
 
 #include <emscripten.h>
+#include <netdb.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -13,12 +14,20 @@
 #include "asyncio/platform.hpp"
 #include "asyncio/webloop.hpp"
 #include "asyncio/detail/loop_internals.hpp"
+#include "node_net.hpp"
 
-// asyncio_webloop.js
+// asyncio_webloop.js and asyncio_node_net.js
 extern "C" {
 void asyncio_webloop_schedule(void* driver, double delay_ms);
 void asyncio_webloop_forget(void* driver);
 void asyncio_sleep_sync(double ms);
+int asyncio_is_node(void);
+int asyncio_net_available(void);
+void asyncio_net_start(void* sig);
+unsigned asyncio_net_seq(void);
+void asyncio_net_wait(unsigned seen, double ms);
+int asyncio_net_deliver(void);
+void asyncio_net_set_waker(void* backend, int on);
 }
 
 namespace asyncio::wasm {
@@ -67,11 +76,38 @@ void finish(WebloopDriver* d, bool call_on_stopped) {
 
 }  // namespace
 
+EmscriptenBackend::EmscriptenBackend() : network_(platform::network_available()) {}
+
 EmscriptenBackend::~EmscriptenBackend() {
   if (driver_) driver_->backend = nullptr;
+  detach_net_objects();
+  if (net_started_) asyncio_net_set_waker(this, 0);
+}
+
+void EmscriptenBackend::start_network() {
+  if (net_started_) return;
+  net_started_ = true;
+  detail::set_gai_strerror(&::gai_strerror);
+  asyncio_net_start(nullptr);
+  if (driver_) asyncio_net_set_waker(this, 1);
 }
 
 void EmscriptenBackend::poll(double timeout) {
+  free_buried();
+  if (net_started_) {
+    // Servers created without serving (start_serving=False) stop listening
+    // until they serve (node_net.cpp).
+    unlisten_fresh_listeners();
+    const unsigned seen = asyncio_net_seq();
+    if (asyncio_net_deliver() > 0 || timeout == 0) return;
+    if (net_count_ > 0) {
+      // Sockets are open or operations in flight: wait for their events
+      // (or the timeout).
+      asyncio_net_wait(seen, timeout < 0 ? -1.0 : timeout * 1000.0);
+      asyncio_net_deliver();
+      return;
+    }
+  }
   if (timeout == 0) return;  // no I/O to check
   if (timeout > 0) {
     asyncio_sleep_sync(timeout * 1000.0);
@@ -88,7 +124,25 @@ void EmscriptenBackend::wake() noexcept {
   if (driver_ && !driver_->scheduled) driver_->schedule(0);
 }
 
+void EmscriptenBackend::on_network_event() noexcept {
+  // The JavaScript event loop is running, so this loop is between two
+  // passes: let it deliver the event on its next one.
+  wake();
+}
+
+void EmscriptenBackend::set_driver(WebloopDriver* driver) noexcept {
+  driver_ = driver;
+  if (net_started_) asyncio_net_set_waker(this, driver ? 1 : 0);
+}
+
 void EmscriptenBackend::close() {
+  // What is still open (a connecting stream is named once, by its connect).
+  open_at_close_.clear();
+  for (NetObject* o = net_head_; o != nullptr; o = o->net_next) {
+    if (const char* kind = o->kind()) open_at_close_.emplace_back(kind);
+  }
+  detach_net_objects();
+  if (net_started_) asyncio_net_set_waker(this, 0);
   if (!driver_) return;
   // Closed between two passes: the driver must stop, but it owns a reference
   // to the loop being closed, so let its next (immediate) step free it.
@@ -99,7 +153,10 @@ void EmscriptenBackend::close() {
 
 double EmscriptenBackend::time() const noexcept { return emscripten_get_now() / 1000.0; }
 
-std::string EmscriptenBackend::platform() const { return std::string(asyncio::platform::name); }
+std::string EmscriptenBackend::platform() const {
+  static const bool node = asyncio_is_node() != 0;
+  return node ? std::string(asyncio::platform::name) : std::string(asyncio::platform::name) + " (browser)";
+}
 
 }  // namespace asyncio::wasm
 
@@ -144,9 +201,20 @@ extern "C" EMSCRIPTEN_KEEPALIVE void asyncio_webloop_step(void* ptr) {
   d->schedule_next();
 }
 
+// Called by asyncio_node_net.js when a network event arrives while the
+// JavaScript event loop runs.
+extern "C" EMSCRIPTEN_KEEPALIVE void asyncio_net_event_arrived(void* backend) {
+  static_cast<asyncio::wasm::EmscriptenBackend*>(backend)->on_network_event();
+}
+
 namespace asyncio {
 
 std::unique_ptr<Backend> make_default_backend() { return std::make_unique<wasm::EmscriptenBackend>(); }
+
+bool platform::detail::network_available_at_run_time() noexcept {
+  static const bool available = asyncio_net_available() != 0;
+  return available;
+}
 
 namespace webloop {
 

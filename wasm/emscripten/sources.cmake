@@ -2,17 +2,22 @@
 # (see emscripten_backend.hpp for the facts and docs/platforms.md for the
 # choice of stepping the loop from JS timers over Asyncify).
 set(ASYNCIO_PLATFORM_NAME wasm32-emscripten)
-# No pthreads build: one thread, no signals, no sockets or processes.
-# (Sockets under Node.js, issue 18 part 4: an earlier experiment,
-# node_net.cpp and asyncio_node_net.js, is in commit 9763aad; it predates the
-# current Backend network interface and is not in this tree.)
+# No pthreads build: one thread, no signals or processes. Sockets: under
+# Node.js, from its net and dns modules (node_net.cpp, asyncio_node_net.js);
+# in a browser the network methods raise NotImplementedError at run time.
 set(ASYNCIO_PLATFORM_HAS_THREADS 0)
 set(ASYNCIO_PLATFORM_HAS_SIGNALS 0)
-set(ASYNCIO_PLATFORM_HAS_NETWORK 0)
+set(ASYNCIO_PLATFORM_HAS_NETWORK 1)
 set(ASYNCIO_PLATFORM_HAS_SUBPROCESSES 0)
+# Node.js owns the sockets: the program's own socket() is Emscripten's
+# emulation, which reaches no network, so asyncio::Socket (the sock_*
+# coroutines, add_reader on sockets, UDP, sendfile) stays the stub.
+set(ASYNCIO_PLATFORM_HAS_OS_SOCKETS 0)
+# Node.js or a browser: known at run time (platform::network_available()).
+set(ASYNCIO_PLATFORM_NETWORK_AT_RUN_TIME 1)
 
 include(GNUInstallDirs)
-set(ASYNCIO_BACKEND_SOURCES ${CMAKE_CURRENT_LIST_DIR}/emscripten_backend.cpp)
+set(ASYNCIO_BACKEND_SOURCES ${CMAKE_CURRENT_LIST_DIR}/emscripten_backend.cpp ${CMAKE_CURRENT_LIST_DIR}/node_net.cpp)
 
 # How C++ exceptions are compiled. "wasm": WebAssembly's own exception
 # handling (-fwasm-exceptions; Node.js >= 17, Chrome >= 95, Firefox >= 100,
@@ -38,11 +43,17 @@ set(ASYNCIO_BACKEND_COMPILE_OPTIONS ${_asyncio_eh} -Wno-deprecated-experimental-
 set(ASYNCIO_BACKEND_LINK_OPTIONS
   ${_asyncio_eh}
   "SHELL:--js-library $<BUILD_INTERFACE:${CMAKE_CURRENT_LIST_DIR}>$<INSTALL_INTERFACE:$<INSTALL_PREFIX>/${CMAKE_INSTALL_LIBDIR}/asyncio>/asyncio_webloop.js"
+  "SHELL:--js-library $<BUILD_INTERFACE:${CMAKE_CURRENT_LIST_DIR}>$<INSTALL_INTERFACE:$<INSTALL_PREFIX>/${CMAKE_INSTALL_LIBDIR}/asyncio>/asyncio_node_net.js"
   # This tree's own programs (tests, examples, the browser demo): one .js
   # file each (Node 20 cannot fetch a separate .wasm from disk), an exit
   # status for ctest, and a heap that may grow.
   "$<BUILD_INTERFACE:-sSINGLE_FILE=1;-sEXIT_RUNTIME=1;-sALLOW_MEMORY_GROWTH=1>")
-install(FILES ${CMAKE_CURRENT_LIST_DIR}/asyncio_webloop.js DESTINATION ${CMAKE_INSTALL_LIBDIR}/asyncio)
+install(FILES ${CMAKE_CURRENT_LIST_DIR}/asyncio_webloop.js ${CMAKE_CURRENT_LIST_DIR}/asyncio_node_net.js
+  DESTINATION ${CMAKE_INSTALL_LIBDIR}/asyncio)
+# The test programs run under Node.js only: they see the machine's file
+# system (Unix socket files, temporary directories) as Node's net module
+# does (tests/CMakeLists.txt links them with these options).
+set(ASYNCIO_BACKEND_TEST_LINK_OPTIONS -sNODERAWFS=1)
 
 # Linking at -O2 and above runs Emscripten's JavaScript optimizer, which
 # needs the npm module `acorn`: emsdk ships it, Debian's emscripten package
