@@ -2,6 +2,7 @@
 // when it likes, and timers and tasks advance only then. See
 // docs/extending.md and examples/host_loop.cpp.
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -144,6 +145,71 @@ TEST_CASE("run_step returns false once stop is called", "[embedding]") {
   CHECK_FALSE(h.loop->run_step());
   CHECK(h.log == std::vector<std::string>{"same iteration"});  // stop ends the run after the iteration
   CHECK(h.loop->run_step());  // the host may go on stepping: stop() is not sticky
+}
+
+// A callback that schedules itself again, `left` more times.
+struct Chain {
+  Host& h;
+  int left;
+  int ran = 0;
+  double advance_each = 0;  // seconds of the host's clock each call uses
+  void operator()() {
+    ++ran;
+    h.advance(advance_each);
+    if (--left > 0) h.loop->call_soon(std::ref(*this));
+  }
+};
+
+TEST_CASE("run_steps runs iterations back to back while callbacks are ready", "[embedding]") {
+  Host h;
+  Chain chain{h, 100};
+  h.loop->call_soon(std::ref(chain));
+  CHECK(h.loop->run_steps(1.0));  // the clock does not move: the chain ends the slice
+  CHECK(chain.ran == 100);
+  CHECK_FALSE(h.loop->is_running());
+  CHECK_THROWS_AS(asyncio::get_running_loop(), asyncio::RuntimeError);
+  CHECK_FALSE(h.loop->time_until_next_step().has_value());
+}
+
+TEST_CASE("run_steps ends its slice at a future timer and goes on through due ones", "[embedding]") {
+  Host h;
+  h.loop->call_later(0.0, [&] {
+    h.log.push_back("due");
+    h.loop->call_later(0.0, [&] { h.log.push_back("due from a timer"); });
+  });
+  h.loop->call_later(5.0, [&] { h.log.push_back("later"); });
+  CHECK(h.loop->run_steps(1.0));
+  CHECK(h.log == std::vector<std::string>{"due", "due from a timer"});
+  REQUIRE(h.loop->time_until_next_step().has_value());
+  CHECK(*h.loop->time_until_next_step() == Approx(5.0));
+  h.advance(5.0);
+  CHECK(h.loop->run_steps(1.0));
+  CHECK(h.log.back() == "later");
+}
+
+TEST_CASE("run_steps stops after its time slice on the loop's clock", "[embedding]") {
+  Host h;
+  Chain chain{h, 1000, 0, 0.0078125};  // 1/128 s per call, exact in binary
+  h.loop->call_soon(std::ref(chain));
+  CHECK(h.loop->run_steps(0.25));  // 32 calls' worth; the clock is read every 16 iterations
+  CHECK(chain.ran == 32);
+  CHECK(h.loop->run_steps(0.0));  // at least one iteration, then the first clock read ends it
+  CHECK(chain.ran == 48);
+  CHECK(*h.loop->time_until_next_step() == 0.0);  // the rest is still queued
+}
+
+TEST_CASE("run_steps returns false once stop is called", "[embedding]") {
+  Host h;
+  Chain chain{h, 10};
+  h.loop->call_soon(std::ref(chain));
+  h.loop->call_soon([&] { h.loop->call_soon([&] { h.loop->stop(); }); });
+  CHECK_FALSE(h.loop->run_steps(1.0));
+  CHECK(chain.ran == 2);  // stop() ran in the second iteration, which ends the slice
+  CHECK_FALSE(h.loop->is_running());
+  CHECK(h.loop->run_steps(1.0));  // not sticky
+  CHECK(chain.ran == 10);
+  h.loop->close();
+  CHECK_THROWS_WITH(h.loop->run_steps(1.0), "Event loop is closed");
 }
 
 TEST_CASE("run_step refuses a closed loop or a loop already running", "[embedding]") {

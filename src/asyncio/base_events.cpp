@@ -348,6 +348,28 @@ bool EventLoop::run_step() {
   return !stopping_;  // read before the cleanup resets it
 }
 
+bool EventLoop::run_steps(double max_seconds) {
+  run_forever_setup();
+  struct Cleanup {
+    EventLoop* loop;
+    ~Cleanup() { loop->run_forever_cleanup(); }
+  } cleanup{this};
+  // The clock is read once per kStepsPerClockRead iterations: on a host
+  // where reading it crosses into another runtime (performance.now() from
+  // WebAssembly) a read per iteration would cost as much as the iteration.
+  constexpr int kStepsPerClockRead = 16;
+  const double deadline = time() + max_seconds;
+  for (int steps = 1;; ++steps) {
+    run_once(0);
+    if (stopping_) return false;
+    if (ready_.empty() && !inbox_nonempty_.load(std::memory_order_relaxed)) {
+      // Only a due timer keeps the slice going.
+      if (timers_.empty() || timers_.top_when() > time()) return true;
+    }
+    if (steps % kStepsPerClockRead == 0 && time() >= deadline) return true;
+  }
+}
+
 std::optional<double> EventLoop::time_until_next_step() const noexcept {
   if (!ready_.empty() || inbox_nonempty_.load(std::memory_order_relaxed)) return 0.0;
   if (timers_.empty()) return std::nullopt;

@@ -568,6 +568,14 @@ class EventLoop : public std::enable_shared_from_this<EventLoop> {
   /// run_forever(). See docs/extending.md.
   /// Python: none (one pass of BaseEventLoop._run_once with a zero timeout)
   bool run_step();
+  /// Runs iterations as run_step() does, back to back, while callbacks are
+  /// ready or timers are due, for up to `max_seconds` of the loop's clock
+  /// (at least one iteration): a host's time slice, paid for once. The loop
+  /// counts as running for the whole slice. Returns false if stop() was
+  /// called (the slice ends with that iteration). RuntimeError as
+  /// run_forever(). See docs/extending.md.
+  /// Python: none (BaseEventLoop._run_once repeated with a zero timeout)
+  bool run_steps(double max_seconds);
   /// Seconds until run_step() has something to run: 0 if callbacks are
   /// ready, the time until the earliest timer, or std::nullopt if nothing is
   /// scheduled (then only I/O or call_soon_threadsafe(), which calls the

@@ -169,15 +169,10 @@ extern "C" EMSCRIPTEN_KEEPALIVE void asyncio_webloop_step(void* ptr) {
     asyncio::wasm::finish(d, false);
     return;
   }
-  const double slice_end = emscripten_get_now() + asyncio::wasm::kSliceMs;
   try {
-    for (;;) {
-      if (!d->loop->run_step()) {  // stop() was called
-        asyncio::wasm::finish(d, true);
-        return;
-      }
-      std::optional<double> next = d->loop->time_until_next_step();
-      if (!next || *next > 0 || emscripten_get_now() >= slice_end) break;
+    if (!d->loop->run_steps(asyncio::wasm::kSliceMs / 1000.0)) {  // stop() was called
+      asyncio::wasm::finish(d, true);
+      return;
     }
   } catch (const asyncio::SystemExit& e) {
     asyncio::wasm::finish(d, false);
