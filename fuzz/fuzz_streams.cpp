@@ -246,6 +246,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::size_t limit = 1 + in.below(64);
   std::vector<Read> reads;
   std::vector<Feed> feeds;
+  // These caps bound the input length read (-max_len in CMakeLists.txt).
   while (!in.empty() && reads.size() < 24 && feeds.size() < 32) {
     const std::uint8_t b = in.byte();
     switch (b % 8) {
@@ -326,7 +327,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   for (std::size_t i = 0; i < n; ++i) {
     const std::string real = i < outcomes.size() ? outcomes[i] : "<none>";
     const std::string model = i < expected.size() ? expected[i] : "<none>";
-    fuzz::expect_same("read " + std::to_string(i) + " (limit " + std::to_string(limit) + ")", real, model);
+    fuzz::expect_same([&] { return "read " + std::to_string(i) + " (limit " + std::to_string(limit) + ")"; }, real,
+                      model);
   }
   return 0;
 }

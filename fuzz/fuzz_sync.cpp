@@ -268,9 +268,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     Primitives p(maxsize, permits);
     std::vector<asyncio::Task<std::string>> tasks;
     int next_value = 0;
+    // 48 actions bound the input length read (-max_len in CMakeLists.txt).
     for (int step = 0; step < 48 && !in.empty(); ++step) {
       const std::uint8_t b = in.byte();
-      std::string what = "action " + std::to_string(step) + " (" + std::to_string(b % 14) + ")";
+      // Named only when a check fails (see fuzz::expect_same).
+      const auto what = [step, b] { return "action " + std::to_string(step) + " (" + std::to_string(b % 14) + ")"; };
       std::string real_result;
       std::string model_result;
       const auto kind_of = [](std::uint8_t x) -> std::optional<Kind> {
@@ -346,15 +348,20 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         }
         fuzz::run_until_quiet(*loop);
       }
-      fuzz::expect_same(what + " result", real_result, model_result);
+      fuzz::expect_same([&] { return what() + " result"; }, real_result, model_result);
       for (std::size_t t = 0; t < tasks.size(); ++t) {
-        fuzz::expect_same(what + ", task " + std::to_string(t), state_of(tasks[t]), model.tasks[static_cast<int>(t)]);
+        fuzz::expect_same([&] { return what() + ", task " + std::to_string(t); }, state_of(tasks[t]),
+                          model.tasks[static_cast<int>(t)]);
       }
-      fuzz::expect_same(what + ", qsize", std::to_string(p.queue.qsize()), std::to_string(model.items.size()));
-      fuzz::expect_same(what + ", lock.locked()", std::to_string(p.lock.locked()), std::to_string(model.locked));
+      fuzz::expect_same([&] { return what() + ", qsize"; }, std::to_string(p.queue.qsize()),
+                        std::to_string(model.items.size()));
+      fuzz::expect_same([&] { return what() + ", lock.locked()"; }, std::to_string(p.lock.locked()),
+                        std::to_string(model.locked));
       const bool sem_locked = model.sem_value == 0 || !model.sem_waiters.empty();
-      fuzz::expect_same(what + ", sem.locked()", std::to_string(p.sem.locked()), std::to_string(sem_locked));
-      fuzz::expect_same(what + ", event.is_set()", std::to_string(p.event.is_set()), std::to_string(model.event_set));
+      fuzz::expect_same([&] { return what() + ", sem.locked()"; }, std::to_string(p.sem.locked()),
+                        std::to_string(sem_locked));
+      fuzz::expect_same([&] { return what() + ", event.is_set()"; }, std::to_string(p.event.is_set()),
+                        std::to_string(model.event_set));
     }
     // Whatever still waits is cancelled before the primitives go.
     for (auto& t : tasks) t.cancel();

@@ -80,7 +80,11 @@ TEST_CASE("call_soon and running the callback allocate nothing once warm", "[all
   batch(1000);
   batch(1000);
   const long used = allocations() - before;
-  CHECK(used == 0);
+  if (asyncio::detail::kPoolEnabled) {
+    CHECK(used == 0);
+  } else {
+    WARN("the pool is off (ASYNCIO_NO_POOL); allocations: " << used);  // cortex-m: newlib's malloc
+  }
   CHECK(count == 3000);
 }
 
@@ -100,7 +104,11 @@ TEST_CASE("a sleep(0) round trip allocates nothing", "[alloc]") {
 TEST_CASE("creating and awaiting a task reuses pooled memory", "[alloc]") {
   test::LoopFixture f;
   const long used = f.loop->run_until_complete(create_and_await_tasks(10000));
-  CHECK(used == 0);
+  if (asyncio::detail::kPoolEnabled) {
+    CHECK(used == 0);
+  } else {
+    CHECK(used >= 10000);  // the pool is off (ASYNCIO_NO_POOL): frame and task from malloc each time
+  }
 }
 
 namespace {

@@ -204,7 +204,10 @@ TEST_CASE("std::chrono::steady_clock reads SysTick, as loop.time() does", "[cort
   LoopFixture f;
   const double loop_time = f.loop->time();
   const double steady = std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-  CHECK(steady >= loop_time);
+  // steady_clock is truncated to the microsecond (gettimeofday), loop.time()
+  // exact to the cycle: read within the same microsecond, steady is up to
+  // 1 us below (seen: 0.001394 against 0.00139412).
+  CHECK(steady >= loop_time - 1e-6);
   CHECK(steady - loop_time < 0.001);
 }
 

@@ -112,8 +112,16 @@ inline void* pool_hand_out(PoolBlock* b, std::size_t n) noexcept {
   return b;
 }
 
+// ASYNCIO_NO_POOL (the cortex-m backend sets it for the library and its
+// users alike, docs/platforms.md): every block comes from operator new.
+#if defined(ASYNCIO_NO_POOL)
+inline constexpr bool kPoolEnabled = false;
+#else
+inline constexpr bool kPoolEnabled = true;
+#endif
+
 inline void* pool_allocate(std::size_t n) {
-  if (n - 1 < kPoolMaxBlock) {  // 1..kPoolMaxBlock
+  if (kPoolEnabled && n - 1 < kPoolMaxBlock) {  // 1..kPoolMaxBlock
     const std::size_t c = (n - 1) / kPoolGranule;
     PoolList& list = tls_pool_cache.list[c];
     if (PoolBlock* b = list.head) {
@@ -132,7 +140,7 @@ inline void* pool_allocate(std::size_t n) {
 
 inline void pool_deallocate(void* p, std::size_t n) noexcept {
   if (p == nullptr) return;
-  if (n - 1 < kPoolMaxBlock) {
+  if (kPoolEnabled && n - 1 < kPoolMaxBlock) {
     const std::size_t c = (n - 1) / kPoolGranule;
     PoolList& list = tls_pool_cache.list[c];
     auto* b = static_cast<PoolBlock*>(p);
