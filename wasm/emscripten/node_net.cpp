@@ -73,7 +73,7 @@ std::size_t g_read_room = 0;
 
 // Bytes posted to the worker and not yet handed to the kernel, at most, for
 // try_write() to accept at once: what a kernel's send buffer would take.
-constexpr std::size_t kWindow = 256 * 1024;
+constexpr std::size_t kWindow = std::size_t{256} * 1024;
 
 std::error_code errno_code(int e) { return std::error_code(e, std::generic_category()); }
 
@@ -717,7 +717,7 @@ void EmscriptenBackend::unlink(NetObject* object) noexcept {
 void EmscriptenBackend::bury(NetObject* object) noexcept {
   try {
     graveyard_.push_back(object);
-  } catch (...) {
+  } catch (...) {  // NOLINT(bugprone-empty-catch): see the comment
     // Out of memory: leak it rather than free it under a running callback.
   }
 }
@@ -806,9 +806,12 @@ Future<std::vector<AddrInfo>> EmscriptenBackend::getaddrinfo(const std::optional
     }
     return future;
   }
-  auto* op = new ResolveOp(*this, future, what, type, proto, port_number, flags, *host);
+  // Only a host name gets here: no host is the wildcard or loopback,
+  // answered above.
+  const std::string& name = *host;  // NOLINT(bugprone-unchecked-optional-access): see the comment
+  auto* op = new ResolveOp(*this, future, what, type, proto, port_number, flags, name);
   const int js_family = family == AF_INET ? 4 : family == AF_INET6 ? 6 : 0;
-  op->set_id(asyncio_net_resolve(op, host->c_str(), js_family, flags));
+  op->set_id(asyncio_net_resolve(op, name.c_str(), js_family, flags));
   return future;
 }
 
@@ -896,7 +899,7 @@ ListeningSocketPtr EmscriptenBackend::sock_listen(const AddrInfo& address, const
                                     nullptr, options.backlog, &g_info);
   if (id == 0) {
     const std::string code = take_last_error();
-    (void)ptr.release();
+    [[maybe_unused]] ListeningSocket* freed_below = ptr.release();
     delete_unstarted(listener);
     throw std::system_error(errno_code(errno_from_node(code.c_str())),
                             "error while attempting to bind on address " + address.sockaddr.repr());
@@ -920,7 +923,7 @@ ListeningSocketPtr EmscriptenBackend::sock_listen_unix(const std::string& path, 
   const int id = asyncio_net_listen(listener, 0, nullptr, 0, path.c_str(), options.backlog, &g_info);
   if (id == 0) {
     const std::string code = take_last_error();
-    (void)ptr.release();
+    [[maybe_unused]] ListeningSocket* freed_below = ptr.release();
     delete_unstarted(listener);
     const int e = errno_from_node(code.c_str());
     if (e == EADDRINUSE) throw OSError(errno_code(e), "Address " + detail::str_repr(path) + " is already in use");
