@@ -16,7 +16,13 @@ struct Depot {
 };
 
 Depot& depot(std::size_t cls) {
-  static Depot depots[kPoolClasses];
+  // Never destroyed: a thread's cache may come back after static destructors
+  // have run. Where the C++ runtime has no __cxa_thread_atexit_impl (libc++abi's
+  // fallback, as in Emscripten's pthreads builds) the main thread's
+  // thread_local destructors, ThreadExit's among them, run from an atexit
+  // handler registered before the depots were built, so after their
+  // destructor: a destroyed depot corrupted the heap at exit there.
+  static Depot* depots = new Depot[kPoolClasses];
   return depots[cls];
 }
 
