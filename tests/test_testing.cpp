@@ -221,7 +221,7 @@ TEST_CASE("virtual time: advance() from another thread wakes a loop that does no
   loop->close();
 }
 
-TEST_CASE("virtual time: streams on loopback in the same loop work while timers wait", "[testing][net]") {
+TEST_CASE("virtual time: streams on loopback in the same loop work while timers wait", "[testing][net][virtual-time-io]") {
   auto body = []() -> Coro<std::string> {
     auto echo = [](asyncio::StreamReader reader, asyncio::StreamWriter writer) -> Coro<> {
       std::string line = co_await reader.readline();
