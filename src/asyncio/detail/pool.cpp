@@ -17,11 +17,14 @@ struct Depot {
 
 Depot& depot(std::size_t cls) {
   // Never destroyed: a thread's cache may come back after static destructors
-  // have run. Where the C++ runtime has no __cxa_thread_atexit_impl (libc++abi's
-  // fallback, as in Emscripten's pthreads builds) the main thread's
-  // thread_local destructors, ThreadExit's among them, run from an atexit
-  // handler registered before the depots were built, so after their
-  // destructor: a destroyed depot corrupted the heap at exit there.
+  // have run. A thread still ending while the process exits (an executor's
+  // worker finishing as main returns) gives its cache back after them:
+  // ThreadSanitizer saw that write into a freed depot (test_compilers'
+  // to_thread test). And where the C++ runtime has no
+  // __cxa_thread_atexit_impl (libc++abi's fallback, as in Emscripten's
+  // pthreads builds) the main thread's thread_local destructors, ThreadExit's
+  // among them, run from an atexit handler registered before the depots were
+  // built, so after their destructor: it corrupted the heap at exit there.
   static Depot* depots = new Depot[kPoolClasses];
   return depots[cls];
 }
