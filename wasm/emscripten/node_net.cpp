@@ -516,6 +516,13 @@ void add_addrinfo(std::vector<AddrInfo>& results, int af, const std::string& hos
   }
 }
 
+// A failed dns.lookup/lookupService: its getaddrinfo error (gaierror) when
+// Node names one, else the errno it names.
+std::error_code dns_error_code(const char* node_code) {
+  const int gai = gai_from_node(node_code);
+  return gai != 0 ? std::error_code(gai, gai_category()) : errno_code(errno_from_node(node_code));
+}
+
 class ResolveOp final : public NetObject {
  public:
   ResolveOp(EmscriptenBackend& backend, Future<std::vector<AddrInfo>> future, std::string what, int type, int proto,
@@ -554,12 +561,7 @@ class ResolveOp final : public NetObject {
     id_ = 0;  // the JavaScript side forgot it
     if (!future_.done()) {
       if (error) {
-        const int gai = gai_from_node(error);
-        if (gai != 0) {
-          future_.set_exception(std::system_error(std::error_code(gai, gai_category()), what_));
-        } else {
-          future_.set_exception(std::system_error(errno_code(errno_from_node(error)), what_));
-        }
+        future_.set_exception(std::system_error(dns_error_code(error), what_));
       } else {
         future_.set_result(std::move(results_));
       }
@@ -590,9 +592,7 @@ class NameOp final : public NetObject {
     id_ = 0;
     if (!future_.done()) {
       if (error) {
-        const int gai = gai_from_node(error);
-        future_.set_exception(std::system_error(
-            gai != 0 ? std::error_code(gai, gai_category()) : errno_code(errno_from_node(error)), what_));
+        future_.set_exception(std::system_error(dns_error_code(error), what_));
       } else {
         std::string svc = service;
         if (flags_ & NI_NUMERICSERV) svc = std::to_string(port_);
