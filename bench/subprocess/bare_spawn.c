@@ -9,6 +9,9 @@
  *                            (UV_INHERIT_FD + uv_pipe_open), the kind of
  *                            descriptor the library (and CPython) give the
  *                            child: the like-for-like floor
+ *   bare_spawn catfifo2 BYTES the same with two 64 KiB writes in flight
+ *                            instead of one, so the pipe never waits for the
+ *                            parent's next write: the faster bare program
  *
  * Prints one line: "<what> <wall seconds> <cpu seconds of this process>". */
 #define _GNU_SOURCE /* pipe2 */
@@ -60,24 +63,28 @@ static void start_one(void) {
 static uv_pipe_t in, out;
 static long long to_write, received;
 static char chunk[65536];
-static uv_write_t wreq;
+static uv_write_t wreqs[2];
+static int writes_in_flight;
 static char rbuf[65536];
 
-static void write_more(void);
+static void write_more(uv_write_t* r);
 static void on_written(uv_write_t* r, int status) {
-  (void)r;
   if (status < 0) abort();
-  write_more();
+  --writes_in_flight;
+  write_more(r);
 }
-static void write_more(void) {
+/* Starts the next write on request r; closes the pipe once everything is
+ * written and no write is in flight. */
+static void write_more(uv_write_t* r) {
   if (to_write == 0) {
-    uv_close((uv_handle_t*)&in, NULL);
+    if (writes_in_flight == 0) uv_close((uv_handle_t*)&in, NULL);
     return;
   }
   size_t n = to_write < (long long)sizeof chunk ? (size_t)to_write : sizeof chunk;
   to_write -= (long long)n;
   uv_buf_t b = uv_buf_init(chunk, (unsigned)n);
-  uv_write(&wreq, (uv_stream_t*)&in, &b, 1, on_written);
+  ++writes_in_flight;
+  uv_write(r, (uv_stream_t*)&in, &b, 1, on_written);
 }
 static void alloc_cb(uv_handle_t* h, size_t s, uv_buf_t* b) {
   (void)h;
@@ -115,10 +122,12 @@ int main(int argc, char** argv) {
     for (long i = 0; i < p && to_start > 0; ++i) start_one();
     uv_run(loop, UV_RUN_DEFAULT);
     printf("spawn %ld x%ld %.3f %.3f\n", n, p, (uv_hrtime() - t0) / 1e9, cpu_seconds() - cpu0);
-  } else if (argc == 3 && (strcmp(argv[1], "cat") == 0 || strcmp(argv[1], "catfifo") == 0)) {
+  } else if (argc == 3 && (strcmp(argv[1], "cat") == 0 || strncmp(argv[1], "catfifo", 7) == 0)) {
     static char* args[] = {"cat", NULL};
     static uv_process_t proc;
-    const int fifo = strcmp(argv[1], "catfifo") == 0;
+    const int fifo = strncmp(argv[1], "catfifo", 7) == 0;
+    const int depth = strcmp(argv[1], "catfifo2") == 0 ? 2 : 1;
+    if (!fifo && strcmp(argv[1], "cat") != 0) abort();
     to_write = atoll(argv[2]);
     long long total = to_write;
     memset(chunk, 'x', sizeof chunk);
@@ -149,12 +158,12 @@ int main(int argc, char** argv) {
       if (uv_pipe_open(&in, to_child[1]) != 0 || uv_pipe_open(&out, from_child[0]) != 0) abort();
     }
     uv_read_start((uv_stream_t*)&out, alloc_cb, read_cb);
-    write_more();
+    for (int i = 0; i < depth; ++i) write_more(&wreqs[i]);
     uv_run(loop, UV_RUN_DEFAULT);
     if (received != total) abort();
     printf("cat %lld %.3f %.3f\n", total, (uv_hrtime() - t0) / 1e9, cpu_seconds() - cpu0);
   } else {
-    fprintf(stderr, "usage: bare_spawn spawn N P | cat BYTES | catfifo BYTES\n");
+    fprintf(stderr, "usage: bare_spawn spawn N P | cat BYTES | catfifo BYTES | catfifo2 BYTES\n");
     return 2;
   }
   return 0;

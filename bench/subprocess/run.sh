@@ -6,7 +6,9 @@
 #   bench/subprocess/run.sh [build-dir]   (default build/release, else build/dev)
 #
 # For cat, bare-fifo is the bare program over pipe2() pipes (what the library
-# and CPython give the child), bare over libuv's socket pairs. communicate
+# and CPython give the child), bare over libuv's socket pairs; the library's
+# catsock line is its own cat over a socket pair (the child's stdin and
+# stdout), bare's like-for-like. communicate
 # (COMM_BYTES, default 256 MiB) is Process.communicate(input) through cat:
 # the input handed over at once, the output gathered in memory; its floor is
 # the cat lines' bare-fifo (which keeps no output).
@@ -37,5 +39,6 @@ for mode in "spawn $n 1" "spawn $n 50" "cat $bytes" "communicate $comm_bytes"; d
   # The like-for-like floor for cat: pipe2() pipes, as the library uses.
   [ "${mode%% *}" = cat ] && run bare-fifo "$build/bench/bare_spawn" catfifo "$bytes"
   run asyncio++ "$build/bench/spawn_bench" $mode
+  [ "${mode%% *}" = cat ] && run asyncio++ "$build/bench/spawn_bench" catsock "$bytes"
   run cpython python3 "$here/spawn_bench.py" $mode
 done

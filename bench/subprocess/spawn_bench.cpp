@@ -17,6 +17,13 @@
 //                            SubprocessProtocol): stdout is counted in pipe_data_received()
 //                            (no StreamReader, no read() copy), stdin written with
 //                            write(string_view) and paused by pause_writing()/resume_writing()
+//   spawn_bench catsock BYTES
+//                            as cat over one socket pair instead of two pipes (the
+//                            child's stdin and stdout are its end, as with
+//                            libuv's UV_CREATE_PIPE: bare_spawn cat), the parent's
+//                            end opened with open_unix_connection(sock=) and
+//                            ended with write_eof(): what a program that wants
+//                            socket-pair speed writes with asyncio's own API
 //   spawn_bench communicate BYTES
 //                            Process::communicate() with BYTES of input through
 //                            cat (the input string is handed over, the output
@@ -26,6 +33,7 @@
 #include <asyncio/asyncio.hpp>
 
 #include <sys/resource.h>
+#include <sys/socket.h>
 
 #include <chrono>
 #include <cstdio>
@@ -65,7 +73,7 @@ asyncio::Coro<void> spawn(long n, long parallel) {
   co_await std::move(g);
 }
 
-asyncio::Coro<void> feed(asyncio::StreamWriter w, long long bytes, bool flush) {
+asyncio::Coro<void> feed(asyncio::StreamWriter w, long long bytes, bool flush, bool eof_only = false) {
   if (flush) w.transport()->set_write_buffer_limits(0);
   const std::string chunk(65536, 'x');
   while (bytes > 0) {
@@ -74,7 +82,11 @@ asyncio::Coro<void> feed(asyncio::StreamWriter w, long long bytes, bool flush) {
     bytes -= static_cast<long long>(n);
     co_await w.drain();
   }
-  w.close();
+  if (eof_only) {
+    w.write_eof();  // a socket: keep reading what comes back
+  } else {
+    w.close();
+  }
 }
 
 // As feed(), with each chunk made afresh and handed over (write(std::string&&)),
@@ -106,6 +118,20 @@ asyncio::Coro<long long> cat(long long bytes, bool owned, bool flush) {
   auto in = owned ? feed_owned(*p.std_in, bytes) : feed(*p.std_in, bytes, flush);
   auto g = asyncio::gather(std::move(in), drain_all(*p.std_out));
   auto results = co_await std::move(g);
+  (void)co_await p.wait();
+  co_return std::get<1>(results);
+}
+
+asyncio::Coro<long long> cat_sock(long long bytes) {
+  auto [parent, child] = asyncio::socketpair(AF_UNIX, SOCK_STREAM);
+  auto c = asyncio::create_subprocess_exec("cat", {}, {.std_in = child.fileno(), .std_out = child.fileno()});
+  asyncio::Process p = co_await std::move(c);
+  child.close();
+  auto o = asyncio::open_unix_connection(std::nullopt, {.limit = 1 << 20, .sock = parent.detach()});
+  auto [r, w] = co_await std::move(o);
+  auto g = asyncio::gather(feed(w, bytes, false, true), drain_all(r));
+  auto results = co_await std::move(g);
+  w.close();
   (void)co_await p.wait();
   co_return std::get<1>(results);
 }
@@ -180,6 +206,11 @@ int main(int argc, char** argv) {
     const long long got = asyncio::run(cat(bytes, argv[1][3] == 'o', argv[1][3] == 'f'));
     if (got != bytes) return 1;
     std::printf("%s %lld %.3f %.3f\n", argv[1], bytes, wall(), cpu_seconds() - cpu0);
+  } else if (argc == 3 && std::strcmp(argv[1], "catsock") == 0) {
+    const long long bytes = std::atoll(argv[2]);
+    const long long got = asyncio::run(cat_sock(bytes));
+    if (got != bytes) return 1;
+    std::printf("catsock %lld %.3f %.3f\n", bytes, wall(), cpu_seconds() - cpu0);
   } else if (argc == 3 && std::strcmp(argv[1], "catproto") == 0) {
     const long long bytes = std::atoll(argv[2]);
     const long long got = asyncio::run(cat_proto(bytes));
@@ -191,7 +222,7 @@ int main(int argc, char** argv) {
     if (got != bytes) return 1;
     std::printf("communicate %lld %.3f %.3f\n", bytes, wall(), cpu_seconds() - cpu0);
   } else {
-    std::fprintf(stderr, "usage: spawn_bench spawn N P | cat BYTES | catown BYTES | catflush BYTES | catproto BYTES | communicate BYTES\n");
+    std::fprintf(stderr, "usage: spawn_bench spawn N P | cat BYTES | catown BYTES | catflush BYTES | catproto BYTES | catsock BYTES | communicate BYTES\n");
     return 2;
   }
   return 0;
