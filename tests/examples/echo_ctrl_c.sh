@@ -4,23 +4,14 @@
 # and exits at once with status 0.
 #   echo_ctrl_c.sh <echo_server> <protocol|streams>
 set -eu
+. "$(dirname "$0")/wait_listening.sh"
 server=$1 api=$2
 log=$(mktemp)
 # A non-interactive shell starts background jobs with SIGINT ignored.
 env --default-signal=INT "$server" --api "$api" --host 127.0.0.1 --port 0 >"$log" 2>&1 &
 pid=$!
 trap 'kill -9 "$pid" 2>/dev/null || true; rm -f "$log"' EXIT
-i=0
-until grep -q "^listening on" "$log"; do
-  i=$((i + 1))
-  if [ "$i" -gt 200 ] || ! kill -0 "$pid" 2>/dev/null; then
-    echo "echo_server did not start:" >&2
-    cat "$log" >&2
-    exit 1
-  fi
-  sleep 0.05
-done
-port=$(sed -n 's/^listening on [^:]*:\([0-9]*\).*/\1/p' "$log")
+wait_listening "$log" "$pid" "echo_server"
 exec 3<>"/dev/tcp/127.0.0.1/$port"
 printf 'ping\n' >&3
 read -r -t 10 reply <&3

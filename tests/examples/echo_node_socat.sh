@@ -4,24 +4,15 @@
 # sent, the echo printed, and then the server's exit on SIGTERM checked.
 #   echo_node_socat.sh <node> <echo_server.js> <protocol|streams>
 set -eu
+. "$(dirname "$0")/wait_listening.sh"
 node=$1 server=$2 api=$3
 log=$(mktemp)
 pid=
 trap 'if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; fi; rm -f "$log"' EXIT
 "$node" "$server" --api "$api" --host 127.0.0.1 --port 0 >"$log" 2>&1 &
 pid=$!
-i=0
-until grep -q "^listening on" "$log"; do
-  i=$((i + 1))
-  if [ "$i" -gt 400 ] || ! kill -0 "$pid" 2>/dev/null; then
-    echo "echo_server did not start under Node.js:" >&2
-    cat "$log" >&2
-    exit 1
-  fi
-  sleep 0.05
-done
+wait_listening "$log" "$pid" "echo_server under Node.js" 400
 sed -n 's/^\(listening on 127.0.0.1:\)[0-9]*/\1PORT/p' "$log"
-port=$(sed -n 's/^listening on [^:]*:\([0-9]*\).*/\1/p' "$log")
 # socat sends the lines, shuts its side down (FIN) and prints what comes
 # back until the server closes (or 5 s pass).
 got=$(printf 'hello %s 1\nhello %s 2\nhello %s 3\n' "$api" "$api" "$api" | socat -t 5 - "TCP:127.0.0.1:$port")

@@ -5,6 +5,7 @@
 # echo_server --tls CERT KEY, echo_client --cafile CA.
 #   echo_pair.sh <echo_server> <echo_client> <protocol|streams> [tls]
 set -eu
+. "$(dirname "$0")/wait_listening.sh"
 server=$1 client=$2 api=$3 tls=${4:-}
 log=$(mktemp)
 certs=$(mktemp -d)
@@ -19,16 +20,6 @@ fi
 # shellcheck disable=SC2086
 "$server" --api "$api" --host 127.0.0.1 --port 0 $server_tls >"$log" 2>&1 &
 pid=$!
-i=0
-until grep -q "^listening on" "$log"; do
-  i=$((i + 1))
-  if [ "$i" -gt 200 ] || ! kill -0 "$pid" 2>/dev/null; then
-    echo "echo_server did not start:" >&2
-    cat "$log" >&2
-    exit 1
-  fi
-  sleep 0.05
-done
-port=$(sed -n 's/^listening on [^:]*:\([0-9]*\).*/\1/p' "$log")
+wait_listening "$log" "$pid" "echo_server"
 # shellcheck disable=SC2086
 "$client" --host 127.0.0.1 --port "$port" --count 3 --message "hello $api" $client_tls

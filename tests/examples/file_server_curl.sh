@@ -3,6 +3,7 @@
 # fetches it with curl (a client no one here wrote): checksums must match.
 #   file_server_curl.sh <file_server> [MiB]
 set -eu
+. "$(dirname "$0")/wait_listening.sh"
 server=$1
 mib=${2:-256}
 dir=$(mktemp -d)
@@ -23,17 +24,7 @@ while [ "$i" -lt "$mib" ]; do
 done
 "$server" --root "$dir" --host 127.0.0.1 --port 0 >"$log" 2>&1 &
 pid=$!
-i=0
-until grep -q "^listening on" "$log"; do
-  i=$((i + 1))
-  if [ "$i" -gt 200 ] || ! kill -0 "$pid" 2>/dev/null; then
-    echo "file_server did not start:" >&2
-    cat "$log" >&2
-    exit 1
-  fi
-  sleep 0.05
-done
-port=$(sed -n 's/^listening on [^:]*:\([0-9]*\).*/\1/p' "$log")
+wait_listening "$log" "$pid" "file_server"
 curl -sS --fail -o "$dir/got" "http://127.0.0.1:$port/big"
 want=$(sha256sum <"$dir/big" | cut -d' ' -f1)
 got=$(sha256sum <"$dir/got" | cut -d' ' -f1)
