@@ -40,6 +40,7 @@
 #include <climits>
 #include <cmath>
 #include <cstdint>
+#include <new>
 #include <vector>
 
 #include "asyncio/exceptions.hpp"
@@ -140,8 +141,10 @@ void EmscriptenBackend::wake_from_other_thread(void* backend) noexcept {
 
 void EmscriptenBackend::note_driver(bool driven) noexcept {
   if (driven) {
-    if (t_driven == nullptr) t_driven = new std::vector<EmscriptenBackend*>();
-    if (!driven_here(this)) t_driven->push_back(this);
+    // Out of memory here (nothrow) only costs prompt wakes from other
+    // threads: the idle driver still checks back every 100 ms.
+    if (t_driven == nullptr) t_driven = new (std::nothrow) std::vector<EmscriptenBackend*>();
+    if (t_driven != nullptr && !driven_here(this)) t_driven->push_back(this);
     poke_pending_.store(false);
     driver_thread_.store(pthread_self());
   } else {
