@@ -1,6 +1,8 @@
 // Loads the demo page (index.html next to the built modules) in Debian's
 // headless Chromium through playwright-core and checks the text it shows.
-//   node check_page.mjs <build>/wasm/browser/index.html
+//   node check_page.mjs [--http] <build>/wasm/browser/index.html
+// --http: served by this script's own server on 127.0.0.1 with the COOP/COEP
+// headers (serve.mjs), as modules built with pthreads need; else from file://.
 // Exit status: 0 pass, 1 fail, 77 Chromium or playwright-core is missing
 // (1 instead when ASYNCIO_REQUIRE_BROWSER is set, as tools/setup does).
 // Never downloads a browser: it runs /usr/bin/chromium (or $CHROMIUM).
@@ -9,8 +11,11 @@ import os from 'node:os';
 import path from 'node:path';
 import process from 'node:process';
 import { pathToFileURL } from 'node:url';
+import { serve } from './serve.mjs';
 
-const page_path = process.argv[2];
+const args = process.argv.slice(2);
+const over_http = args[0] === '--http';
+const page_path = over_http ? args[1] : args[0];
 const chromium_path = process.env.CHROMIUM || '/usr/bin/chromium';
 const missing = (what) => {
   console.log(`SKIP: ${what} (tools/setup test emscripten installs it)`);
@@ -49,6 +54,7 @@ const expected_demo = [
 
 // The flags that keep Chromium off this machine's closed network, and a
 // fresh profile each run.
+const server = over_http ? await serve(path.dirname(path.resolve(page_path))) : null;
 const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'asyncio-chromium-'));
 const browser = await chromium.launchPersistentContext(profile, {
   executablePath: chromium_path,
@@ -62,7 +68,7 @@ try {
   const console_lines = [];
   page.on('console', (m) => console_lines.push(`console.${m.type()}: ${m.text()}`));
   page.on('pageerror', (e) => console_lines.push(`page error: ${e.message}`));
-  await page.goto(pathToFileURL(path.resolve(page_path)).href);
+  await page.goto(server ? server.url(path.basename(page_path)) : pathToFileURL(path.resolve(page_path)).href);
   await page.waitForFunction(() => /^(done|failed)/.test(document.getElementById('status').textContent),
                              null, { timeout: 60000 });
   const text = async (id) => page.evaluate((i) => document.getElementById(i).textContent, id);
@@ -86,5 +92,6 @@ try {
 } finally {
   await browser.close();
   fs.rmSync(profile, { recursive: true, force: true });
+  if (server) await server.close();
 }
 process.exit(failures ? 1 : 0);

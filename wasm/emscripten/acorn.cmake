@@ -12,8 +12,8 @@ if(ASYNCIO_EMSCRIPTEN_NODE AND DEFINED EMSCRIPTEN_ROOT_PATH)
       set(CMAKE_C_LINKER_LAUNCHER ${CMAKE_COMMAND} -E env NODE_PATH=${_asyncio_acorn_dir})
       set(CMAKE_CXX_LINKER_LAUNCHER ${CMAKE_COMMAND} -E env NODE_PATH=${_asyncio_acorn_dir})
     else()
-      message(WARNING "Emscripten's JavaScript optimizer (links at -O2 and above) needs the npm module acorn, "
-        "which this emscripten does not ship: run `tools/setup test emscripten` or `npm ci` in ${CMAKE_CURRENT_LIST_DIR}")
+      message(WARNING "Emscripten's JavaScript optimizer (links at -O2 and above, and with pthreads) needs the npm module acorn, "
+        "which this emscripten does not ship: run `tools/setup test emscripten-release` or `npm ci` in ${CMAKE_CURRENT_LIST_DIR}")
     endif()
   endif()
 endif()

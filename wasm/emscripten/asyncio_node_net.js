@@ -64,7 +64,9 @@ mergeInto(LibraryManager.library, {
       AsyncioNet.handles = new Map();
       AsyncioNet.streams = new Map();
       AsyncioNet.wakers = new Set();
-      var wt = AsyncioNet.wt;
+      // Each thread of a pthreads build has its own JavaScript realm, and
+      // the C++ side asked available() once for all of them.
+      var wt = AsyncioNet.wt = AsyncioNet.wt || require('worker_threads');
       var sab, offset;
       if (sigPtr && typeof SharedArrayBuffer == 'function' && HEAP32.buffer instanceof SharedArrayBuffer) {
         sab = HEAP32.buffer;

@@ -76,6 +76,12 @@ mergeInto(LibraryManager.library, {
     return ENVIRONMENT_IS_NODE ? 1 : 0;
   },
 
+  // How many threads other than the main one run now (pthreads builds;
+  // Emscripten's main thread keeps the list, so only it can tell).
+  asyncio_pthreads_running: function() {
+    return typeof PThread == 'object' && PThread.runningWorkers ? PThread.runningWorkers.length : 0;
+  },
+
   // Blocks the calling thread for `ms` milliseconds: Atomics.wait where the
   // thread may block (Node.js), else a busy wait (a browser's main thread
   // may not block; CPython's time.sleep() spins there too).

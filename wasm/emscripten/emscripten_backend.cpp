@@ -20,13 +20,9 @@
 extern "C" {
 void asyncio_webloop_schedule(void* driver, double delay_ms);
 void asyncio_webloop_forget(void* driver);
-void asyncio_sleep_sync(double ms);
 int asyncio_is_node(void);
 int asyncio_net_available(void);
 void asyncio_net_start(void* sig);
-unsigned asyncio_net_seq(void);
-void asyncio_net_wait(unsigned seen, double ms);
-int asyncio_net_deliver(void);
 void asyncio_net_set_waker(void* backend, int on);
 }
 
@@ -37,6 +33,9 @@ namespace {
 // keep being ready: long enough to amortise the hop through the JS event
 // loop, short enough to keep a page at 60 frames per second.
 constexpr double kSliceMs = 4.0;
+// How often an idle driven loop checks whether other threads still run
+// (WebloopDriver::schedule_next()); their wake() does not wait for it.
+constexpr double kIdleCheckMs = 100.0;
 }  // namespace
 
 // One loop driven from the JS event loop. Owns a reference to the loop, so a
@@ -54,10 +53,16 @@ struct WebloopDriver {
     asyncio_webloop_schedule(this, delay_ms);
   }
   // Schedules the next step from what the loop has to do; nothing when it
-  // is idle (wake() schedules one when work arrives).
+  // is idle (wake() schedules one when work arrives). While other threads
+  // could still bring work, an idle loop checks back every kIdleCheckMs
+  // instead: a scheduled step is what keeps the Emscripten runtime (and
+  // Node.js) from exiting meanwhile.
   void schedule_next() noexcept {
     std::optional<double> next = loop->time_until_next_step();
-    if (next) schedule(*next * 1000.0);
+    if (next)
+      schedule(*next * 1000.0);
+    else if (EmscriptenBackend::others_may_wake())
+      schedule(kIdleCheckMs);
   }
 };
 
@@ -79,7 +84,10 @@ void finish(WebloopDriver* d, bool call_on_stopped) {
 EmscriptenBackend::EmscriptenBackend() : network_(platform::network_available()) {}
 
 EmscriptenBackend::~EmscriptenBackend() {
-  if (driver_) driver_->backend = nullptr;
+  if (driver_) {
+    driver_->backend = nullptr;
+    note_driver(false);
+  }
   detach_net_objects();
   if (net_started_) asyncio_net_set_waker(this, 0);
 }
@@ -88,50 +96,28 @@ void EmscriptenBackend::start_network() {
   if (net_started_) return;
   net_started_ = true;
   detail::set_gai_strerror(&::gai_strerror);
-  asyncio_net_start(nullptr);
+  asyncio_net_start(net_wake_counter());
   if (driver_) asyncio_net_set_waker(this, 1);
 }
 
 void EmscriptenBackend::poll(double timeout) {
   free_buried();
-  if (net_started_) {
-    // Servers created without serving (start_serving=False) stop listening
-    // until they serve (node_net.cpp).
-    unlisten_fresh_listeners();
-    const unsigned seen = asyncio_net_seq();
-    if (asyncio_net_deliver() > 0 || timeout == 0) return;
-    if (net_count_ > 0) {
-      // Sockets are open or operations in flight: wait for their events
-      // (or the timeout).
-      asyncio_net_wait(seen, timeout < 0 ? -1.0 : timeout * 1000.0);
-      asyncio_net_deliver();
-      return;
-    }
-  }
-  if (timeout == 0) return;  // no I/O to check
-  if (timeout > 0) {
-    asyncio_sleep_sync(timeout * 1000.0);
-    return;
-  }
-  // Nothing scheduled and one thread: no callback, thread or signal could
-  // ever wake this wait. CPython would hang; say why instead.
-  throw RuntimeError(
-      "the event loop would wait forever: nothing is scheduled and nothing can wake it on wasm32-emscripten "
-      "(no threads, signals or I/O)");
+  wait_for_work(timeout);
 }
 
-void EmscriptenBackend::wake() noexcept {
+void EmscriptenBackend::wake_driver() noexcept {
   if (driver_ && !driver_->scheduled) driver_->schedule(0);
 }
 
 void EmscriptenBackend::on_network_event() noexcept {
   // The JavaScript event loop is running, so this loop is between two
   // passes: let it deliver the event on its next one.
-  wake();
+  wake_driver();
 }
 
 void EmscriptenBackend::set_driver(WebloopDriver* driver) noexcept {
   driver_ = driver;
+  note_driver(driver != nullptr);
   if (net_started_) asyncio_net_set_waker(this, driver ? 1 : 0);
 }
 
@@ -144,6 +130,7 @@ void EmscriptenBackend::close() {
   detach_net_objects();
   if (net_started_) asyncio_net_set_waker(this, 0);
   if (!driver_) return;
+  note_driver(false);
   // Closed between two passes: the driver must stop, but it owns a reference
   // to the loop being closed, so let its next (immediate) step free it.
   driver_->backend = nullptr;

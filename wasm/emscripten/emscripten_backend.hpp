@@ -1,10 +1,13 @@
 // The Emscripten backend: the JavaScript event loop drives the portable loop.
 //
 // Facts about this platform:
-// - This build has no pthreads: one thread. Nothing but the loop's own
-//   callbacks and its sockets can add work while it waits, so a loop
-//   waiting with nothing scheduled and no socket open would wait forever;
-//   poll() raises RuntimeError instead.
+// - Two builds (ASYNCIO_EMSCRIPTEN_PTHREADS). Without pthreads there is one
+//   thread: nothing but the loop's own callbacks and its sockets can add
+//   work while it waits, so a loop waiting with nothing scheduled and no
+//   socket open would wait forever; poll() raises RuntimeError instead.
+//   With pthreads (-pthread, the emscripten-pthreads preset) other threads
+//   wake it (call_soon_threadsafe, executors); the waiting and waking of
+//   each build are in emscripten_one_thread.cpp and emscripten_pthreads.cpp.
 // - Under Node.js, sockets and DNS come from Node's `net` and `dns` modules,
 //   run in an I/O worker (node_net.cpp, asyncio_node_net.js); poll() takes
 //   their events and waits for them. In a browser there are none: the
@@ -29,6 +32,9 @@
 // - Clock: performance.now() through emscripten_get_now(), monotonic.
 #pragma once
 
+#include <pthread.h>
+
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -80,7 +86,25 @@ class EmscriptenBackend final : public Backend {
   /// JavaScript event loop runs (webloop::run_forever()).
   void on_network_event() noexcept;
 
+  /// True if something other than this thread's own callbacks and sockets
+  /// could bring work to an idle loop: other threads (pthreads builds).
+  static bool others_may_wake() noexcept;
+
  private:
+  // Per build (emscripten_one_thread.cpp, emscripten_pthreads.cpp):
+  /// poll() after freeing what was buried: takes I/O events, waits.
+  void wait_for_work(double timeout);
+  /// The driver changed (set on this thread, or cleared).
+  void note_driver(bool driven) noexcept;
+  /// The counter the I/O worker bumps, in WebAssembly memory (pthreads
+  /// builds), or nullptr: the worker makes its own.
+  static void* net_wake_counter() noexcept;
+  /// Runs, in the driver's thread, a wake() made in another one.
+  static void wake_from_other_thread(void* backend) noexcept;
+
+  /// Schedules the driver's next step now unless one is scheduled (the
+  /// driver's thread only).
+  void wake_driver() noexcept;
   void start_network();
   void free_buried() noexcept;
   void detach_net_objects() noexcept;
@@ -94,6 +118,11 @@ class EmscriptenBackend final : public Backend {
   std::vector<std::string> open_at_close_;
   bool network_ = false;
   bool net_started_ = false;
+  // pthreads builds (emscripten_pthreads.cpp): a wake() not yet seen by
+  // poll(); a wake_from_other_thread() queued; the thread of the driver.
+  std::atomic<bool> wake_pending_{false};
+  std::atomic<bool> poke_pending_{false};
+  std::atomic<pthread_t> driver_thread_{};  // {}: not driven
 };
 
 }  // namespace asyncio::wasm
