@@ -304,3 +304,38 @@ TEST_CASE("on compilers without g++ 12's bugs the natural forms work too", "[com
   CHECK(f.loop->run_until_complete(natural_forms()) == "inlinehello ada;+if+cond2");
 }
 #endif
+
+namespace {
+// Emscripten 3.1.6's clang 14 with -fwasm-exceptions, at -O1 and above,
+// lost the handlers of this shape (docs/compilers.md): in a loop, a try
+// block that calls something that may throw, then awaits; the
+// CancelledError raised when the await resumed escaped the coroutine, past
+// the catch and the coroutine's own catch-all. coroutines.hpp's OpaqueReady
+// avoids it.
+Coro<int> catch_each_cancellation(int rounds) {
+  int caught = 0;
+  for (int i = 0; i < rounds; ++i) {
+    try {
+      const double delay = asyncio::get_running_loop().time() * 0 + 10;  // a call that may throw
+      co_await asyncio::sleep(delay);
+    } catch (const asyncio::CancelledError&) {
+      ++caught;
+    }
+  }
+  co_return caught;
+}
+}  // namespace
+
+TEST_CASE("a CancelledError raised at an await in a try block in a loop reaches the handler every time",
+          "[compilers]") {
+  LoopFixture f;
+  f.loop->run_until_complete([]() -> Coro<> {
+    auto t = asyncio::create_task(catch_each_cancellation(3));
+    for (int i = 0; i < 3; ++i) {
+      co_await asyncio::sleep(0);
+      t.cancel();
+    }
+    const int caught = co_await t;
+    CHECK(caught == 3);
+  }());
+}

@@ -28,6 +28,15 @@
 #include "asyncio/detail/pool.hpp"
 #include "asyncio/exceptions.hpp"
 
+// Emscripten 3.1.6's clang 14 with WebAssembly exceptions: see OpaqueReady.
+#if !defined(ASYNCIO_OPAQUE_AWAIT_READY)
+#if defined(__EMSCRIPTEN__) && defined(__wasm_exception_handling__) && defined(__clang_major__) && __clang_major__ < 15
+#define ASYNCIO_OPAQUE_AWAIT_READY 1
+#else
+#define ASYNCIO_OPAQUE_AWAIT_READY 0
+#endif
+#endif
+
 namespace asyncio {
 
 template <class T = void>
@@ -77,6 +86,42 @@ void warn_never_awaited(const char* name) noexcept;
 // coroutine that just suspended waits for something instead.
 inline thread_local void* tls_transfer_to = nullptr;
 
+#if ASYNCIO_OPAQUE_AWAIT_READY
+// Works around a miscompilation by Emscripten 3.1.6's clang 14 with
+// -fwasm-exceptions at -O1 and above (docs/compilers.md, "Emscripten 3.1.6
+// with WebAssembly exceptions"): in a loop, a try block that makes a call
+// that may throw and then awaits something whose await_ready() is inlined
+// to a constant loses its handlers for the exception raised when the
+// coroutine resumes (await_resume()): it escapes the coroutine as if no
+// try, not even the coroutine's own catch-all, were there. An await_ready()
+// the optimizer cannot see through avoids that shape, so every await in a
+// Coro goes through this wrapper, whose await_ready() is not inlined. One
+// call more per co_await; no other change of behaviour.
+template <class Awaiter>
+struct OpaqueReady {
+  using asyncio_awaiter = void;
+  Awaiter inner;  // the awaiter, or a reference to one that outlives the await
+  [[gnu::noinline]] bool await_ready() { return inner.await_ready(); }
+  template <class H>
+  decltype(auto) await_suspend(H h) {
+    return inner.await_suspend(h);
+  }
+  decltype(auto) await_resume() { return inner.await_resume(); }
+};
+// (The library's operator co_await()s are all noexcept.)
+template <class A>
+auto make_opaque_ready(A&& awaitable) noexcept {
+  if constexpr (requires { std::forward<A>(awaitable).operator co_await(); }) {
+    using Awaiter = decltype(std::forward<A>(awaitable).operator co_await());
+    return OpaqueReady<Awaiter>{std::forward<A>(awaitable).operator co_await()};
+  } else {
+    // An awaiter given as such: a temporary lives to the end of the full
+    // expression that awaits it, a variable longer.
+    return OpaqueReady<std::remove_reference_t<A>&>{awaitable};
+  }
+}
+#endif
+
 class CoroPromiseBase {
  public:
   CoroPromiseBase(PromiseSiteTag, const char* name) noexcept : name_(name) {}
@@ -99,6 +144,16 @@ class CoroPromiseBase {
 
   void unhandled_exception() noexcept { exception_ = std::current_exception(); }
 
+#if ASYNCIO_OPAQUE_AWAIT_READY
+  // Emscripten 3.1.6 (clang 14), -fwasm-exceptions: see OpaqueReady.
+  template <class A>
+  auto await_transform(A&& awaitable) const noexcept {
+    static_assert(NativeAwaitable<A>,
+                  "co_await inside an asyncio::Coro needs an asyncio awaitable (Future, Task, Coro, "
+                  "sleep(), a lock, ...). Wrap other awaitables in an asyncio::Future.");
+    return make_opaque_ready(std::forward<A>(awaitable));
+  }
+#else
   template <class A>
   A&& await_transform(A&& awaitable) const noexcept {
     static_assert(NativeAwaitable<A>,
@@ -106,6 +161,7 @@ class CoroPromiseBase {
                   "sleep(), a lock, ...). Wrap other awaitables in an asyncio::Future.");
     return std::forward<A>(awaitable);
   }
+#endif
 
   const char* name() const noexcept { return name_; }
   /// The awaiting coroutine's frame, or nullptr for a task's root.
