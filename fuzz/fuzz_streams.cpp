@@ -8,11 +8,17 @@
 // and replayed on the same schedule; every read's outcome must match:
 // its bytes, or the exception with its message and partial/consumed data.
 // What is left unread when the feeds run out is cancelled.
+//
+// Up to two feeds per input are large (32 to 64 KiB, a short pattern
+// repeated) and fed as a transport feeds them, in a pooled read chunk the
+// reader keeps as a piece of its buffer (detail/stream_buffer.hpp): the
+// reads then cross chunk boundaries, and the buffer grows past a chunk.
 #include <algorithm>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "asyncio/detail/chunk_pool.hpp"
 #include "fuzz_support.hpp"
 
 namespace {
@@ -28,6 +34,7 @@ struct Read {
 struct Feed {
   bool eof = false;
   std::string data;
+  bool chunk = false;  // fed in a pooled read chunk (stream_reader_feed_chunk)
 };
 
 // A small alphabet, so separators turn up in the data.
@@ -37,6 +44,39 @@ std::string letters(fuzz::Bytes& in, std::size_t max) {
   std::string s = in.chunk(max);
   for (char& c : s) c = letter(static_cast<std::uint8_t>(c));
   return s;
+}
+
+// A large feed: a short pattern repeated to 32..64 KiB.
+Feed large_feed(fuzz::Bytes& in) {
+  std::string unit = letters(in, 8);
+  if (unit.empty()) unit = "a";
+  const std::size_t half = asyncio::detail::kChunkSize / 2;
+  const std::size_t high = in.byte();
+  const std::size_t low = in.byte();
+  const std::size_t extra = ((high << 8) | low) % (half + 1);
+  Feed f;
+  f.chunk = true;
+  f.data.reserve(half + extra);
+  while (f.data.size() < half + extra) f.data += unit;
+  f.data.resize(half + extra);
+  return f;
+}
+
+// Feeds `f` to the real reader; RuntimeError after feed_eof().
+void feed_real(const asyncio::StreamReader& reader, const Feed& f) {
+  if (!f.chunk) {
+    reader.feed_data(f.data);
+    return;
+  }
+  char* c = asyncio::detail::take_chunk();
+  std::copy(f.data.begin(), f.data.end(), c);
+  try {
+    asyncio::detail::stream_reader_feed_chunk(reader, c, f.data.size());
+  } catch (...) {
+    asyncio::detail::give_chunk(c);
+    throw;
+  }
+  if (c != nullptr) asyncio::detail::give_chunk(c);
 }
 
 std::string describe_error(const std::exception_ptr& e) {
@@ -246,6 +286,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::size_t limit = 1 + in.below(64);
   std::vector<Read> reads;
   std::vector<Feed> feeds;
+  int large_feeds = 0;
   // These caps bound the input length read (-max_len in CMakeLists.txt).
   while (!in.empty() && reads.size() < 24 && feeds.size() < 32) {
     const std::uint8_t b = in.byte();
@@ -261,6 +302,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       case 2: reads.push_back({Op::readexactly, {}, static_cast<std::int64_t>(in.below(80)) - 2}); break;
       case 3: reads.push_back({Op::read, {}, static_cast<std::int64_t>(in.below(80)) - 2}); break;
       case 7: feeds.push_back({true, {}}); break;
+      case 6:
+        if (large_feeds < 2) {
+          ++large_feeds;
+          feeds.push_back(large_feed(in));
+          break;
+        }
+        [[fallthrough]];
       default: feeds.push_back({false, letters(in, 40)}); break;
     }
   }
@@ -307,13 +355,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       } else if (eof_fed) {
         bool refused = false;
         try {
-          reader.feed_data(f.data);
+          feed_real(reader, f);
         } catch (const asyncio::RuntimeError&) {
           refused = true;
         }
         if (!refused && !f.data.empty()) fuzz::expect_same("feed_data after feed_eof", "accepted", "RuntimeError");
       } else {
-        reader.feed_data(f.data);
+        feed_real(reader, f);
       }
     }
     if (!task.done()) {

@@ -962,10 +962,10 @@ TEST_CASE("A StreamReaderProtocol subclass overriding data_received sees every b
 }
 
 TEST_CASE("A reader that takes a read chunk gives it back to the pool once its bytes are read", "[streams]") {
-  // The transport's pooled chunk becomes the reader's buffer when at least
-  // half a chunk arrives at an empty reader; it goes back to the pool when
-  // read empty, when later bytes do not fit after it, when what is left is
-  // small (4 KiB or less), or with the reader.
+  // The transport's pooled chunk becomes the reader's buffer when more than
+  // 4 KiB arrive at an empty reader; it goes back to the pool when
+  // read empty, when what is left is small (4 KiB or less) and nothing
+  // follows it, or with the reader.
   namespace d = asyncio::detail;
   LoopFixture f;
   test::run_net(f, []() -> Coro<> {
@@ -993,22 +993,22 @@ TEST_CASE("A reader that takes a read chunk gives it back to the pool once its b
       CHECK(d::idle_chunks() == idle + 1);
     }
     {
-      // Later bytes go after the chunk's while they fit, then everything
-      // moves to a string and the chunk goes back.
+      // Later bytes go after the chunk's while they fit, then into the next
+      // pooled chunk: the buffer is a queue of chunks, not a string grown
+      // to hold them all. Both go back once read.
       StreamReader r;
       char* c = d::take_chunk();
-      const std::size_t idle = d::idle_chunks();
       fill(c, 0, half);
       d::stream_reader_feed_chunk(r, c, half);
       const std::string more = pattern(half, half - 10);
       r.feed_data(more);
-      CHECK(d::idle_chunks() == idle);
       const std::string last = pattern(2 * half - 10, 100);
       r.feed_data(last);
-      CHECK(d::idle_chunks() == idle + 1);
+      const std::size_t idle = d::idle_chunks();
       CHECK(r.buffered() == 2 * half + 90);
       std::string got = co_await r.readexactly(static_cast<std::int64_t>(2 * half + 90));
       CHECK(got == pattern(0, 2 * half + 90));
+      CHECK(d::idle_chunks() == idle + 2);
     }
     {
       // A small rest moves out of the chunk: a waiting reader holds no
@@ -1027,15 +1027,24 @@ TEST_CASE("A reader that takes a read chunk gives it back to the pool once its b
       CHECK(line == pattern(d::kChunkSize - 100, 100) + "\n");
     }
     {
-      // Fewer than half a chunk's bytes are copied; the chunk stays the
-      // caller's. A reader dropped while holding a chunk gives it back.
+      // 4 KiB or fewer are copied; the chunk stays the caller's. A few
+      // bytes more are kept. A reader dropped while holding a chunk gives
+      // it back.
+      const std::size_t small = d::kChunkSize / 16;
       char* c = d::take_chunk();
-      fill(c, 0, half - 1);
+      fill(c, 0, small + 1);
       {
         StreamReader r;
-        d::stream_reader_feed_chunk(r, c, half - 1);
+        d::stream_reader_feed_chunk(r, c, small);
         CHECK(c != nullptr);
-        CHECK(r.buffered() == half - 1);
+        CHECK(r.buffered() == small);
+        StreamReader r1;
+        d::stream_reader_feed_chunk(r1, c, small + 1);
+        CHECK(c == nullptr);
+        CHECK(r1.buffered() == small + 1);
+        std::string got = co_await r1.read(static_cast<std::int64_t>(d::kChunkSize));
+        CHECK(got == pattern(0, small + 1));
+        c = d::take_chunk();
         char* c2 = d::take_chunk();
         const std::size_t idle = d::idle_chunks();
         StreamReader r2;

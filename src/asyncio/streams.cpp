@@ -1,11 +1,11 @@
 #include "asyncio/streams.hpp"
 
 #include <algorithm>
-#include <cstring>
 #include <typeinfo>
 
 #include "asyncio/detail/chunk_pool.hpp"
 #include "asyncio/detail/net.hpp"
+#include "asyncio/detail/stream_buffer.hpp"
 #include "asyncio/exception_context.hpp"
 #include "asyncio/log.hpp"
 #include "asyncio/tasks.hpp"
@@ -16,145 +16,6 @@ namespace asyncio {
 namespace detail {
 
 class ReadWaiter;
-
-// A byte buffer consumed from the front: reads advance `start_` instead of
-// moving the rest down (Python's `del buffer[:n]` moves it every time).
-//
-// The bytes are in `data_`, or in a read chunk taken over from the
-// transport (`chunk_`, bytes [start_, end_)): a large read arriving at an
-// empty buffer stays where the kernel put it, read() copies it out once,
-// into the string it returns, and the chunk goes back to the pool as soon
-// as its bytes are read. Copying it into `data_` on arrival instead puts
-// the allocation of every readable connection's buffer inside one poll,
-// before any task frees the string it read: glibc then grows the heap,
-// trims it when the strings are freed, and faults the pages in again on the
-// next round (bench/README.md, "Streams at parity"). A read() allocates its
-// string in the task, just after that task dropped its previous one, which
-// malloc hands back.
-class ByteBuffer {
- public:
-  std::size_t size() const noexcept { return (chunk_ ? end_ : data_.size()) - start_; }
-  bool empty() const noexcept { return size() == 0; }
-  std::string_view view() const noexcept {
-    if (chunk_) return {chunk_.get() + start_, end_ - start_};
-    return std::string_view(data_).substr(start_);
-  }
-  /// Appends. A fresh buffer gets room for a second chunk like the first
-  /// (at most `cap` bytes), so that a message arriving in two pieces is not
-  /// reallocated and copied again; not more, as every byte of room is
-  /// handed out with the buffer (read() moves it to the caller).
-  void append(std::string_view s, std::size_t cap) {
-    if (chunk_) {
-      if (s.size() <= kChunkSize - end_) {  // after the chunk's bytes
-        std::memcpy(chunk_.get() + end_, s.data(), s.size());
-        end_ += s.size();
-        return;
-      }
-      spill(s.size());
-    }
-    if (empty()) {
-      data_.clear();
-      start_ = 0;
-      if (data_.capacity() < s.size()) data_.reserve(std::max(s.size(), std::min(2 * s.size(), cap)));
-    }
-    data_.append(s.data(), s.size());
-  }
-  /// Appends the first `n` bytes of `chunk` (a pooled read chunk), taking
-  /// the chunk as the buffer where that saves a copy: into an empty buffer,
-  /// if the bytes fill at least half of it (fewer are copied: an idle
-  /// reader should not hold 64 KiB for a few bytes). True if it took the
-  /// chunk (then `chunk` is null).
-  bool adopt_chunk(char*& chunk, std::size_t n, std::size_t cap) {
-    if (empty() && 2 * n >= kChunkSize) {  // empty: holds no chunk (see consume())
-      data_.clear();
-      chunk_.reset(std::exchange(chunk, nullptr));
-      start_ = 0;
-      end_ = n;
-      return true;
-    }
-    append(std::string_view(chunk, n), cap);
-    return false;
-  }
-  /// Removes and returns the first `n` bytes (all of them if fewer).
-  std::string take(std::size_t n) {
-    if (chunk_) {
-      std::string out(view().substr(0, n));
-      consume(out.size());
-      return out;
-    }
-    if (n >= size()) {
-      std::string out;
-      if (start_ == 0) {
-        out = std::move(data_);  // no copy: the whole buffer changes hands
-      } else {
-        out.assign(data_, start_, std::string::npos);
-      }
-      clear();
-      return out;
-    }
-    if (start_ == 0 && size() - n <= n && data_.capacity() <= 2 * n && data_.capacity() <= kChunkSize) {
-      // Most of a buffer of at most one read chunk is asked for: hand the
-      // buffer out and copy the (smaller) rest into a new one. The caller's
-      // string has at most twice the room it needs, as with a whole buffer.
-      // A larger buffer (bytes piled up while the task was busy) stays:
-      // handing it out would make the next one grow again from a chunk,
-      // and blocks that large are the ones malloc maps and unmaps each time.
-      std::string out = std::move(data_);
-      data_.assign(out, n, std::string::npos);
-      out.resize(n);
-      return out;
-    }
-    std::string out(data_, start_, n);
-    consume(n);
-    return out;
-  }
-  void consume(std::size_t n) noexcept {
-    start_ += n;
-    if (chunk_) {
-      if (start_ >= end_) {
-        clear();  // the chunk goes back to the pool
-      } else if (end_ - start_ <= kChunkSize / 16) {
-        // A small rest moves out, so that a reader left waiting holds a
-        // 64 KiB chunk only for at least 4 KiB of unread bytes.
-        try {
-          spill(0);
-        } catch (...) {  // NOLINT(bugprone-empty-catch): out of memory: the chunk keeps the bytes
-        }
-      }
-      return;
-    }
-    if (start_ >= data_.size()) {
-      clear();
-    } else if (start_ > std::size_t{64} * 1024 && start_ > data_.size() / 2) {
-      data_.erase(0, start_);
-      start_ = 0;
-    }
-  }
-  void clear() noexcept {
-    chunk_.reset();
-    end_ = 0;
-    data_.clear();
-    start_ = 0;
-  }
-
- private:
-  // Moves the chunk's bytes into `data_`, with room for `more`, and gives
-  // the chunk back.
-  void spill(std::size_t more) {
-    std::string d;
-    d.reserve(size() + more);
-    d.append(view());
-    data_ = std::move(d);
-    chunk_.reset();
-    start_ = 0;
-    end_ = 0;
-  }
-
-  std::string data_;
-  std::size_t start_ = 0;
-  OwnedChunk chunk_;     // an adopted read chunk holding the bytes, or null
-  std::size_t end_ = 0;  // with chunk_: the end of its bytes
-};
 
 class StreamReaderState {
  public:
@@ -196,7 +57,7 @@ class StreamReaderState {
   }
 
   std::size_t limit;
-  ByteBuffer buffer;
+  StreamBuffer buffer;
   bool eof = false;
   bool paused = false;
   ReadWaiter* waiter = nullptr;
@@ -334,10 +195,9 @@ Coro<std::string> readuntil_impl(ReaderPtr r, std::vector<std::string> separator
     const std::size_t buflen = r->buffer.size();
     if (buflen - offset >= min_seplen) {
       bool found = false;
-      const std::string_view buf = r->buffer.view();
       for (const std::string& sep : separators) {
-        const std::size_t isep = buf.find(sep, offset);
-        if (isep != std::string_view::npos) {
+        const std::size_t isep = r->buffer.find(sep, offset);
+        if (isep != StreamBuffer::npos) {
           const std::size_t end = isep + sep.size();
           if (!found || end < match_end) {
             match_end = end;
@@ -378,11 +238,11 @@ Coro<std::string> readline_impl(ReaderPtr r) {
   std::size_t consumed = 0;
   const char* overrun = nullptr;
   for (;;) {
-    const std::string_view buf = r->buffer.view();
-    if (buf.size() > offset) {
-      newline = buf.find('\n', offset);
-      if (newline != std::string_view::npos) break;
-      offset = buf.size();
+    const std::size_t buflen = r->buffer.size();
+    if (buflen > offset) {
+      newline = r->buffer.find("\n", offset);
+      if (newline != StreamBuffer::npos) break;
+      offset = buflen;
       if (offset > r->limit) {
         consumed = offset;
         overrun = "Separator is not found, and chunk exceed the limit";
@@ -403,8 +263,7 @@ Coro<std::string> readline_impl(ReaderPtr r) {
   if (overrun != nullptr) {
     // The line is too long: drop it (through the separator if it is
     // there, else the whole buffer) and raise ValueError.
-    const std::string_view buf = r->buffer.view();
-    if (consumed < buf.size() && buf[consumed] == '\n')
+    if (consumed < r->buffer.size() && r->buffer.at(consumed) == '\n')
       r->buffer.consume(consumed + 1);
     else
       r->buffer.clear();

@@ -243,8 +243,8 @@ class StreamReaderProtocol : public Protocol,
   void resume_writing() override;
 
   // ---- Library internals (Python: FlowControlMixin, _get_close_waiter) ----
-  /// data_received() for the socket transport: a large chunk arriving at
-  /// an empty reader becomes its buffer instead of being copied.
+  /// data_received() for the socket transport: a chunk holding more than
+  /// 4 KiB becomes a piece of the reader's buffer instead of being copied.
   void data_received_chunk(char*& chunk, std::size_t n) override;
   /// True unless this is a subclass (which may override data_received()).
   bool adopts_chunks() const noexcept override;

@@ -3,8 +3,9 @@
 // busy loop reuses a few warm chunks and an idle connection holds none.
 // Used by SocketTransport and ReadPipeTransport (plain reads) and the TLS
 // layer (ciphertext in, plaintext out). A StreamReader may keep the chunk
-// a read filled as its buffer (ChunkAdoptingProtocol) instead of copying
-// it, and gives it back here once its bytes are read (OwnedChunk).
+// a read filled as a piece of its buffer (ChunkAdoptingProtocol,
+// stream_buffer.hpp) instead of copying it, and gives it back here once its
+// bytes are read (OwnedChunk).
 //
 // Bounded: a burst of reads (one poll reporting many readable connections)
 // takes one chunk each, and the pool keeps them for the next burst, but

@@ -51,8 +51,8 @@ class DetachableProtocol {
 };
 
 /// A Protocol that can take the transport's read chunk (detail/chunk_pool.hpp)
-/// instead of copying from it (StreamReaderProtocol: the chunk becomes the
-/// reader's buffer until its bytes are read). The transport calls
+/// instead of copying from it (StreamReaderProtocol: the chunk becomes a
+/// piece of the reader's buffer until its bytes are read). The transport calls
 /// data_received_chunk() exactly where it would call data_received().
 class ChunkAdoptingProtocol {
  public:
