@@ -5,33 +5,17 @@
 // headers (serve.mjs), as modules built with pthreads need; else from file://.
 // Exit status: 0 pass, 1 fail, 77 Chromium or playwright-core is missing
 // (1 instead when ASYNCIO_REQUIRE_BROWSER is set, as tools/setup does).
-// Never downloads a browser: it runs /usr/bin/chromium (or $CHROMIUM).
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import process from 'node:process';
 import { pathToFileURL } from 'node:url';
+import { find_chromium, require_page, text_of, until_finished, with_page } from './chromium.mjs';
 import { serve } from './serve.mjs';
 
 const args = process.argv.slice(2);
 const over_http = args[0] === '--http';
 const page_path = over_http ? args[1] : args[0];
-const chromium_path = process.env.CHROMIUM || '/usr/bin/chromium';
-const missing = (what) => {
-  console.log(`SKIP: ${what} (tools/setup test emscripten installs it)`);
-  process.exit(process.env.ASYNCIO_REQUIRE_BROWSER ? 1 : 77);
-};
-if (!page_path || !fs.existsSync(page_path)) {
-  console.log(`FAIL: no page at ${page_path}`);
-  process.exit(1);
-}
-if (!fs.existsSync(chromium_path)) missing(`no Chromium at ${chromium_path} (Debian package chromium)`);
-let chromium;
-try {
-  ({ chromium } = await import('playwright-core'));
-} catch (e) {
-  missing(`playwright-core is not installed in wasm/browser (npm ci there): ${e.message}`);
-}
+require_page(page_path);
+const browser = await find_chromium('emscripten');
 
 const expected_hello = 'Hello ...\n... World!\n';
 const expected_demo = [
@@ -52,46 +36,26 @@ const expected_demo = [
   'demo: finished with 6',
 ].join('\n') + '\n';
 
-// The flags that keep Chromium off this machine's closed network, and a
-// fresh profile each run.
 const server = over_http ? await serve(path.dirname(path.resolve(page_path))) : null;
-const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'asyncio-chromium-'));
-const browser = await chromium.launchPersistentContext(profile, {
-  executablePath: chromium_path,
-  headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
-         '--disable-component-update', '--disable-sync', '--disable-quic'],
-});
-let failures = 0;
+let status;
 try {
-  const page = browser.pages()[0] || await browser.newPage();
-  const console_lines = [];
-  page.on('console', (m) => console_lines.push(`console.${m.type()}: ${m.text()}`));
-  page.on('pageerror', (e) => console_lines.push(`page error: ${e.message}`));
-  await page.goto(server ? server.url(path.basename(page_path)) : pathToFileURL(path.resolve(page_path)).href);
-  await page.waitForFunction(() => /^(done|failed)/.test(document.getElementById('status').textContent),
-                             null, { timeout: 60000 });
-  const text = async (id) => page.evaluate((i) => document.getElementById(i).textContent, id);
-  const got = { status: await text('status'), hello: await text('hello'), demo: await text('demo'),
-                frames: Number(await text('frames')) };
-  await page.screenshot({ path: path.join(path.dirname(page_path), 'demo-page.png'), fullPage: true });
-  const check = (what, ok, detail) => {
-    console.log(`${ok ? 'ok' : 'FAIL'}: ${what}${ok ? '' : `\n${detail}`}`);
-    if (!ok) failures++;
-  };
-  check('the page finished', got.status === 'done', `  status: ${got.status}`);
-  check('hello printed its two lines', got.hello === expected_hello,
-        `  expected ${JSON.stringify(expected_hello)}\n  got      ${JSON.stringify(got.hello)}`);
-  check('the tasks demo printed its lines in order', got.demo === expected_demo,
-        `  expected:\n${expected_demo}  got:\n${got.demo}`);
-  // webloop::run() yields to the browser between passes: frames get painted
-  // while the demo's tasks sleep (a blocking run would paint none).
-  check(`the page repainted while the demo ran (${got.frames} frames)`, got.frames >= 2,
-        `  frames: ${got.frames}`);
-  if (failures) console.log(console_lines.join('\n'));
+  status = await with_page(browser, async (page, check) => {
+    await page.goto(server ? server.url(path.basename(page_path)) : pathToFileURL(path.resolve(page_path)).href);
+    await until_finished(page);
+    const got = { status: await text_of(page, 'status'), hello: await text_of(page, 'hello'),
+                  demo: await text_of(page, 'demo'), frames: Number(await text_of(page, 'frames')) };
+    await page.screenshot({ path: path.join(path.dirname(page_path), 'demo-page.png'), fullPage: true });
+    check('the page finished', got.status === 'done', `  status: ${got.status}`);
+    check('hello printed its two lines', got.hello === expected_hello,
+          `  expected ${JSON.stringify(expected_hello)}\n  got      ${JSON.stringify(got.hello)}`);
+    check('the tasks demo printed its lines in order', got.demo === expected_demo,
+          `  expected:\n${expected_demo}  got:\n${got.demo}`);
+    // webloop::run() yields to the browser between passes: frames get painted
+    // while the demo's tasks sleep (a blocking run would paint none).
+    check(`the page repainted while the demo ran (${got.frames} frames)`, got.frames >= 2,
+          `  frames: ${got.frames}`);
+  });
 } finally {
-  await browser.close();
-  fs.rmSync(profile, { recursive: true, force: true });
   if (server) await server.close();
 }
-process.exit(failures ? 1 : 0);
+process.exit(status);
