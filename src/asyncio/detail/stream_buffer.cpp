@@ -179,7 +179,7 @@ std::string StreamBuffer::take(std::size_t n) {
   while (out.size() < n) {
     const std::string_view head = piece(0);
     const std::size_t k = std::min(head.size(), n - out.size());
-    out.append(head.data(), k);
+    out.append(head.substr(0, k));
     consume(k);
   }
   return out;
